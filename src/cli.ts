@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { registerCommands } from './commands/index.js';
+import { ConfigError } from './config/index.js';
+import { ConnectorError, NotImplementedError } from './errors.js';
+import { LOG_LEVELS } from './observe/index.js';
+
+/** Exit statuses: 0 done, 1 failed at run time (or some input rejected), 2 usage, config or not built. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('aws-siem-connector')
+    .description(
+      'AWS CloudTrail and VPC Flow Logs to Splunk and Elasticsearch/OpenSearch, with detections and responses',
+    )
+    .version(packageVersion())
+    .addOption(
+      new Option('--log-level <level>', 'log level (overrides config and ASC_LOG_LEVEL)').choices(LOG_LEVELS),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  const override = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      override(sub);
+    }
+  };
+  override(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version surface as "errors" with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof NotImplementedError || err instanceof ConfigError) {
+      process.stderr.write(`aws-siem-connector: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    const code = err instanceof ConnectorError ? ` [${err.code}]` : '';
+    process.stderr.write(
+      `aws-siem-connector: error${code}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return EXIT.failed;
+  }
+}
+
+function invokedAsMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    // The bin link is a symlink; compare real paths so `npx aws-siem-connector` counts as main too.
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedAsMain()) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { notImplemented } from './context.js';
+
+/**
+ * Every subcommand of the design's table. Each area registers its own command in its own file
+ * (src/commands/<name>.ts) and loads its implementation lazily, so `--help` stays fast.
+ */
+export function registerCommands(program: Command): void {
+  program
+    .command('run')
+    .description('consume S3 notifications from SQS and ship every record to the configured sinks')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .action(notImplemented('run'));
+
+  program
+    .command('map')
+    .description('decode and map local objects (gzip or plain) to NDJSON on stdout')
+    .option('-t, --type <type>', 'cloudtrail | vpcflow | auto', 'auto')
+    .option('-s, --schema <schema>', 'ecs | cim', 'ecs')
+    .argument('[files...]', 'files to read; - or nothing for stdin')
+    .action(notImplemented('map'));
+
+  program
+    .command('replay')
+    .description('backfill objects from S3 or a directory through the same pipeline')
+    .requiredOption('--from <source>', 's3://bucket/prefix or a local directory')
+    .option('--since <time>', 'only objects at or after this time (ISO 8601)')
+    .option('--until <time>', 'only objects before this time (ISO 8601)')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .action(notImplemented('replay'));
+
+  program
+    .command('detect')
+    .description('evaluate detection rules over ECS NDJSON or raw objects; alerts as NDJSON on stdout')
+    .option('--rules <dir>', 'rules directory', 'rules')
+    .option('-t, --type <type>', 'auto | cloudtrail | vpcflow | ecs', 'auto')
+    .argument('[files...]', 'files to read; - or nothing for stdin')
+    .action(notImplemented('detect'));
+
+  const rules = program.command('rules').description('test, build and install detection rules');
+  rules
+    .command('test')
+    .description("run each rule's positive and negative test events")
+    .action(notImplemented('rules test'));
+  rules
+    .command('build')
+    .description('write Kibana NDJSON and a Splunk app package')
+    .action(notImplemented('rules build'));
+  rules
+    .command('install')
+    .description('install rules into Kibana or Splunk (idempotent)')
+    .action(notImplemented('rules install'));
+
+  const dashboards = program.command('dashboards').description('Kibana saved objects and Splunk views');
+  dashboards
+    .command('install')
+    .description('install dashboards (idempotent)')
+    .action(notImplemented('dashboards install'));
+
+  const setup = program.command('setup').description('prepare a SIEM for the connector');
+  setup
+    .command('search')
+    .description('install index and component templates into Elasticsearch or OpenSearch (idempotent)')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .action(notImplemented('setup search'));
+
+  const webhook = program.command('webhook').description('the SIEM alert receiver');
+  webhook
+    .command('serve')
+    .description('receive SIEM alerts and run the configured responses')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .option('-p, --port <port>', 'listen port')
+    .option('--dry-run', 'plan every action, change nothing')
+    .action(notImplemented('webhook serve'));
+
+  const respond = program.command('respond').description('run a response action by hand');
+  for (const verb of ['plan', 'apply', 'undo'] as const) {
+    respond
+      .command(verb)
+      .description(
+        verb === 'plan' ? 'show what the action would change; never changes anything' : `${verb} the action`,
+      )
+      .argument('<action>', 'waf-block-ip | iam-disable-user | ec2-isolate')
+      .argument('<target>', 'IP address, IAM user name or instance id')
+      .option('-c, --config <file>', 'config file (YAML or JSON)')
+      .action(notImplemented(`respond ${verb}`));
+  }
+
+  program
+    .command('bench')
+    .description('performance harness: throughput, latency and memory, measured side by side')
+    .option('--json', 'print JSON')
+    .action(notImplemented('bench'));
+}

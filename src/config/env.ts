@@ -1,0 +1,67 @@
+/**
+ * Environment variables that set config keys. They override the file, so a container or Lambda can be
+ * configured without one. Secrets are best given here or by `*File` keys, never on the command line.
+ */
+export interface EnvBinding {
+  env: string;
+  path: readonly string[];
+  type: 'string' | 'number' | 'boolean' | 'list';
+}
+
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { env: 'ASC_LOG_LEVEL', path: ['observe', 'logLevel'], type: 'string' },
+  { env: 'ASC_METRICS_PORT', path: ['observe', 'metricsPort'], type: 'number' },
+  { env: 'AWS_REGION', path: ['aws', 'region'], type: 'string' },
+  { env: 'ASC_AWS_ENDPOINT', path: ['aws', 'endpoint'], type: 'string' },
+  { env: 'ASC_SQS_QUEUE_URLS', path: ['source', 'sqs', 'queueUrls'], type: 'list' },
+  { env: 'ASC_HEC_URLS', path: ['sinks', 'hec', 'urls'], type: 'list' },
+  { env: 'ASC_HEC_TOKEN', path: ['sinks', 'hec', 'token'], type: 'string' },
+  { env: 'ASC_SEARCH_NODE', path: ['sinks', 'search', 'node'], type: 'string' },
+  { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string' },
+  { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
+];
+
+export function applyEnv(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  bindings: readonly EnvBinding[] = ENV_BINDINGS,
+): { config: Record<string, unknown>; used: string[] } {
+  const config = structuredClone(raw);
+  const used: string[] = [];
+  for (const binding of bindings) {
+    const value = env[binding.env];
+    if (value === undefined || value === '') continue;
+    used.push(binding.env);
+    setPath(config, binding.path, convert(value, binding.type));
+  }
+  return { config, used };
+}
+
+function convert(value: string, type: EnvBinding['type']): unknown {
+  switch (type) {
+    case 'number': {
+      const n = Number(value);
+      // Left as a string when not numeric so that validation names the variable's key in its error.
+      return Number.isFinite(n) ? n : value;
+    }
+    case 'boolean':
+      return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+    case 'list':
+      return value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}

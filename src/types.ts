@@ -1,0 +1,71 @@
+/**
+ * The few types every stage shares. Records flow one way (source → decode → map → sink); whether a
+ * record arrived flows back through its `Delivery`, never through a call into an earlier stage.
+ */
+
+export type LogType = 'cloudtrail' | 'vpcflow';
+export type Schema = 'ecs' | 'cim';
+
+/** Where a record came from, precise enough for an operator to find it: object and position. */
+export interface RecordOrigin {
+  /** S3 bucket, absent for local files. */
+  bucket?: string;
+  /** S3 key or local path. */
+  key: string;
+  /** 1-based position of the record in the object (CloudTrail record number; flow line number). */
+  record: number;
+}
+
+/** A raw record as decoded from an object, before mapping. */
+export type RawRecord =
+  | { logType: 'cloudtrail'; origin: RecordOrigin; event: Record<string, unknown> }
+  | {
+      logType: 'vpcflow';
+      origin: RecordOrigin;
+      /** Field name (AWS's hyphenated names, e.g. `srcaddr`, `tcp-flags`) → value; `-` already removed. */
+      fields: Record<string, string>;
+      /** The original line, as AWS wrote it; Splunk receives this unchanged. */
+      line: string;
+    };
+
+/** A record that could not be decoded or mapped; it goes to the dead letter with this reason. */
+export interface RejectedRecord {
+  origin: RecordOrigin;
+  /** Stable code, e.g. DECODE_INVALID_JSON, DECODE_FLOW_FIELD_COUNT, MAP_FAILED, SINK_REJECTED. */
+  code: string;
+  reason: string;
+  /** The record's text (or as much of it as is known), so nothing is lost. */
+  raw?: string;
+  field?: string;
+}
+
+/** Settles one record at one sink. Exactly one of the three is called, once. */
+export interface Delivery {
+  /** The sink holds the record durably (HEC 200 / acked, search item created or already present). */
+  ack(): void;
+  /** The sink will never take this record (invalid for it); it goes to the dead letter with the reason. */
+  reject(reason: string, code: string): void;
+  /** Delivery failed for now (sink down past its retry budget); the source object is left for redelivery. */
+  fail(error: Error): void;
+}
+
+/** A mapped document on its way to one sink. */
+export interface SinkRecord<D = unknown> {
+  /** Deterministic id (CloudTrail eventID; flows: hash of object key and line), so resends are harmless. */
+  id: string;
+  logType: LogType;
+  doc: D;
+  origin: RecordOrigin;
+  delivery: Delivery;
+}
+
+export interface Sink<D = unknown> {
+  readonly name: string;
+  readonly schema: Schema;
+  /** Takes one record; resolves once it is buffered, waiting while the sink is full (back-pressure). */
+  write(record: SinkRecord<D>): Promise<void>;
+  /** Sends everything buffered and waits until every record written so far is settled. */
+  flush(): Promise<void>;
+  /** Flushes, then releases connections and timers. */
+  close(): Promise<void>;
+}
