@@ -1,8 +1,88 @@
 import { z } from 'zod';
 
-/** Splunk HEC sink settings. Owned by the HEC sink; the root schema only composes it. */
-export const hecSinkConfigSchema = z.strictObject({
-  urls: z.array(z.url()).min(1),
-  token: z.string().min(1),
-});
+/**
+ * Splunk HEC sink settings. Owned by the HEC sink; the root schema only composes it.
+ *
+ * Defaults follow what Splunk's own high-throughput clients settled on: ~1 MB batches flushed at least
+ * every 5 s, gzip on (HEC accepts gzip, never deflate), indexer-ack polling every few seconds with a 300 s
+ * time-out (acks can lag minutes behind the 200), and TLS verification always on unless turned off by hand.
+ */
+export const hecSinkConfigSchema = z
+  .strictObject({
+    /** One or more HEC base URLs (`https://splunk:8088`); the sink spreads batches over the healthy ones. */
+    urls: z.array(z.url()).min(1),
+    /** The HEC token. Prefer `tokenFile` or ASC_HEC_TOKEN; it is never logged. */
+    token: z.string().min(1).optional(),
+    /** A file whose trimmed content is the token (a mounted secret). */
+    tokenFile: z.string().min(1).optional(),
+    /** Index for events that carry none; must be in the token's allowed indexes. */
+    index: z.string().min(1).optional(),
+    /** Host for events that carry none. */
+    host: z.string().min(1).optional(),
+    /** Replaces the source of every event (default: the object's s3://bucket/key). */
+    source: z.string().min(1).optional(),
+    /** Renames the sourcetypes, for stacks that installed the add-on's types under other names. */
+    sourcetypes: z
+      .strictObject({
+        cloudtrail: z.string().min(1).optional(),
+        vpcflow: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    batch: z
+      .strictObject({
+        /** Uncompressed bytes per request; the compressed body is always smaller. */
+        maxBytes: z.number().int().min(1024).default(1_000_000),
+        maxEvents: z.number().int().positive().default(10_000),
+        /** A partly filled batch is sent after this long. */
+        maxAgeMs: z.number().int().positive().default(5_000),
+      })
+      .prefault({}),
+    /** HEC fails the whole request when one event is over ~5 MB, so larger events are rejected up front. */
+    maxEventBytes: z.number().int().positive().default(5_000_000),
+    gzip: z.boolean().default(true),
+    /** zlib level 1-9: lower costs less CPU per event, higher less egress. */
+    gzipLevel: z.number().int().min(1).max(9).default(4),
+    /** Requests in flight at once, over all URLs; each is one keep-alive connection with its own channel. */
+    maxInFlight: z.number().int().min(1).max(64).default(4),
+    /** Sent batches that may wait for an indexer ack before `write` applies back-pressure. */
+    maxPendingBatches: z.number().int().min(1).default(32),
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    ack: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** First poll after a send; doubles while nothing new is acked, up to `maxPollIntervalMs`. */
+        pollIntervalMs: z.number().int().positive().default(1_000),
+        maxPollIntervalMs: z.number().int().positive().default(10_000),
+        /** A batch not acked within this is sent again (a counted resend). */
+        timeoutMs: z.number().int().positive().default(300_000),
+      })
+      .prefault({}),
+    tls: z
+      .strictObject({
+        rejectUnauthorized: z.boolean().default(true),
+        /** PEM bundle of extra CAs (a private Splunk CA). */
+        caFile: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    retry: z
+      .strictObject({
+        initialDelayMs: z.number().int().positive().default(250),
+        maxDelayMs: z.number().int().positive().default(30_000),
+        /**
+         * How long one batch keeps being retried before its records are failed (not dropped): the source
+         * then leaves the SQS message for redelivery.
+         */
+        windowMs: z.number().int().positive().default(600_000),
+      })
+      .prefault({}),
+    /** While an endpoint is marked down, /services/collector/health is probed at this interval. */
+    healthCheckIntervalMs: z.number().int().positive().default(5_000),
+    /** After a configuration error (bad token, index, ack mode) batches fail fast for this long, then retry. */
+    blockedRetryMs: z.number().int().positive().default(60_000),
+  })
+  .refine((c) => (c.token === undefined) !== (c.tokenFile === undefined), {
+    message: 'set exactly one of token (or ASC_HEC_TOKEN) and tokenFile (or ASC_HEC_TOKEN_FILE)',
+    path: ['token'],
+  });
 export type HecSinkConfig = z.infer<typeof hecSinkConfigSchema>;
+export type HecSinkConfigInput = z.input<typeof hecSinkConfigSchema>;

@@ -1,0 +1,122 @@
+/**
+ * A tiny evaluator for the field-selection rules in mappings/cim/*.json: the add-on's search-time
+ * `case(eventName=..., coalesce(...))` expressions, written as data so they can be read and diffed
+ * against the add-on's props.conf without reading code.
+ */
+
+export interface SelectionRule {
+  /** SPL `like` patterns: `%` matches any run of characters. */
+  eventName?: string[];
+  eventType?: string[];
+  /** Path → value that must be equal (booleans also match their string form, as Splunk compares text). */
+  when?: Record<string, string | number | boolean>;
+  present?: string[];
+  absent?: string[];
+  /** Coalesced in order: `a.b[].c|transform`, or `=literal`. An empty list means "leave the field unset". */
+  paths: string[];
+}
+
+type Value = string | string[];
+
+const TRANSFORMS: Record<string, (s: string) => string | undefined> = {
+  lastSlash: (s) => s.slice(s.lastIndexOf('/') + 1) || undefined,
+  lastSegment: (s) => {
+    const resource = s.slice(s.lastIndexOf(':') + 1);
+    return resource.slice(resource.lastIndexOf('/') + 1) || undefined;
+  },
+  afterColon: (s) => (s.includes(':') ? s.slice(s.indexOf(':') + 1) || undefined : undefined),
+  beforeColon: (s) => s.split(':')[0] || undefined,
+  // "... is not authorized to perform: iam:CreateAccessKey on resource: user bob" → bob
+  errorResource: (s) => /resource\s*:\s*(?:user\s*)?(.*)$/.exec(s)?.[1]?.trim() || undefined,
+  // arn:aws:sts::1:assumed-role/Admin/session → assumed-role
+  roleType: (s) => s.split(':').pop()?.split('/')[0] || undefined,
+};
+
+const likeCache = new Map<string, RegExp>();
+
+export function like(value: string, pattern: string): boolean {
+  if (!pattern.includes('%')) return value === pattern;
+  let re = likeCache.get(pattern);
+  if (!re) {
+    const body = pattern
+      .split('%')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*');
+    re = new RegExp(`^${body}$`);
+    likeCache.set(pattern, re);
+  }
+  return re.test(value);
+}
+
+/** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
+export function readPath(root: unknown, path: string): string[] {
+  let nodes: unknown[] = [root];
+  for (const raw of path.split('.')) {
+    const spread = raw.endsWith('[]');
+    const key = spread ? raw.slice(0, -2) : raw;
+    const next: unknown[] = [];
+    for (const node of nodes) {
+      if (typeof node !== 'object' || node === null) continue;
+      const child = (node as Record<string, unknown>)[key];
+      if (child === undefined || child === null) continue;
+      if (spread && Array.isArray(child)) next.push(...child);
+      else next.push(child);
+    }
+    nodes = next;
+    if (nodes.length === 0) return [];
+  }
+  const out: string[] = [];
+  for (const node of nodes) {
+    if (typeof node === 'string') {
+      if (node !== '') out.push(node);
+    } else if (typeof node === 'number' || typeof node === 'boolean') out.push(String(node));
+  }
+  return out;
+}
+
+function resolve(event: Record<string, unknown>, spec: string): Value | undefined {
+  if (spec.startsWith('=')) return spec.slice(1);
+  const [path, transform] = spec.split('|') as [string, string | undefined];
+  let values = readPath(event, path);
+  if (transform) {
+    const fn = TRANSFORMS[transform];
+    if (!fn) throw new Error(`unknown transform ${transform} in CIM mapping rule`);
+    values = values.map(fn).filter((v): v is string => v !== undefined);
+  }
+  if (values.length === 0) return undefined;
+  const unique = [...new Set(values)];
+  return unique.length === 1 ? unique[0] : unique;
+}
+
+function matches(rule: SelectionRule, event: Record<string, unknown>, eventName: string): boolean {
+  if (rule.eventName && !rule.eventName.some((p) => like(eventName, p))) return false;
+  if (rule.eventType) {
+    const type = typeof event.eventType === 'string' ? event.eventType : '';
+    if (!rule.eventType.some((p) => like(type, p))) return false;
+  }
+  if (rule.when) {
+    for (const [path, expected] of Object.entries(rule.when)) {
+      if (!readPath(event, path).includes(String(expected))) return false;
+    }
+  }
+  if (rule.present?.some((p) => readPath(event, p).length === 0)) return false;
+  if (rule.absent?.some((p) => readPath(event, p).length > 0)) return false;
+  return true;
+}
+
+/** The first matching rule decides; within it the first path with a value wins (the add-on's coalesce). */
+export function select(
+  rules: readonly SelectionRule[],
+  event: Record<string, unknown>,
+  eventName: string,
+): Value | undefined {
+  for (const rule of rules) {
+    if (!matches(rule, event, eventName)) continue;
+    for (const spec of rule.paths) {
+      const value = resolve(event, spec);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,25 @@
+export type CimSourcetype = 'aws:cloudtrail' | 'aws:cloudwatchlogs:vpcflow';
+
+/** Indexed fields: HEC refuses nested values (code 15), so only flat strings, numbers and string lists. */
+export type CimFields = Record<string, string | number | string[]>;
+
+/** One envelope for HEC's /services/collector/event. */
+export interface HecEvent {
+  /** Epoch seconds with a fraction. */
+  time: number;
+  host?: string;
+  /** `s3://bucket/key`, or the local path. */
+  source: string;
+  sourcetype: CimSourcetype;
+  index?: string;
+  /** The original CloudTrail record, or the original flow line, so the Splunk Add-on for AWS maps it as its own data. */
+  event: object | string;
+  fields: CimFields;
+}
+
+export interface CimOptions {
+  host?: string;
+  index?: string;
+  /** Replaces the record's own source. */
+  source?: string;
+}
