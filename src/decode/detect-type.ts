@@ -1,0 +1,43 @@
+import type { LogType } from '../types.js';
+
+const DIGEST_KEY = /(?:^|\/)CloudTrail-Digest\/|_CloudTrail-Digest_/;
+const CLOUDTRAIL_KEY = /(?:^|\/)CloudTrail(?:-Insight)?\/|_CloudTrail(?:-Insight)?_/;
+const VPCFLOW_KEY = /(?:^|\/)vpcflowlogs\/|_vpcflowlogs_/;
+
+const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
+/** Field names that can open a VPC flow header line (the default format and the common custom ones). */
+const FLOW_HEADER =
+  /^(?:version|account-id|interface-id|instance-id|vpc-id|srcaddr|resource-type)(?: [a-z0-9-]+)*\s*$/;
+/** A header-less flow record: a version digit and an account id or a dash. */
+const FLOW_LINE = /^\d{1,2} (?:\d{12}|unknown|-) /;
+
+/**
+ * Chooses the decoder for an object: first from its S3 key (the layouts AWS writes:
+ * `AWSLogs/<account>/CloudTrail/`, `CloudTrail-Digest`, `vpcflowlogs`), then from its first decompressed
+ * bytes. `undefined` means neither says.
+ */
+export function detectLogType(key: string, firstBytes?: Uint8Array): LogType | 'digest' | undefined {
+  if (DIGEST_KEY.test(key)) return 'digest';
+  if (CLOUDTRAIL_KEY.test(key)) return 'cloudtrail';
+  if (VPCFLOW_KEY.test(key)) return 'vpcflow';
+  if (!firstBytes || firstBytes.length === 0) return undefined;
+  return detectFromContent(firstBytes);
+}
+
+function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
+  if (PARQUET_MAGIC.every((b, i) => bytes[i] === b)) return 'vpcflow';
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  const first = head[0];
+  if (first === '{' || first === '[') {
+    if (head.startsWith('{"message"') || /^\{\s*"message"\s*:/.test(head)) return 'vpcflow';
+    if (head.includes('"digestStartTime"') || head.includes('"digestS3Object"')) return 'digest';
+    if (/"(?:Records|eventVersion|eventSource|eventTime|eventName)"\s*:/.test(head)) return 'cloudtrail';
+    return undefined;
+  }
+  const line = head.split(/\r?\n/, 1)[0] ?? '';
+  if (FLOW_HEADER.test(line) || FLOW_LINE.test(line)) return 'vpcflow';
+  return undefined;
+}

@@ -1,0 +1,201 @@
+import { DECODE_CODES, type DecodeLimits, MAX_RAW_KEPT } from './codes.js';
+import { FLOW_FIELDS, FLOW_LAYOUTS } from './tables.js';
+
+export type FlowEvent =
+  | { kind: 'record'; index: number; fields: Record<string, string>; line: string }
+  | { kind: 'error'; index: number; code: string; reason: string; raw?: string };
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+const MIN_VERSION = 2;
+const MAX_VERSION = 8;
+
+/**
+ * Decodes VPC flow log text line by line. A header line (S3 delivery writes one) decides the field
+ * order, so any custom format works; without one, the token count selects AWS's default v2 layout or one
+ * of Elastic's known layouts. `-` means absent. Lines wrapped as `{"message":"..."}` are unwrapped.
+ * `index` is the 1-based line number in the object (header lines count), so an operator can find it.
+ */
+export class FlowLineDecoder {
+  private header: readonly string[] | undefined;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private carryOversize = false;
+  private lineNo = 0;
+  private out: FlowEvent[] = [];
+
+  constructor(private readonly limits: Pick<DecodeLimits, 'maxRecordBytes'>) {}
+
+  push(chunk: Uint8Array): FlowEvent[] {
+    this.out = [];
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl === -1) break;
+      if (this.carry.length > 0 || this.carryOversize) {
+        this.keep(buf, start, nl);
+        this.finishCarried();
+      } else {
+        this.line(buf.toString('utf8', start, nl));
+      }
+      start = nl + 1;
+    }
+    if (start < buf.length) this.keep(buf, start, buf.length);
+    return this.out;
+  }
+
+  end(truncated?: { code: string; reason: string }): FlowEvent[] {
+    this.out = [];
+    if (this.carry.length > 0 || this.carryOversize) {
+      if (truncated) {
+        this.lineNo++;
+        const raw = Buffer.concat(this.carry).toString('utf8');
+        this.carry = [];
+        this.out.push({
+          kind: 'error',
+          index: this.lineNo,
+          code: truncated.code,
+          reason: `line ${this.lineNo}: ${truncated.reason}`,
+          raw: raw.slice(0, MAX_RAW_KEPT),
+        });
+        return this.out;
+      }
+      this.finishCarried();
+    } else if (truncated) {
+      this.out.push({
+        kind: 'error',
+        index: this.lineNo + 1,
+        code: truncated.code,
+        reason: `after line ${this.lineNo}: ${truncated.reason}`,
+      });
+    }
+    return this.out;
+  }
+
+  private keep(buf: Buffer, from: number, to: number): void {
+    if (this.carryOversize || to <= from) return;
+    this.carryBytes += to - from;
+    if (this.carryBytes > this.limits.maxRecordBytes) {
+      this.carryOversize = true;
+      return;
+    }
+    this.carry.push(Buffer.from(buf.subarray(from, to)));
+  }
+
+  private finishCarried(): void {
+    if (this.carryOversize) {
+      this.lineNo++;
+      const raw = Buffer.concat(this.carry).toString('utf8').slice(0, MAX_RAW_KEPT);
+      this.out.push({
+        kind: 'error',
+        index: this.lineNo,
+        code: DECODE_CODES.recordTooLarge,
+        reason: `line ${this.lineNo}: longer than the ${this.limits.maxRecordBytes}-byte record limit`,
+        raw,
+      });
+    } else {
+      this.line(Buffer.concat(this.carry).toString('utf8'));
+    }
+    this.carry = [];
+    this.carryBytes = 0;
+    this.carryOversize = false;
+  }
+
+  private line(rawLine: string): void {
+    this.lineNo++;
+    const index = this.lineNo;
+    let text = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (index === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    text = text.trim();
+    if (text === '') return;
+    if (text.charCodeAt(0) === 0x7b) {
+      const unwrapped = unwrapMessage(text);
+      if (unwrapped === undefined) {
+        this.out.push({
+          kind: 'error',
+          index,
+          code: DECODE_CODES.invalidJson,
+          reason: `line ${index}: a JSON-wrapped flow record must be an object with a string "message" field`,
+          raw: text.slice(0, MAX_RAW_KEPT),
+        });
+        return;
+      }
+      text = unwrapped.trim();
+    }
+    const tokens = text.split(' ');
+    if (isHeader(tokens)) {
+      this.header = tokens;
+      return;
+    }
+    let names = this.header;
+    if (names === undefined) {
+      const layout = FLOW_LAYOUTS.get(tokens.length);
+      if (!layout) {
+        this.out.push({
+          kind: 'error',
+          index,
+          code: DECODE_CODES.flowFieldCount,
+          reason: `line ${index}: ${tokens.length} fields and no header line; no known flow log layout has ${tokens.length} fields`,
+          raw: text.slice(0, MAX_RAW_KEPT),
+        });
+        return;
+      }
+      names = layout.fields;
+    } else if (tokens.length !== names.length) {
+      this.out.push({
+        kind: 'error',
+        index,
+        code: DECODE_CODES.flowFieldCount,
+        reason: `line ${index}: ${tokens.length} fields, the header names ${names.length}`,
+        raw: text.slice(0, MAX_RAW_KEPT),
+      });
+      return;
+    }
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) {
+      const value = tokens[i]!;
+      if (value !== '-' && value !== '') fields[names[i]!] = value;
+    }
+    const version = fields.version;
+    if (version !== undefined) {
+      const v = Number(version);
+      if (!Number.isInteger(v) || v < MIN_VERSION || v > MAX_VERSION) {
+        this.out.push({
+          kind: 'error',
+          index,
+          code: DECODE_CODES.flowUnknownVersion,
+          reason: `line ${index}: unknown flow log version "${version}" (versions ${MIN_VERSION} to ${MAX_VERSION} are known)`,
+          raw: text.slice(0, MAX_RAW_KEPT),
+        });
+        return;
+      }
+    }
+    this.out.push({ kind: 'record', index, fields, line: text });
+  }
+}
+
+/** A header names fields: every token is a field-like name and the first is one AWS documents. */
+function isHeader(tokens: readonly string[]): boolean {
+  const first = tokens[0];
+  if (first === undefined || !FLOW_FIELDS.has(first)) return false;
+  for (const t of tokens) if (!NAME.test(t)) return false;
+  return true;
+}
+
+function unwrapMessage(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { message?: unknown }).message === 'string'
+    ) {
+      return (value as { message: string }).message;
+    }
+  } catch {
+    // reported by the caller
+  }
+  return undefined;
+}
