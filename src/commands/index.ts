@@ -10,7 +10,10 @@ export function registerCommands(program: Command): void {
     .command('run')
     .description('consume S3 notifications from SQS and ship every record to the configured sinks')
     .option('-c, --config <file>', 'config file (YAML or JSON)')
-    .action(notImplemented('run'));
+    .action(async (options: { config?: string }, command: Command) => {
+      const { runCommand } = await import('./run.js');
+      await runCommand(command, options);
+    });
 
   program
     .command('map')
@@ -27,7 +30,10 @@ export function registerCommands(program: Command): void {
     .option('--since <time>', 'only objects at or after this time (ISO 8601)')
     .option('--until <time>', 'only objects before this time (ISO 8601)')
     .option('-c, --config <file>', 'config file (YAML or JSON)')
-    .action(notImplemented('replay'));
+    .action(async (options: import('./replay.js').ReplayCommandOptions, command: Command) => {
+      const { replayCommand } = await import('./replay.js');
+      await replayCommand(command, options);
+    });
 
   program
     .command('detect')

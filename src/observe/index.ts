@@ -7,3 +7,5 @@ export {
   REDACT_PATHS,
   setLogger,
 } from './logger.js';
+export { createMetrics, type Metrics, metrics } from './metrics.js';
+export { createProgress, formatBytes, formatProgress, type ProgressState } from './progress.js';

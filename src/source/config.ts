@@ -3,5 +3,15 @@ import { z } from 'zod';
 /** The SQS source: queues that receive S3 object-created notifications. */
 export const sqsSourceConfigSchema = z.strictObject({
   queueUrls: z.array(z.url()).min(1),
+  /** Messages held at once per process (each may name several objects). */
+  maxInFlightMessages: z.number().int().positive().default(20),
+  /** Seconds a received message stays invisible; extended at half-time while its work goes on. */
+  visibilityTimeout: z.number().int().min(10).max(43_200).default(300),
+  /** Long-poll wait; 20 is SQS's maximum and the cheapest. */
+  waitTimeSeconds: z.number().int().min(0).max(20).default(20),
+  /** On SIGTERM/SIGINT: how long in-flight work may finish before its messages are released. */
+  shutdownGraceSeconds: z.number().int().min(0).default(20),
+  /** Verify SNS envelope signatures (certificates fetched from SNS over HTTPS). */
+  verifySnsSignatures: z.boolean().default(false),
 });
 export type SqsSourceConfig = z.infer<typeof sqsSourceConfigSchema>;

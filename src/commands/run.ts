@@ -1,0 +1,72 @@
+import { fileURLToPath } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Command } from 'commander';
+import PQueue from 'p-queue';
+import { type ConnectorConfig, validateConfig } from '../config/index.js';
+import { metrics } from '../observe/index.js';
+import { buildPipeline } from '../pipeline/build.js';
+import { compileRoutes } from '../pipeline/routes.js';
+import { processMessage } from '../source/message.js';
+import { createSnsVerifier } from '../source/sns-signature.js';
+import { SqsConsumer } from '../source/sqs.js';
+import { commandContext } from './context.js';
+import { replayCommandWith } from './replay.js';
+
+/** The sample objects shipped with the package, replayed by the embedded demo. */
+export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+
+/**
+ * The long-running consumer. With no queue configured it runs the embedded demo instead: the shipped
+ * samples through decode, map and detection into ./out, so a first run needs no AWS account and no SIEM.
+ */
+export async function runCommand(command: Command, options: { config?: string }): Promise<void> {
+  const { config, log } = commandContext(command, options.config);
+  if (!config.source.sqs) {
+    log.info(
+      'no SQS queue configured (source.sqs.queueUrls): running the embedded demo over the bundled samples',
+    );
+    await replayCommandWith(demoConfig(config), log, { from: SAMPLES_DIR, demo: true });
+    return;
+  }
+
+  const m = metrics();
+  const pipeline = await buildPipeline(config, { log, metrics: m });
+  const sqsConfig = config.source.sqs;
+  const sqs = new SQSClient({
+    region: config.aws.region,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+  });
+  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
+  const route = compileRoutes(config.pipeline);
+  const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
+  const consumer = new SqsConsumer({
+    sqs,
+    config: sqsConfig,
+    log,
+    metrics: m,
+    handle: (body, signal) =>
+      processMessage(body, { s3: pipeline.s3, pipeline, objects, route, verifySns, signal }),
+  });
+
+  await consumer.start();
+  log.info(
+    { queues: sqsConfig.queueUrls.length, sinks: pipeline.sinks.map((s) => s.name) },
+    'consumer started',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
+  await consumer.stop();
+  await pipeline.close();
+  sqs.destroy();
+  log.info('stopped');
+}
+
+/** The demo writes to ./out unless the user configured sinks of their own. */
+function demoConfig(config: ConnectorConfig): ConnectorConfig {
+  const hasSink = config.sinks.hec || config.sinks.search || config.sinks.file;
+  if (hasSink) return config;
+  return validateConfig({ ...config, sinks: { file: { dir: 'out', schema: 'ecs' } } }, 'embedded demo');
+}

@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric the connector exposes, in one place so that names and labels stay consistent between
+ * the long-running /metrics endpoint and Lambda's embedded-metric output. Label values are bounded
+ * (log types, outcomes, reason codes, sink names), never record data.
+ */
+export function createMetrics(registry = new Registry()) {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    messagesReceived: counter('asc_sqs_messages_received_total', 'SQS messages received', ['queue']),
+    messagesDeleted: counter(
+      'asc_sqs_messages_deleted_total',
+      'SQS messages deleted after every record was delivered',
+      ['queue'],
+    ),
+    messagesReturned: counter('asc_sqs_messages_returned_total', 'SQS messages left for redelivery', [
+      'queue',
+      'reason',
+    ]),
+    notificationsSkipped: counter('asc_notifications_skipped_total', 'notification entries skipped', [
+      'reason',
+    ]),
+    objects: counter('asc_objects_total', 'S3 objects processed, by outcome', ['log_type', 'outcome']),
+    objectBytes: counter(
+      'asc_object_bytes_total',
+      'bytes read from S3 objects (as stored, before decompression)',
+      ['log_type'],
+    ),
+    records: counter('asc_records_total', 'records decoded', ['log_type']),
+    recordsSkipped: counter('asc_records_skipped_total', 'objects or records skipped on purpose', ['reason']),
+    deadLetters: counter('asc_dead_letters_total', 'records sent to the dead letter', ['code']),
+    sinkRecords: counter('asc_sink_records_total', 'records settled at a sink, by outcome', [
+      'sink',
+      'outcome',
+    ]),
+    sinkRetries: counter('asc_sink_retries_total', 'sink request retries, by status', ['sink', 'status']),
+    alerts: counter('asc_alerts_total', 'in-stream detection alerts', ['rule']),
+    webhookRequests: counter('asc_webhook_requests_total', 'webhook requests, by route and status', [
+      'route',
+      'status',
+    ]),
+    responseActions: counter('asc_response_actions_total', 'response actions, by action and outcome', [
+      'action',
+      'outcome',
+    ]),
+    lag: new Histogram({
+      name: 'asc_lag_seconds',
+      help: 'time from the S3 object-created event to its records being delivered',
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    sinkLatency: new Histogram<'sink'>({
+      name: 'asc_sink_request_seconds',
+      help: 'sink request latency',
+      labelNames: ['sink'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    inFlightObjects: new Gauge({
+      name: 'asc_in_flight_objects',
+      help: 'objects being processed',
+      registers: [registry],
+    }),
+    inFlightMessages: new Gauge({
+      name: 'asc_in_flight_messages',
+      help: 'SQS messages being processed',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+let shared: Metrics | undefined;
+
+/** The process-wide metrics; tests create their own with `createMetrics()`. */
+export function metrics(): Metrics {
+  shared ??= createMetrics();
+  return shared;
+}

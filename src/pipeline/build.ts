@@ -1,0 +1,80 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AwsConfig, ConnectorConfig } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
+import { documentId, toEcs } from '../map/ecs/index.js';
+import type { Logger, Metrics } from '../observe/index.js';
+import type { Sink } from '../types.js';
+import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
+import type { DocumentObserver, ObjectPipeline } from './process-object.js';
+
+export interface RunningPipeline extends ObjectPipeline {
+  s3: S3Client;
+  /** Flushes every sink and the dead letter, then releases them. */
+  close(): Promise<void>;
+}
+
+export function s3Client(aws: AwsConfig): S3Client {
+  return new S3Client({
+    region: aws.region,
+    ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+    forcePathStyle: aws.forcePathStyle || aws.endpoint !== undefined,
+  });
+}
+
+/** Builds the sinks the config names; at least one is required. */
+export async function createSinks(config: ConnectorConfig, log: Logger): Promise<Sink[]> {
+  const sinks: Sink[] = [];
+  if (config.sinks.hec) {
+    const { createHecSink } = await import('../sink/hec/index.js');
+    sinks.push(createHecSink(config.sinks.hec, { logger: log }) as Sink);
+  }
+  if (config.sinks.search) {
+    const { createSearchSink } = await import('../sink/search/index.js');
+    sinks.push(createSearchSink(config.sinks.search, { logger: log }) as Sink);
+  }
+  if (config.sinks.file) {
+    const { createFileSink } = await import('../sink/file/index.js');
+    sinks.push(createFileSink(config.sinks.file));
+  }
+  if (sinks.length === 0) {
+    throw new ConfigError('no sink configured: set sinks.hec, sinks.search or sinks.file', { key: 'sinks' });
+  }
+  return sinks;
+}
+
+/** Everything `processObject` needs, built once from validated config. */
+export async function buildPipeline(
+  config: ConnectorConfig,
+  deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
+): Promise<RunningPipeline> {
+  const s3 = s3Client(config.aws);
+  const sinks = deps.sinks ?? (await createSinks(config, deps.log));
+  const deadLetter: DeadLetter = config.deadLetter.s3
+    ? s3DeadLetter(s3, config.deadLetter.s3)
+    : directoryDeadLetter(config.deadLetter.dir);
+  const cimOptions = config.sinks.hec?.index ? { index: config.sinks.hec.index } : {};
+  const { toCim } =
+    config.sinks.hec || config.sinks.file?.schema === 'cim'
+      ? await import('../map/cim/index.js')
+      : { toCim: undefined };
+  return {
+    s3,
+    sinks,
+    deadLetter,
+    metrics: deps.metrics,
+    log: deps.log,
+    observe: deps.observe,
+    mappers: {
+      id: documentId,
+      ecs: (record) => toEcs(record),
+      cim: (record) => {
+        if (!toCim) throw new Error('no sink asked for CIM');
+        return toCim(record, cimOptions);
+      },
+    },
+    async close() {
+      await Promise.allSettled(sinks.map((s) => s.close()));
+      await deadLetter.close();
+    },
+  };
+}

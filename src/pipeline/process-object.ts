@@ -1,0 +1,121 @@
+import { DECODE_CODES, decodeObject } from '../decode/index.js';
+import { errorMessage } from '../errors.js';
+import type { Logger, Metrics } from '../observe/index.js';
+import type { LogType, RawRecord, Schema, Sink } from '../types.js';
+import type { DeadLetter } from './dead-letter.js';
+import { type ObjectOutcome, ObjectTracker } from './tracker.js';
+
+/** Record → document for each schema a sink may want, and the record's deterministic id. */
+export interface Mappers {
+  id(record: RawRecord): string;
+  ecs(record: RawRecord): Record<string, unknown>;
+  cim(record: RawRecord): unknown;
+}
+
+/** Sees every ECS document in the stream (in-stream detection). */
+export type DocumentObserver = (doc: Record<string, unknown>, id: string) => void;
+
+export interface ObjectPipeline {
+  sinks: readonly Sink[];
+  deadLetter: DeadLetter;
+  mappers: Mappers;
+  metrics: Metrics;
+  log: Logger;
+  observe?: DocumentObserver | undefined;
+}
+
+/**
+ * Decoder results that mean the object itself is broken past this point. The records before the break
+ * are delivered; the object is reported failed so its message returns and, if it keeps failing, leaves
+ * through the queue's redrive policy into its DLQ.
+ */
+const OBJECT_FAILURE_CODES = new Set<string>([
+  DECODE_CODES.truncated,
+  DECODE_CODES.corruptCompression,
+  DECODE_CODES.unsupportedCompression,
+  DECODE_CODES.parquetTooLarge,
+  DECODE_CODES.parquetInvalid,
+]);
+
+export interface ProcessObjectOptions {
+  origin: { bucket?: string; key: string };
+  logType?: LogType | 'auto' | undefined;
+}
+
+/** Decodes one object, maps each record once per schema, and hands it to every sink. */
+export async function processObject(
+  body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+  pipeline: ObjectPipeline,
+  options: ProcessObjectOptions,
+): Promise<ObjectOutcome & { logType?: LogType }> {
+  const { sinks, mappers, metrics, log } = pipeline;
+  const tracker = new ObjectTracker(pipeline.deadLetter);
+  const schemas = new Set<Schema>(sinks.map((s) => s.schema));
+  const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
+  let logType: LogType | undefined;
+
+  try {
+    for await (const result of decodeObject(body, {
+      origin: options.origin,
+      logType: options.logType ?? 'auto',
+    })) {
+      if (result.kind === 'skipped') {
+        metrics.recordsSkipped.inc({ reason: result.reason });
+        continue;
+      }
+      if (result.kind === 'rejected') {
+        const { rejected } = result;
+        metrics.deadLetters.inc({ code: rejected.code });
+        if (OBJECT_FAILURE_CODES.has(rejected.code)) {
+          log.error(
+            { code: rejected.code, origin: rejected.origin },
+            `object cannot be read to the end: ${rejected.reason}`,
+          );
+          tracker.fail(new Error(`${rejected.code}: ${rejected.reason}`));
+        } else {
+          log.warn({ code: rejected.code, origin: rejected.origin, field: rejected.field }, rejected.reason);
+          tracker.reject(rejected);
+        }
+        continue;
+      }
+
+      const record = result.record;
+      logType = record.logType;
+      tracker.countRecord();
+      metrics.records.inc({ log_type: record.logType });
+      let id: string;
+      const docs: Partial<Record<Schema, unknown>> = {};
+      try {
+        id = mappers.id(record);
+        if (wantEcs) docs.ecs = mappers.ecs(record);
+        if (schemas.has('cim')) docs.cim = mappers.cim(record);
+      } catch (err) {
+        metrics.deadLetters.inc({ code: 'MAP_FAILED' });
+        tracker.reject({
+          code: 'MAP_FAILED',
+          reason: errorMessage(err),
+          origin: record.origin,
+          raw: record.logType === 'vpcflow' ? record.line : JSON.stringify(record.event),
+        });
+        continue;
+      }
+      if (pipeline.observe && docs.ecs) pipeline.observe(docs.ecs as Record<string, unknown>, id);
+      for (const sink of sinks) {
+        const doc = docs[sink.schema];
+        await sink.write({
+          id,
+          logType: record.logType,
+          doc,
+          origin: record.origin,
+          delivery: tracker.delivery(sink.name, record.origin, doc),
+        });
+      }
+    }
+  } catch (err) {
+    // The stream itself failed (network, S3 reset): what was written is delivered, the object is retried.
+    log.error({ origin: options.origin, err: errorMessage(err) }, 'reading the object failed');
+    tracker.fail(err instanceof Error ? err : new Error(String(err)));
+  }
+  const outcome = await tracker.seal();
+  return logType ? { ...outcome, logType } : outcome;
+}

@@ -1,0 +1,13 @@
+export { type SqsSourceConfig, sqsSourceConfigSchema } from './config.js';
+export { handler, handleSqsEvent, resetLambdaRuntime } from './lambda.js';
+export { type MessageContext, type MessageOutcome, processMessage } from './message.js';
+export {
+  decodeKey,
+  NotificationError,
+  type ParsedNotification,
+  parseNotification,
+  type S3ObjectRef,
+} from './notifications.js';
+export { ObjectMissingError, openObject } from './s3.js';
+export { createSnsVerifier, stringToSign } from './sns-signature.js';
+export { SqsConsumer } from './sqs.js';

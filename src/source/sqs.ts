@@ -1,0 +1,263 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { errorMessage } from '../errors.js';
+import type { Logger, Metrics } from '../observe/index.js';
+import type { SqsSourceConfig } from './config.js';
+import type { MessageOutcome } from './message.js';
+
+export type MessageHandler = (body: string, signal: AbortSignal) => Promise<MessageOutcome>;
+
+interface InFlight {
+  queueUrl: string;
+  receiptHandle: string;
+  messageId: string;
+  extendedAt: number;
+}
+
+/**
+ * Long-polls one or more queues and hands each message to `handle`. A message is deleted only when its
+ * handler reports every record delivered; otherwise it is left to reappear after its visibility timeout
+ * (and, after the queue's maxReceiveCount, to move to its DLQ). While work goes on, visibility is
+ * extended at half-time, batched per queue.
+ */
+export class SqsConsumer {
+  readonly #sqs: SQSClient;
+  readonly #config: SqsSourceConfig;
+  readonly #handle: MessageHandler;
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #abort = new AbortController();
+  readonly #loops: Promise<void>[] = [];
+  readonly #work = new Set<Promise<void>>();
+  readonly #deletes = new Map<string, { Id: string; ReceiptHandle: string }[]>();
+  #deleteTimer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** Receive loops waiting for a free in-flight slot. */
+  #waiting: (() => void)[] = [];
+
+  constructor(deps: {
+    sqs: SQSClient;
+    config: SqsSourceConfig;
+    handle: MessageHandler;
+    log: Logger;
+    metrics: Metrics;
+  }) {
+    this.#sqs = deps.sqs;
+    this.#config = deps.config;
+    this.#handle = deps.handle;
+    this.#log = deps.log;
+    this.#metrics = deps.metrics;
+  }
+
+  /** Checks each queue (warns when it has no redrive policy), then starts one receive loop per queue. */
+  async start(): Promise<void> {
+    for (const queueUrl of this.#config.queueUrls) await this.#checkQueue(queueUrl);
+    const beat = Math.max(1000, (this.#config.visibilityTimeout * 1000) / 4);
+    this.#heartbeat = setInterval(() => void this.#extendVisibility(), beat);
+    for (const queueUrl of this.#config.queueUrls) this.#loops.push(this.#receiveLoop(queueUrl));
+  }
+
+  /**
+   * Stops receiving, lets in-flight work finish within the grace period, then releases what is left
+   * (visibility 0) so another consumer takes it at once instead of after the timeout.
+   */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wakeAll();
+    await Promise.allSettled(this.#loops);
+    const grace = new Promise<'timeout'>((r) =>
+      setTimeout(() => r('timeout'), this.#config.shutdownGraceSeconds * 1000).unref(),
+    );
+    const finished = await Promise.race([
+      Promise.allSettled([...this.#work]).then(() => 'done' as const),
+      grace,
+    ]);
+    if (finished === 'timeout') await this.#release([...this.#inFlight.values()]);
+    clearInterval(this.#heartbeat);
+    await this.#flushDeletes();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async #checkQueue(queueUrl: string): Promise<void> {
+    const res = await this.#sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
+      }),
+    );
+    if (!res.Attributes?.RedrivePolicy) {
+      this.#log.warn(
+        { queueUrl },
+        'queue has no redrive policy: a message that always fails will be retried forever; give it a dead-letter queue',
+      );
+    }
+  }
+
+  async #receiveLoop(queueUrl: string): Promise<void> {
+    let backoffMs = 0;
+    while (!this.#abort.signal.aborted) {
+      const free = this.#config.maxInFlightMessages - this.#inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => this.#waiting.push(r));
+        continue;
+      }
+      try {
+        const res = await this.#sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, free),
+            WaitTimeSeconds: this.#config.waitTimeSeconds,
+            VisibilityTimeout: this.#config.visibilityTimeout,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          }),
+          { abortSignal: this.#abort.signal },
+        );
+        backoffMs = 0;
+        for (const message of res.Messages ?? []) this.#dispatch(queueUrl, message);
+      } catch (err) {
+        if (this.#abort.signal.aborted) return;
+        backoffMs = Math.min(30_000, backoffMs ? backoffMs * 2 : 500);
+        this.#log.warn(
+          { queueUrl, err: errorMessage(err), retryInMs: backoffMs },
+          'receiving from SQS failed',
+        );
+        await new Promise((r) => setTimeout(r, backoffMs * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  #dispatch(queueUrl: string, message: Message): void {
+    if (!message.ReceiptHandle || !message.MessageId) return;
+    const entry: InFlight = {
+      queueUrl,
+      receiptHandle: message.ReceiptHandle,
+      messageId: message.MessageId,
+      extendedAt: Date.now(),
+    };
+    this.#inFlight.set(message.MessageId, entry);
+    this.#metrics.messagesReceived.inc({ queue: queueName(queueUrl) });
+    this.#metrics.inFlightMessages.set(this.#inFlight.size);
+    const work = this.#handle(message.Body ?? '', this.#abort.signal)
+      .then(
+        (outcome) => {
+          if (outcome.done) this.#queueDelete(entry);
+          else
+            this.#metrics.messagesReturned.inc({
+              queue: queueName(queueUrl),
+              reason: outcome.reason ?? 'failed',
+            });
+        },
+        (err: unknown) => {
+          this.#metrics.messagesReturned.inc({ queue: queueName(queueUrl), reason: 'error' });
+          this.#log.error({ messageId: entry.messageId, err: errorMessage(err) }, 'message handling failed');
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(entry.messageId);
+        this.#metrics.inFlightMessages.set(this.#inFlight.size);
+        this.#work.delete(work);
+        this.#wakeAll();
+      });
+    this.#work.add(work);
+  }
+
+  #wakeAll(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  #queueDelete(entry: InFlight): void {
+    const batch = this.#deletes.get(entry.queueUrl) ?? [];
+    batch.push({ Id: String(batch.length), ReceiptHandle: entry.receiptHandle });
+    this.#deletes.set(entry.queueUrl, batch);
+    if (batch.length >= 10) void this.#flushDeletes();
+    else this.#deleteTimer ??= setTimeout(() => void this.#flushDeletes(), 50);
+  }
+
+  async #flushDeletes(): Promise<void> {
+    clearTimeout(this.#deleteTimer);
+    this.#deleteTimer = undefined;
+    const all = [...this.#deletes.entries()];
+    this.#deletes.clear();
+    await Promise.all(
+      all.flatMap(([queueUrl, entries]) =>
+        chunks(entries, 10).map(async (chunk) => {
+          const batch = chunk.map((e, i) => ({ ...e, Id: String(i) }));
+          try {
+            const res = await this.#sqs.send(
+              new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }),
+            );
+            this.#metrics.messagesDeleted.inc({ queue: queueName(queueUrl) }, res.Successful?.length ?? 0);
+            for (const f of res.Failed ?? []) {
+              // The message will come back; its records are re-sent under the same ids, so this costs time, not data.
+              this.#log.warn(
+                { queueUrl, code: f.Code, message: f.Message },
+                'deleting a delivered message failed',
+              );
+            }
+          } catch (err) {
+            this.#log.warn({ queueUrl, err: errorMessage(err) }, 'deleting delivered messages failed');
+          }
+        }),
+      ),
+    );
+  }
+
+  async #extendVisibility(): Promise<void> {
+    const due = Date.now() - (this.#config.visibilityTimeout * 1000) / 2;
+    const stale = [...this.#inFlight.values()].filter((m) => m.extendedAt <= due);
+    await this.#changeVisibility(stale, this.#config.visibilityTimeout);
+  }
+
+  async #release(entries: InFlight[]): Promise<void> {
+    await this.#changeVisibility(entries, 0);
+  }
+
+  async #changeVisibility(entries: InFlight[], seconds: number): Promise<void> {
+    const byQueue = new Map<string, InFlight[]>();
+    for (const e of entries) byQueue.set(e.queueUrl, [...(byQueue.get(e.queueUrl) ?? []), e]);
+    await Promise.all(
+      [...byQueue.entries()].flatMap(([queueUrl, list]) =>
+        chunks(list, 10).map(async (chunk) => {
+          try {
+            await this.#sqs.send(
+              new ChangeMessageVisibilityBatchCommand({
+                QueueUrl: queueUrl,
+                Entries: chunk.map((e, i) => ({
+                  Id: String(i),
+                  ReceiptHandle: e.receiptHandle,
+                  VisibilityTimeout: seconds,
+                })),
+              }),
+            );
+            const now = Date.now();
+            for (const e of chunk) e.extendedAt = now;
+          } catch (err) {
+            this.#log.warn({ queueUrl, err: errorMessage(err) }, 'changing message visibility failed');
+          }
+        }),
+      ),
+    );
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function queueName(queueUrl: string): string {
+  return queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { pipelineConfigSchema } from '../../../src/pipeline/config.js';
+import { compileRoutes } from '../../../src/pipeline/routes.js';
+
+describe('compileRoutes', () => {
+  const route = compileRoutes(pipelineConfigSchema.parse({}));
+
+  it('routes AWS key layouts with the defaults', () => {
+    expect(route('AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/x.json.gz')).toBe('cloudtrail');
+    expect(route('AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2026/11/28/x.json.gz')).toBe(
+      'cloudtrail',
+    );
+    expect(route('AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/28/x.json.gz')).toBe('skip');
+    expect(route('AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/x.log.gz')).toBe('vpcflow');
+    expect(route('AWSLogs/123456789012/elasticloadbalancing/x.log.gz')).toBe('skip');
+  });
+
+  it('lets the first configured route win and unmatched keys go to content detection', () => {
+    const custom = compileRoutes(
+      pipelineConfigSchema.parse({ routes: [{ match: '^flows/', logType: 'vpcflow' }], unmatched: 'auto' }),
+    );
+    expect(custom('flows/a.gz')).toBe('vpcflow');
+    expect(custom('AWSLogs/1/CloudTrail/x.gz')).toBe('auto');
+  });
+});

@@ -1,0 +1,95 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetter, directoryDeadLetter } from '../../../src/pipeline/dead-letter.js';
+import { ObjectTracker } from '../../../src/pipeline/tracker.js';
+
+const origin = { bucket: 'b', key: 'k', record: 1 };
+
+function memoryDeadLetter(fail = false): DeadLetter & { entries: unknown[] } {
+  const entries: unknown[] = [];
+  return {
+    entries,
+    async write(entry) {
+      if (fail) throw new Error('disk full');
+      entries.push(entry);
+    },
+    async close() {},
+  };
+}
+
+describe('ObjectTracker', () => {
+  it('is delivered only when sealed and every delivery has settled', async () => {
+    const tracker = new ObjectTracker(memoryDeadLetter());
+    const a = tracker.delivery('hec', origin, {});
+    const b = tracker.delivery('search', origin, {});
+    let settled = false;
+    const done = tracker.seal().then((o) => {
+      settled = true;
+      return o;
+    });
+    a.ack();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    b.ack();
+    b.ack(); // a second settle is ignored
+    expect((await done).status).toBe('delivered');
+  });
+
+  it('counts a rejected record as settled once its dead-letter entry is written', async () => {
+    const dl = memoryDeadLetter();
+    const tracker = new ObjectTracker(dl);
+    tracker.delivery('search', origin, { a: 1 }).reject('mapper_parsing_exception', 'SEARCH_REJECTED');
+    tracker.reject({
+      code: 'DECODE_INVALID_JSON',
+      reason: 'bad',
+      origin: { ...origin, record: 2 },
+      raw: '{',
+    });
+    const outcome = await tracker.seal();
+    expect(outcome).toMatchObject({ status: 'delivered', deadLettered: 2 });
+    expect(dl.entries).toEqual([
+      {
+        code: 'SEARCH_REJECTED',
+        reason: 'mapper_parsing_exception',
+        origin,
+        sink: 'search',
+        document: { a: 1 },
+      },
+      { code: 'DECODE_INVALID_JSON', reason: 'bad', origin: { ...origin, record: 2 }, raw: '{' },
+    ]);
+  });
+
+  it('fails the object when a sink gives up or the dead letter cannot be written', async () => {
+    const failing = new ObjectTracker(memoryDeadLetter());
+    failing.delivery('hec', origin, {}).fail(new Error('HEC down'));
+    expect(await failing.seal()).toMatchObject({ status: 'failed' });
+
+    const noDeadLetter = new ObjectTracker(memoryDeadLetter(true));
+    noDeadLetter.delivery('hec', origin, {}).reject('bad', 'HEC_REJECTED');
+    const outcome = await noDeadLetter.seal();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.errors[0]?.message).toBe('disk full');
+  });
+});
+
+describe('directoryDeadLetter', () => {
+  it('appends one NDJSON line per entry, whole lines even when written concurrently', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-dl-'));
+    const dl = directoryDeadLetter(dir);
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        dl.write({ code: 'X', reason: `r${i}`, origin: { key: 'k', record: i + 1 } }),
+      ),
+    );
+    await dl.close();
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const lines = readFileSync(join(dir, files[0]!), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(50);
+    const records = lines.map((l) => JSON.parse(l).origin.record).sort((a: number, b: number) => a - b);
+    expect(records).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(JSON.parse(lines[0]!).time).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
