@@ -61,7 +61,15 @@ export function registerCommands(program: Command): void {
   dashboards
     .command('install')
     .description('install dashboards (idempotent)')
-    .action(notImplemented('dashboards install'));
+    .option('--kibana <url>', 'Kibana base URL (credentials: ASC_KIBANA_API_KEY or ASC_KIBANA_USERNAME/PASSWORD)')
+    .option('--splunk <url>', 'Splunk management URL, e.g. https://splunk:8089 (ASC_SPLUNK_TOKEN or USERNAME/PASSWORD)')
+    .option('--space <space>', 'Kibana space')
+    .option('--app <app>', 'Splunk app that owns the views', 'search')
+    .option('--dry-run', 'show what would be installed, change nothing')
+    .action(async (opts) => {
+      const { dashboardsInstallCommand } = await import('./dashboards.js');
+      await dashboardsInstallCommand(opts);
+    });
 
   const setup = program.command('setup').description('prepare a SIEM for the connector');
   setup
