@@ -1,0 +1,48 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { AwsConfig } from '../config/index.js';
+import type { RespondConfig } from './config.js';
+
+/** Static credentials, for tests against a local endpoint; real deployments use the SDK's default chain. */
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ResponseClients {
+  waf: WAFV2Client;
+  iam: IAMClient;
+  ec2: EC2Client;
+  autoScaling: AutoScalingClient;
+}
+
+/**
+ * SDK clients for the responders. Throttling is retried by the SDK's standard strategy (exponential
+ * back-off with jitter); five attempts instead of three because containment should ride out a burst.
+ */
+export function createResponseClients(
+  aws: AwsConfig,
+  respond: Pick<RespondConfig, 'waf'>,
+  credentials?: StaticCredentials,
+): ResponseClients {
+  const common = {
+    region: aws.region,
+    maxAttempts: 5,
+    retryMode: 'standard',
+    ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+  };
+  return {
+    // CloudFront-scoped IP sets are managed through us-east-1 only.
+    waf: new WAFV2Client({
+      ...common,
+      region: respond.waf.scope === 'CLOUDFRONT' ? 'us-east-1' : aws.region,
+    }),
+    iam: new IAMClient(common),
+    ec2: new EC2Client(common),
+    autoScaling: new AutoScalingClient(common),
+  };
+}

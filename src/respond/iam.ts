@@ -1,0 +1,370 @@
+import {
+  DeleteLoginProfileCommand,
+  DeleteRolePolicyCommand,
+  DeleteUserPolicyCommand,
+  GetLoginProfileCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  GetUserCommand,
+  GetUserPolicyCommand,
+  type IAMClient,
+  ListAccessKeysCommand,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import type { RespondConfig } from './config.js';
+import { ActionRefusedError } from './errors.js';
+import type { ApplyResult, Responder, ResponderPlan, UndoResult } from './types.js';
+
+export type Principal = { kind: 'user' | 'role'; name: string };
+
+export type IamPlanDetail =
+  | {
+      kind: 'user';
+      name: string;
+      activeKeys: string[];
+      denyPolicyPresent: boolean;
+      loginProfilePresent: boolean;
+    }
+  | { kind: 'role'; name: string; previousDocument: string | undefined };
+
+export type IamPrior =
+  | {
+      kind: 'user';
+      name: string;
+      /** Keys this action set Inactive; undo sets exactly these Active again. */
+      deactivatedKeys: string[];
+      putDenyPolicy: boolean;
+      deletedLoginProfile: boolean;
+    }
+  | { kind: 'role'; name: string; putRevokePolicy: boolean; previousDocument: string | undefined };
+
+const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+const ARN = /^arn:aws[\w-]*:(iam|sts)::(\d{12}):(.+)$/;
+
+/**
+ * Accepts what alerts carry: a user name, `user/NAME`, `role/NAME`, an IAM user or role ARN, or an STS
+ * assumed-role ARN (CloudTrail's userIdentity.arn for a role session), which names the role.
+ */
+export function parsePrincipal(target: string): Principal {
+  const text = target.trim();
+  const arn = ARN.exec(text);
+  let kind: Principal['kind'] = 'user';
+  let rest = text;
+  if (arn) {
+    const resource = arn[3]!;
+    if (resource === 'root')
+      throw new ActionRefusedError('the account root user is never touched', { target });
+    const [type, ...parts] = resource.split('/');
+    if (arn[1] === 'sts' && type === 'assumed-role' && parts.length >= 2)
+      return checked('role', parts[0]!, target);
+    if (arn[1] === 'iam' && (type === 'user' || type === 'role') && parts.length >= 1) {
+      // IAM paths (`user/division/alice`) precede the name, which is the last segment.
+      return checked(type, parts[parts.length - 1]!, target);
+    }
+    throw new ActionRefusedError(`${text}: not a user, role or assumed-role ARN`, { target });
+  }
+  const slash = /^(user|role)\/(.+)$/.exec(text);
+  if (slash) {
+    kind = slash[1] as Principal['kind'];
+    rest = slash[2]!;
+  }
+  return checked(kind, rest, target);
+}
+
+function checked(kind: Principal['kind'], name: string, target: string): Principal {
+  if (!IAM_NAME.test(name))
+    throw new ActionRefusedError(`"${name}" is not a valid IAM ${kind} name`, { target });
+  if (kind === 'user' && name.toLowerCase() === 'root') {
+    throw new ActionRefusedError('the account root user is never touched', { target });
+  }
+  return { kind, name };
+}
+
+const DENY_ALL = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'AscDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }],
+});
+
+/** AWS's documented "revoke active sessions": deny every token issued before now. */
+function revokeOlderSessions(now: Date): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AscRevokeOlderSessions',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': now.toISOString() } },
+      },
+    ],
+  });
+}
+
+export interface IamResponderOptions {
+  client: IAMClient;
+  config: RespondConfig['iam'];
+  now?: () => Date;
+}
+
+/**
+ * Disables a user (access keys Inactive, never deleted; an inline deny-all; the console password only
+ * when configured) or revokes a role's active sessions. Follows AWS's credential-compromise playbook:
+ * reversible first, and undo restores exactly what this action changed.
+ */
+export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
+  readonly action = 'iam-disable-user' as const;
+  readonly #client: IAMClient;
+  readonly #config: RespondConfig['iam'];
+  readonly #now: () => Date;
+
+  constructor(options: IamResponderOptions) {
+    this.#client = options.client;
+    this.#config = options.config;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  normalise(target: string): string {
+    const principal = parsePrincipal(target);
+    const list = principal.kind === 'user' ? this.#config.protectedUsers : this.#config.protectedRoles;
+    if (list.includes(principal.name)) {
+      throw new ActionRefusedError(`${principal.kind} ${principal.name} is protected`, { target });
+    }
+    return `${principal.kind}/${principal.name}`;
+  }
+
+  async plan(target: string): Promise<ResponderPlan<IamPlanDetail>> {
+    const normal = this.normalise(target);
+    const principal = parsePrincipal(normal);
+    return principal.kind === 'user'
+      ? this.#planUser(principal.name, normal)
+      : this.#planRole(principal.name, normal);
+  }
+
+  async apply(plan: ResponderPlan<IamPlanDetail>): Promise<ApplyResult<IamPrior>> {
+    const detail = plan.detail;
+    const requestIds: string[] = [];
+    const track = (out: { $metadata: { requestId?: string } }) => {
+      if (out.$metadata.requestId) requestIds.push(out.$metadata.requestId);
+    };
+    if (detail.kind === 'role') {
+      const document = revokeOlderSessions(this.#now());
+      track(
+        await this.#client.send(
+          new PutRolePolicyCommand({
+            RoleName: detail.name,
+            PolicyName: this.#config.revokeSessionsPolicyName,
+            PolicyDocument: document,
+          }),
+        ),
+      );
+      return {
+        changes: plan.changes,
+        requestIds,
+        prior: {
+          kind: 'role',
+          name: detail.name,
+          putRevokePolicy: true,
+          previousDocument: detail.previousDocument,
+        },
+      };
+    }
+    const prior: IamPrior = {
+      kind: 'user',
+      name: detail.name,
+      deactivatedKeys: [],
+      putDenyPolicy: false,
+      deletedLoginProfile: false,
+    };
+    // Deny first: it stops every credential at once, keys and password alike, before the slower steps.
+    if (!detail.denyPolicyPresent) {
+      track(
+        await this.#client.send(
+          new PutUserPolicyCommand({
+            UserName: detail.name,
+            PolicyName: this.#config.denyPolicyName,
+            PolicyDocument: DENY_ALL,
+          }),
+        ),
+      );
+      prior.putDenyPolicy = true;
+    }
+    for (const keyId of detail.activeKeys) {
+      track(
+        await this.#client.send(
+          new UpdateAccessKeyCommand({ UserName: detail.name, AccessKeyId: keyId, Status: 'Inactive' }),
+        ),
+      );
+      prior.deactivatedKeys.push(keyId);
+    }
+    if (this.#config.removeLoginProfile && detail.loginProfilePresent) {
+      track(await this.#client.send(new DeleteLoginProfileCommand({ UserName: detail.name })));
+      prior.deletedLoginProfile = true;
+    }
+    return { changes: plan.changes, requestIds, prior };
+  }
+
+  async undo(prior: IamPrior): Promise<UndoResult> {
+    const requestIds: string[] = [];
+    const changes: string[] = [];
+    const warnings: string[] = [];
+    const track = (out: { $metadata: { requestId?: string } }) => {
+      if (out.$metadata.requestId) requestIds.push(out.$metadata.requestId);
+    };
+    if (prior.kind === 'role') {
+      if (!prior.putRevokePolicy) return { changes, requestIds, warnings };
+      if (prior.previousDocument) {
+        track(
+          await this.#client.send(
+            new PutRolePolicyCommand({
+              RoleName: prior.name,
+              PolicyName: this.#config.revokeSessionsPolicyName,
+              PolicyDocument: prior.previousDocument,
+            }),
+          ),
+        );
+        changes.push(
+          `restore the previous inline policy ${this.#config.revokeSessionsPolicyName} on role ${prior.name}`,
+        );
+      } else {
+        await ignoreMissing(async () =>
+          track(
+            await this.#client.send(
+              new DeleteRolePolicyCommand({
+                RoleName: prior.name,
+                PolicyName: this.#config.revokeSessionsPolicyName,
+              }),
+            ),
+          ),
+        );
+        changes.push(`delete inline policy ${this.#config.revokeSessionsPolicyName} from role ${prior.name}`);
+      }
+      return { changes, requestIds, warnings };
+    }
+    for (const keyId of prior.deactivatedKeys) {
+      await ignoreMissing(async () =>
+        track(
+          await this.#client.send(
+            new UpdateAccessKeyCommand({ UserName: prior.name, AccessKeyId: keyId, Status: 'Active' }),
+          ),
+        ),
+      );
+      changes.push(`set access key ${keyId} of user ${prior.name} Active`);
+    }
+    if (prior.putDenyPolicy) {
+      await ignoreMissing(async () =>
+        track(
+          await this.#client.send(
+            new DeleteUserPolicyCommand({ UserName: prior.name, PolicyName: this.#config.denyPolicyName }),
+          ),
+        ),
+      );
+      changes.push(`delete inline policy ${this.#config.denyPolicyName} from user ${prior.name}`);
+    }
+    if (prior.deletedLoginProfile) {
+      warnings.push(
+        `the console password of ${prior.name} was deleted and cannot be restored; create a new one with a reset`,
+      );
+    }
+    return { changes, requestIds, warnings };
+  }
+
+  async #planUser(name: string, target: string): Promise<ResponderPlan<IamPlanDetail>> {
+    await this.#mustExist(() => this.#client.send(new GetUserCommand({ UserName: name })), `user ${name}`);
+    const keys: string[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.#client.send(new ListAccessKeysCommand({ UserName: name, Marker: marker }));
+      for (const key of out.AccessKeyMetadata ?? []) {
+        if (key.Status === 'Active' && key.AccessKeyId) keys.push(key.AccessKeyId);
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    const denyPolicyPresent = await exists(() =>
+      this.#client.send(
+        new GetUserPolicyCommand({ UserName: name, PolicyName: this.#config.denyPolicyName }),
+      ),
+    );
+    const loginProfilePresent = await exists(() =>
+      this.#client.send(new GetLoginProfileCommand({ UserName: name })),
+    );
+    const changes: string[] = [];
+    const warnings: string[] = [];
+    if (!denyPolicyPresent)
+      changes.push(`put inline deny-all policy ${this.#config.denyPolicyName} on user ${name}`);
+    for (const key of keys) changes.push(`set access key ${key} of user ${name} Inactive (not deleted)`);
+    if (this.#config.removeLoginProfile && loginProfilePresent) {
+      changes.push(`delete the console login profile of user ${name}`);
+      warnings.push('undo cannot restore a deleted console password: the user will need a new one');
+    } else if (loginProfilePresent) {
+      warnings.push('the console password is kept; the deny-all policy blocks what it can do');
+    }
+    return {
+      action: this.action,
+      target,
+      changes,
+      warnings,
+      detail: { kind: 'user', name, activeKeys: keys, denyPolicyPresent, loginProfilePresent },
+    };
+  }
+
+  async #planRole(name: string, target: string): Promise<ResponderPlan<IamPlanDetail>> {
+    const role = await this.#mustExist(
+      () => this.#client.send(new GetRoleCommand({ RoleName: name })),
+      `role ${name}`,
+    );
+    if (role.Role?.Path?.startsWith('/aws-service-role/')) {
+      throw new ActionRefusedError(`role ${name} is a service-linked role`, { target });
+    }
+    let previousDocument: string | undefined;
+    try {
+      const out = await this.#client.send(
+        new GetRolePolicyCommand({ RoleName: name, PolicyName: this.#config.revokeSessionsPolicyName }),
+      );
+      // IAM returns policy documents URL-encoded.
+      previousDocument = out.PolicyDocument ? decodeURIComponent(out.PolicyDocument) : undefined;
+    } catch (err) {
+      if ((err as Error).name !== 'NoSuchEntityException') throw err;
+    }
+    return {
+      action: this.action,
+      target,
+      changes: [
+        `put inline policy ${this.#config.revokeSessionsPolicyName} on role ${name} denying every session issued before now`,
+      ],
+      warnings: ['this revokes the sessions of every user and service of the role; new sessions still work'],
+      detail: { kind: 'role', name, previousDocument },
+    };
+  }
+
+  async #mustExist<T>(call: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as Error).name === 'NoSuchEntityException')
+        throw new ActionRefusedError(`${what} does not exist`);
+      throw err;
+    }
+  }
+}
+
+async function exists(call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchEntityException') return false;
+    throw err;
+  }
+}
+
+/** Undo is idempotent: something already gone is what undo wanted. */
+async function ignoreMissing(call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if ((err as Error).name !== 'NoSuchEntityException') throw err;
+  }
+}

@@ -1,0 +1,12 @@
+export { type AuditEntry, type AuditSink, JsonlAuditLog, MemoryAuditLog } from './audit.js';
+export { createResponseClients, type ResponseClients, type StaticCredentials } from './clients.js';
+export { ACTION_NAMES, type ActionName, type RespondConfig, respondConfigSchema } from './config.js';
+export { Ec2IsolateResponder } from './ec2.js';
+export { ActionFailedError, ActionRefusedError } from './errors.js';
+export { createResponseRunner, type ResponseRunnerOptions } from './factory.js';
+export { IamDisableResponder, parsePrincipal } from './iam.js';
+export { normaliseBlockTarget } from './ip.js';
+export { type ActionRequest, idempotencyKey, ResponseRunner, type RunMode } from './runner.js';
+export { type ActionRecord, ActionStore } from './store.js';
+export type { ActionOutcome, OutcomeStatus, Requester, Responder } from './types.js';
+export { WafBlockResponder } from './waf.js';
