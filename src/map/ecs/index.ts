@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import type { RawRecord } from '../../types.js';
+import { cloudtrailToEcs } from './cloudtrail.js';
+import type { EcsDocument, EcsMapOptions } from './types.js';
+import { vpcflowToEcs } from './vpcflow.js';
+
+export { communityId } from './community-id.js';
+export { geoIpFromReaders, openGeoIp } from './geoip.js';
+export { javaMapString } from './java-map-string.js';
+export {
+  ECS_VERSION,
+  type EcsDocument,
+  type EcsMapOptions,
+  type GeoFields,
+  type GeoIpLookup,
+} from './types.js';
+
+/** Raw record → ECS document (pure; enrichment only through the injected GeoIP lookup). */
+export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
+  return record.logType === 'cloudtrail'
+    ? cloudtrailToEcs(record.event, record.origin, options)
+    : vpcflowToEcs(record.fields, record.line, record.origin, options);
+}
+
+/**
+ * Deterministic document id, so a resent record overwrites (or is refused as a duplicate of) itself:
+ * CloudTrail's eventID; for flows (which have no id) a hash of bucket, key and line number.
+ */
+export function documentId(record: RawRecord): string {
+  if (record.logType === 'cloudtrail') {
+    const id = record.event.eventID;
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  const { bucket, key, record: position } = record.origin;
+  return createHash('sha1')
+    .update(`${record.logType}\n${bucket ?? ''}\n${key}\n${position}`)
+    .digest('base64url');
+}

@@ -1,0 +1,99 @@
+/**
+ * Elastic's CloudTrail pipeline stores requestParameters, responseElements, additionalEventData and
+ * serviceEventDetails a second time as the Java `Map.toString()` of the parsed JSON (`{k=v, k2=[a, b]}`),
+ * and Elastic's detection rules search that string (e.g. `Effect=Allow`). Elasticsearch parses JSON into
+ * `java.util.HashMap`s, so keys come out in HashMap iteration order, not document order. This reproduces
+ * that order: bucket index from `String.hashCode()` (spread as HashMap does) over the table size the
+ * inserted keys grew it to, ties in insertion order.
+ */
+
+/** Removes null, empty strings, and containers left empty, recursively, as Elastic's pipeline does first. */
+export function dropEmpty(value: unknown): unknown {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const item of value) {
+      const kept = dropEmpty(item);
+      if (kept !== undefined) out.push(kept);
+    }
+    return out.length === 0 ? undefined : out;
+  }
+  if (typeof value === 'object') {
+    let out: Record<string, unknown> | undefined;
+    for (const key in value as Record<string, unknown>) {
+      const kept = dropEmpty((value as Record<string, unknown>)[key]);
+      if (kept !== undefined) {
+        out ??= {};
+        out[key] = kept;
+      }
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The Java `toString()` of a value after {@link dropEmpty}. `insertedKeys` tells, per object, how many keys
+ * the HashMap held before empty values were removed (it never shrinks), which fixes its table size.
+ */
+export function javaMapString(original: unknown): string {
+  return render(original, dropEmpty(original));
+}
+
+function render(original: unknown, value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (Array.isArray(value)) {
+    const originals = Array.isArray(original) ? original.filter((v) => dropEmpty(v) !== undefined) : [];
+    const parts: string[] = [];
+    for (let i = 0; i < value.length; i++) parts.push(render(originals[i], value[i]));
+    return `[${parts.join(', ')}]`;
+  }
+  if (typeof value === 'object') {
+    const inserted = original && typeof original === 'object' ? Object.keys(original).length : 0;
+    const keys = hashMapOrder(Object.keys(value as Record<string, unknown>), inserted);
+    const parts: string[] = [];
+    for (const key of keys) {
+      parts.push(
+        `${key}=${render((original as Record<string, unknown>)[key], (value as Record<string, unknown>)[key])}`,
+      );
+    }
+    return `{${parts.join(', ')}}`;
+  }
+  if (typeof value === 'number') return javaNumber(value);
+  return String(value);
+}
+
+const hashCache = new Map<string, number>();
+
+function javaStringHash(s: string): number {
+  let h = hashCache.get(s);
+  if (h !== undefined) return h;
+  h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  if (hashCache.size < 100_000) hashCache.set(s, h);
+  return h;
+}
+
+/** Iteration order of a HashMap into which `inserted` keys were put (keys listed in insertion order). */
+export function hashMapOrder(keys: string[], inserted = keys.length): string[] {
+  if (keys.length < 2) return keys;
+  let capacity = 16;
+  while (inserted > capacity * 0.75) capacity *= 2;
+  const mask = capacity - 1;
+  const slots = keys.map((key, position) => {
+    const h = javaStringHash(key);
+    return { key, bucket: (h ^ (h >>> 16)) & mask, position };
+  });
+  slots.sort((a, b) => a.bucket - b.bucket || a.position - b.position);
+  return slots.map((s) => s.key);
+}
+
+/** Java prints integers plainly and doubles with a fraction; JSON numbers with no fraction parse as Integer/Long. */
+function javaNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return String(n);
+  if (!Number.isFinite(n)) return String(n);
+  const abs = Math.abs(n);
+  if (abs >= 1e-3 && abs < 1e7) return String(n);
+  const [mantissa, exponent] = n.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}

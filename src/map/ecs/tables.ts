@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+
+function table<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../../../mappings/ecs/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+export interface Categorization {
+  category?: string[];
+  type: string[];
+}
+
+const categories = table<{ default: Categorization; events: Record<string, Categorization> }>(
+  'cloudtrail-event-categories.json',
+);
+export const DEFAULT_CATEGORIZATION: Categorization = categories.default;
+export const EVENT_CATEGORIZATION: ReadonlyMap<string, Categorization> = new Map(
+  Object.entries(categories.events),
+);
+
+export const TRANSPORTS: ReadonlyMap<string, string> = new Map(
+  Object.entries(table<{ protocols: Record<string, string> }>('protocols.json').protocols),
+);
+
+export const TCP_FLAGS: readonly { bit: number; name: string }[] = table<{
+  flags: { bit: number; name: string }[];
+}>('tcp-flags.json').flags;
