@@ -1,0 +1,355 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../observe/index.js';
+import type { Sink, SinkRecord } from '../../types.js';
+import type { SearchClient } from './client.js';
+import type { SearchSinkConfig } from './config.js';
+import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
+import { backoffDelay, classifyItem, classifyRequest } from './outcome.js';
+import { createTargetResolver } from './target.js';
+
+export type SearchDocument = Record<string, unknown>;
+
+export interface SearchSinkStats {
+  /** Documents the server created (or, with op `index`, wrote). */
+  indexed: number;
+  /** `create` found the id already there: a resend that made no duplicate. */
+  duplicates: number;
+  /** Item resends after 429/5xx (one document retried twice counts twice). */
+  retried: number;
+  /** Sent to the dead letter (mapping or parsing rejection, unserialisable, too large). */
+  rejected: number;
+  /** Given back to the source for redelivery (retry window exhausted, auth, index unusable). */
+  failed: number;
+  /** Bulk requests sent, including retries. */
+  requests: number;
+  /** NDJSON bytes sent, including retries. */
+  bytes: number;
+}
+
+export interface SearchSink extends Sink<SearchDocument> {
+  stats(): SearchSinkStats;
+}
+
+interface Entry {
+  record: SinkRecord<SearchDocument>;
+  /** Action and source lines, serialised once and reused for every attempt. */
+  line: string;
+  bytes: number;
+}
+
+export interface BulkWriterOptions {
+  config: SearchSinkConfig;
+  client: SearchClient;
+  log: Logger;
+  /** Runs once before the first request; a failure fails the records and is tried again later. */
+  setup?: () => Promise<void>;
+  random?: () => number;
+}
+
+/**
+ * The bulk writer: buffers serialised documents, flushes by bytes, count or interval, keeps at most
+ * `concurrency` requests in flight, and settles every record exactly once through its Delivery.
+ */
+export function createBulkWriter(options: BulkWriterOptions): SearchSink {
+  const { config, client, log } = options;
+  const random = options.random ?? Math.random;
+  const target = createTargetResolver(config.target);
+  const maxHeld = config.maxBufferedBytes ?? config.flushBytes * (config.concurrency + 1);
+  const stats: SearchSinkStats = {
+    indexed: 0,
+    duplicates: 0,
+    retried: 0,
+    rejected: 0,
+    failed: 0,
+    requests: 0,
+    bytes: 0,
+  };
+
+  let batch: Entry[] = [];
+  let batchBytes = 0;
+  /** Bytes buffered or in flight; write() waits while this is over the limit. */
+  let held = 0;
+  let active = 0;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let setupDone: Promise<void> | undefined;
+  const waiting: Entry[][] = [];
+  const deliveries = new Set<Promise<void>>();
+  const spaceWaiters: Array<() => void> = [];
+  // Each entry is settled exactly once; the last-resort path in pump() skips those already settled.
+  const settledEntries = new WeakSet<Entry>();
+  const unsettled = (e: Entry): boolean => !settledEntries.has(e);
+
+  function release(entry: Entry): void {
+    held -= entry.bytes;
+    while (spaceWaiters.length > 0 && held < maxHeld) spaceWaiters.shift()!();
+  }
+
+  function settle(entry: Entry, outcome: 'ack' | 'duplicate'): void;
+  function settle(entry: Entry, outcome: 'reject', reason: string, code: SearchSinkErrorCode): void;
+  function settle(entry: Entry, outcome: 'fail', error: SearchSinkError): void;
+  function settle(
+    entry: Entry,
+    outcome: 'ack' | 'duplicate' | 'reject' | 'fail',
+    detail?: string | SearchSinkError,
+    code?: SearchSinkErrorCode,
+  ): void {
+    if (settledEntries.has(entry)) return;
+    settledEntries.add(entry);
+    release(entry);
+    const delivery = entry.record.delivery;
+    try {
+      if (outcome === 'ack') {
+        stats.indexed++;
+        delivery.ack();
+      } else if (outcome === 'duplicate') {
+        stats.duplicates++;
+        delivery.ack();
+      } else if (outcome === 'reject') {
+        stats.rejected++;
+        delivery.reject(detail as string, code!);
+      } else {
+        stats.failed++;
+        delivery.fail(detail as SearchSinkError);
+      }
+    } catch (err) {
+      // A faulty callback must not strand the rest of the batch.
+      log.error({ err, id: entry.record.id }, 'search sink: delivery callback threw');
+    }
+  }
+
+  function failAll(entries: Entry[], code: SearchSinkErrorCode, reason: string): void {
+    for (const entry of entries) {
+      settle(
+        entry,
+        'fail',
+        new SearchSinkError(code, `search sink could not write ${describe(entry)}: ${reason}`, {
+          details: originDetails(entry),
+        }),
+      );
+    }
+  }
+
+  function ensureSetup(): Promise<void> {
+    if (!options.setup) return Promise.resolve();
+    setupDone ??= options.setup().catch((err: unknown) => {
+      setupDone = undefined;
+      throw err;
+    });
+    return setupDone;
+  }
+
+  /** Sends one batch until every entry is settled; holds its concurrency slot through back-offs. */
+  async function deliver(entries: Entry[]): Promise<void> {
+    try {
+      await ensureSetup();
+    } catch (err) {
+      log.error(
+        { err: errorMessage(err) },
+        'search sink: template setup failed; set setup.auto false to skip it',
+      );
+      failAll(entries, 'SEARCH_SETUP', `template setup failed: ${errorMessage(err)}`);
+      return;
+    }
+    const started = Date.now();
+    let pending = entries;
+    let attempt = 0;
+    while (pending.length > 0) {
+      const body = pending.length === 1 ? pending[0]!.line : pending.map((e) => e.line).join('');
+      let result: unknown;
+      try {
+        result = await client.bulk(body);
+      } catch (err) {
+        result = err;
+      }
+      stats.requests++;
+      for (const e of pending) stats.bytes += e.bytes;
+      const outcome = classifyRequest(result, pending.length);
+
+      if (outcome.kind === 'fail') {
+        log.error(
+          { code: outcome.code, documents: pending.length, reason: outcome.reason },
+          'search sink: bulk failed',
+        );
+        failAll(pending, outcome.code, outcome.reason);
+        return;
+      }
+      if (outcome.kind === 'split') {
+        if (pending.length === 1) {
+          settle(
+            pending[0]!,
+            'reject',
+            `document too large for the server: ${outcome.reason}`,
+            'SEARCH_TOO_LARGE',
+          );
+          return;
+        }
+        const half = Math.ceil(pending.length / 2);
+        await deliver(pending.slice(0, half));
+        await deliver(pending.slice(half));
+        return;
+      }
+
+      let retry: Entry[];
+      let reason: string;
+      if (outcome.kind === 'retry') {
+        retry = pending;
+        reason = outcome.reason;
+      } else {
+        retry = [];
+        reason = '';
+        for (let i = 0; i < pending.length; i++) {
+          const entry = pending[i]!;
+          const item = classifyItem(outcome.items[i], target.op);
+          switch (item.kind) {
+            case 'indexed':
+              settle(entry, 'ack');
+              break;
+            case 'duplicate':
+              settle(entry, 'duplicate');
+              break;
+            case 'reject':
+              settle(entry, 'reject', item.reason, 'SEARCH_REJECTED');
+              break;
+            case 'fail':
+              settle(
+                entry,
+                'fail',
+                new SearchSinkError(
+                  item.code,
+                  `search sink could not write ${describe(entry)}: ${item.reason}`,
+                  {
+                    details: originDetails(entry),
+                  },
+                ),
+              );
+              break;
+            case 'retry':
+              retry.push(entry);
+              reason = item.reason;
+              break;
+          }
+        }
+      }
+      if (retry.length === 0) return;
+      const delay = backoffDelay(attempt++, config.retry.initialDelayMs, config.retry.maxDelayMs, random);
+      if (Date.now() + delay - started > config.retry.maxElapsedMs) {
+        log.error(
+          { documents: retry.length, attempts: attempt, reason },
+          'search sink: retry window exhausted',
+        );
+        failAll(retry, 'SEARCH_RETRIES_EXHAUSTED', `still failing after ${attempt} attempts: ${reason}`);
+        return;
+      }
+      if (outcome.kind === 'items') stats.retried += retry.length;
+      log.warn({ documents: retry.length, attempt, delayMs: delay, reason }, 'search sink: retrying');
+      await sleep(delay);
+      pending = retry;
+    }
+  }
+
+  function pump(): void {
+    while (active < config.concurrency && waiting.length > 0) {
+      const entries = waiting.shift()!;
+      active++;
+      const delivery = deliver(entries)
+        .catch((err: unknown) => {
+          // Only a bug gets here; still, nothing may stay unsettled.
+          log.error({ err }, 'search sink: unexpected error while delivering');
+          failAll(entries.filter(unsettled), 'SEARCH_FAILED', errorMessage(err));
+        })
+        .finally(() => {
+          active--;
+          deliveries.delete(delivery);
+          pump();
+        });
+      deliveries.add(delivery);
+    }
+  }
+
+  function dispatch(): void {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (batch.length === 0) return;
+    waiting.push(batch);
+    batch = [];
+    batchBytes = 0;
+    pump();
+  }
+
+  /** Resolves when every batch queued or in flight at the time of the call is settled. */
+  async function drain(): Promise<void> {
+    while (waiting.length > 0 || deliveries.size > 0) {
+      await Promise.all([...deliveries]);
+    }
+  }
+
+  return {
+    name: 'search',
+    schema: 'ecs',
+
+    async write(record: SinkRecord<SearchDocument>): Promise<void> {
+      if (closed) {
+        record.delivery.fail(
+          new SearchSinkError('SEARCH_CLOSED', `search sink is closed; ${record.id} not written`),
+        );
+        stats.failed++;
+        return;
+      }
+      let line: string;
+      try {
+        line = target.actionLine(record.logType, record.id, record.doc) + JSON.stringify(record.doc) + '\n';
+      } catch (err) {
+        stats.rejected++;
+        record.delivery.reject(
+          `document cannot be serialised to JSON: ${errorMessage(err)}`,
+          'SEARCH_SERIALIZE',
+        );
+        return;
+      }
+      const entry: Entry = { record, line, bytes: Buffer.byteLength(line) };
+      // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
+      while (held > 0 && held + entry.bytes > maxHeld) {
+        if (batch.length > 0) dispatch();
+        await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+      }
+      held += entry.bytes;
+      batch.push(entry);
+      batchBytes += entry.bytes;
+      if (batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
+        dispatch();
+      } else if (!timer) {
+        timer = setTimeout(dispatch, config.flushIntervalMs);
+        timer.unref();
+      }
+    },
+
+    async flush(): Promise<void> {
+      dispatch();
+      await drain();
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      dispatch();
+      await drain();
+      await client.close();
+    },
+
+    stats: () => ({ ...stats }),
+  };
+}
+
+function describe(entry: Entry): string {
+  const { origin, id } = entry.record;
+  const where = origin.bucket ? `s3://${origin.bucket}/${origin.key}` : origin.key;
+  return `document ${id} (${where} record ${origin.record})`;
+}
+
+function originDetails(entry: Entry): Record<string, string | number | undefined> {
+  const { origin, id } = entry.record;
+  return { id, bucket: origin.bucket, key: origin.key, record: origin.record };
+}

@@ -1,0 +1,82 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { Client, type ClientOptions } from '@opensearch-project/opensearch';
+import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
+import { errorMessage } from '../../errors.js';
+import {
+  BULK_FILTER_PATH,
+  type BulkResult,
+  type JsonResponse,
+  responseOf,
+  type SearchClient,
+  SearchTransportError,
+  toBulkResult,
+} from './client.js';
+import type { SearchSinkConfig } from './config.js';
+import { readCa, readSecret } from './secrets.js';
+
+/** Options for `@opensearch-project/opensearch` from our config (exported for tests of the wiring). */
+export function openSearchClientOptions(config: SearchSinkConfig): ClientOptions {
+  const auth = config.auth ?? {};
+  const ca = readCa(config.tls.caFile);
+  const options: ClientOptions = {
+    node: config.node,
+    // The sink owns retries, so the client must not retry underneath it (that would multiply attempts).
+    maxRetries: 0,
+    requestTimeout: config.requestTimeoutMs,
+    ssl: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
+    ...(config.compression ? { compression: 'gzip' as const } : {}),
+  };
+  const apiKey = readSecret(auth.apiKey, auth.apiKeyFile, 'auth.apiKey');
+  if (apiKey !== undefined) options.headers = { authorization: `ApiKey ${apiKey}` };
+  const password = readSecret(auth.password, auth.passwordFile, 'auth.password');
+  if (auth.username !== undefined && password !== undefined) {
+    options.auth = { username: auth.username, password };
+  }
+  if (auth.sigv4) {
+    const signer = AwsSigv4Signer({
+      region: auth.sigv4.region,
+      service: auth.sigv4.service,
+      // The SDK's default chain: env, shared config, SSO, web identity, container and instance roles.
+      getCredentials: fromNodeProviderChain(),
+    });
+    Object.assign(options, signer);
+  }
+  return options;
+}
+
+export function createOpenSearchClient(config: SearchSinkConfig, client?: Client): SearchClient {
+  const os = client ?? new Client(openSearchClientOptions(config));
+  return {
+    flavour: 'opensearch',
+    async bulk(body: string): Promise<BulkResult> {
+      const res = await send(() =>
+        os.transport.request({
+          method: 'POST',
+          path: '/_bulk',
+          bulkBody: body,
+          querystring: { filter_path: BULK_FILTER_PATH },
+        }),
+      );
+      return toBulkResult(res.status, res.body);
+    },
+    request(method, path, body): Promise<JsonResponse> {
+      return send(() =>
+        os.transport.request({ method, path, ...(body === undefined ? {} : { body: body as object }) }),
+      );
+    },
+    close: () => os.close(),
+  };
+}
+
+async function send(
+  call: () => Promise<{ statusCode: number | null; body: unknown }>,
+): Promise<JsonResponse> {
+  try {
+    const res = await call();
+    return { status: res.statusCode ?? 0, body: res.body };
+  } catch (err) {
+    const response = responseOf(err);
+    if (response) return response;
+    throw new SearchTransportError(`OpenSearch request failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
