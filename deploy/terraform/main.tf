@@ -1,0 +1,372 @@
+# aws-siem-connector on Lambda: the same resources as deploy/cloudformation/template.yaml.
+# IAM policy documents live in policies/*.json.tftpl so that one linter checks them with the others.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  bucket_arn = "arn:${local.partition}:s3:::${var.log_bucket_name}"
+  consumer_secrets = { for k, v in {
+    hec    = var.hec_token_secret_arn
+    search = var.search_credentials_secret_arn
+  } : k => v if v != "" }
+  alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+  notification = {
+    QueueConfigurations = [{
+      Id       = "aws-siem-connector"
+      QueueArn = aws_sqs_queue.notifications.arn
+      Events   = ["s3:ObjectCreated:*"]
+      Filter   = { Key = { FilterRules = [{ Name = "prefix", Value = var.log_key_prefix }] } }
+    }]
+  }
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = "${var.name}-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
+resource "aws_sqs_queue" "notifications" {
+  name                       = "${var.name}-notifications"
+  visibility_timeout_seconds = var.queue_visibility_timeout
+  message_retention_seconds  = 1209600
+  receive_wait_time_seconds  = 20
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+}
+
+resource "aws_sqs_queue_policy" "notifications" {
+  queue_url = aws_sqs_queue.notifications.id
+  policy = templatefile("${path.module}/policies/queue.json.tftpl", {
+    queue_arn  = aws_sqs_queue.notifications.arn
+    partition  = local.partition
+    bucket     = var.log_bucket_name
+    account_id = local.account_id
+  })
+}
+
+resource "aws_s3_bucket" "logs" {
+  count  = var.create_log_bucket ? 1 : 0
+  bucket = var.log_bucket_name
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  count                   = var.create_log_bucket ? 1 : 0
+  bucket                  = aws_s3_bucket.logs[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_notification" "logs" {
+  count  = var.manage_bucket_notification ? 1 : 0
+  bucket = var.create_log_bucket ? aws_s3_bucket.logs[0].id : var.log_bucket_name
+  queue {
+    id            = "aws-siem-connector"
+    queue_arn     = aws_sqs_queue.notifications.arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = var.log_key_prefix
+  }
+  depends_on = [aws_sqs_queue_policy.notifications]
+}
+
+resource "aws_s3_bucket" "dead_letters" {
+  bucket_prefix = "${var.name}-dead-letters-"
+}
+
+resource "aws_s3_bucket_public_access_block" "dead_letters" {
+  bucket                  = aws_s3_bucket.dead_letters.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "dead_letters" {
+  bucket = aws_s3_bucket.dead_letters.id
+  rule {
+    id     = "expire-dead-letters"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 90
+    }
+  }
+}
+
+# --- consumer -------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "consumer" {
+  name              = "/aws/lambda/${var.name}-consumer"
+  retention_in_days = 30
+}
+
+resource "aws_iam_role" "consumer" {
+  name               = "${var.name}-consumer"
+  assume_role_policy = templatefile("${path.module}/policies/lambda-trust.json.tftpl", {})
+}
+
+resource "aws_iam_role_policy" "consumer" {
+  role = aws_iam_role.consumer.id
+  policy = templatefile("${path.module}/policies/consumer.json.tftpl", {
+    queue_arn              = aws_sqs_queue.notifications.arn
+    partition              = local.partition
+    bucket                 = var.log_bucket_name
+    prefix                 = var.log_key_prefix
+    dead_letter_bucket_arn = aws_s3_bucket.dead_letters.arn
+    log_group_arn          = aws_cloudwatch_log_group.consumer.arn
+  })
+}
+
+resource "aws_iam_role_policy" "consumer_kms" {
+  count  = var.log_bucket_kms_key_arn == "" ? 0 : 1
+  role   = aws_iam_role.consumer.id
+  policy = templatefile("${path.module}/policies/kms.json.tftpl", { kms_key_arn = var.log_bucket_kms_key_arn })
+}
+
+resource "aws_iam_role_policy" "consumer_secrets" {
+  for_each = local.consumer_secrets
+  name     = "read-${each.key}-secret"
+  role     = aws_iam_role.consumer.id
+  policy   = templatefile("${path.module}/policies/secret.json.tftpl", { secret_arn = each.value })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name = "${var.name}-consumer"
+  description   = "aws-siem-connector SQS consumer"
+  runtime       = "nodejs22.x"
+  handler       = "dist/source/lambda.handler"
+  s3_bucket     = var.code_s3_bucket
+  s3_key        = var.code_s3_key
+  role          = aws_iam_role.consumer.arn
+  timeout       = var.function_timeout
+  memory_size   = var.function_memory
+  architectures = ["arm64"]
+  environment {
+    variables = {
+      NODE_OPTIONS                      = "--enable-source-maps"
+      ASC_LOG_LEVEL                     = var.log_level
+      ASC_HEC_URLS                      = var.hec_urls
+      ASC_HEC_TOKEN_SECRET_ARN          = var.hec_token_secret_arn
+      ASC_SEARCH_NODE                   = var.search_node
+      ASC_SEARCH_FLAVOUR                = var.search_flavour
+      ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn
+      ASC_DEAD_LETTER_S3                = "s3://${aws_s3_bucket.dead_letters.id}/dead-letters/"
+    }
+  }
+  depends_on = [aws_cloudwatch_log_group.consumer]
+}
+
+resource "aws_lambda_event_source_mapping" "consumer" {
+  event_source_arn                   = aws_sqs_queue.notifications.arn
+  function_name                      = aws_lambda_function.consumer.arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = var.maximum_concurrency
+  }
+}
+
+# --- webhook --------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "webhook" {
+  count             = var.deploy_webhook ? 1 : 0
+  name              = "/aws/lambda/${var.name}-webhook"
+  retention_in_days = 365
+}
+
+resource "aws_iam_role" "webhook" {
+  count              = var.deploy_webhook ? 1 : 0
+  name               = "${var.name}-webhook"
+  assume_role_policy = templatefile("${path.module}/policies/lambda-trust.json.tftpl", {})
+}
+
+resource "aws_iam_role_policy" "webhook_logs" {
+  count  = var.deploy_webhook ? 1 : 0
+  role   = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/logs.json.tftpl", { log_group_arn = aws_cloudwatch_log_group.webhook[0].arn })
+}
+
+resource "aws_iam_role_policy" "webhook_token" {
+  count  = var.deploy_webhook && var.webhook_token_secret_arn != "" ? 1 : 0
+  role   = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/secret.json.tftpl", { secret_arn = var.webhook_token_secret_arn })
+}
+
+resource "aws_iam_role_policy" "webhook_waf" {
+  count  = var.deploy_webhook && var.waf_ip_set_arn != "" ? 1 : 0
+  role   = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/waf.json.tftpl", { ip_set_arn = var.waf_ip_set_arn })
+}
+
+resource "aws_iam_role_policy" "webhook_iam" {
+  count = var.deploy_webhook && var.iam_response_user_path != "" ? 1 : 0
+  role  = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/iam-response.json.tftpl", {
+    partition  = local.partition
+    account_id = local.account_id
+    user_path  = var.iam_response_user_path
+  })
+}
+
+resource "aws_iam_role_policy" "webhook_ec2" {
+  count = var.deploy_webhook && var.ec2_response_enabled ? 1 : 0
+  role  = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/ec2-response.json.tftpl", {
+    partition  = local.partition
+    region     = local.region
+    account_id = local.account_id
+  })
+}
+
+resource "aws_lambda_function" "webhook" {
+  count                          = var.deploy_webhook ? 1 : 0
+  function_name                  = "${var.name}-webhook"
+  description                    = "aws-siem-connector SIEM alert receiver"
+  runtime                        = "nodejs22.x"
+  handler                        = "dist/webhook/lambda.handler"
+  s3_bucket                      = var.code_s3_bucket
+  s3_key                         = var.code_s3_key
+  role                           = aws_iam_role.webhook[0].arn
+  timeout                        = 30
+  memory_size                    = 512
+  architectures                  = ["arm64"]
+  reserved_concurrent_executions = 5
+  environment {
+    variables = {
+      NODE_OPTIONS                 = "--enable-source-maps"
+      ASC_LOG_LEVEL                = var.log_level
+      ASC_WEBHOOK_TOKEN_SECRET_ARN = var.webhook_token_secret_arn
+      ASC_WAF_IP_SET_ARN           = var.waf_ip_set_arn
+    }
+  }
+  depends_on = [aws_cloudwatch_log_group.webhook]
+}
+
+# Public by design: every request must carry the webhook token, checked by the function.
+resource "aws_lambda_function_url" "webhook" {
+  count              = var.deploy_webhook ? 1 : 0
+  function_name      = aws_lambda_function.webhook[0].function_name
+  authorization_type = "NONE"
+}
+
+resource "aws_cloudwatch_log_metric_filter" "webhook" {
+  for_each = var.deploy_webhook ? {
+    AlertsReceived         = "{ $.event.kind = \"alert\" }"
+    ResponseActions        = "{ $.aws_siem_connector.response.mode = \"*\" }"
+    ResponseActionFailures = "{ ($.aws_siem_connector.response.mode = \"*\") && ($.event.outcome = \"failure\") }"
+  } : {}
+  name           = "${var.name}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.webhook[0].name
+  pattern        = each.value
+  metric_transformation {
+    namespace     = "AwsSiemConnector"
+    name          = each.key
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+# --- alarms and dashboard -------------------------------------------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  alarm_name          = "${var.name}-dead-letters"
+  alarm_description   = "Notifications reached the dead-letter queue."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dead_letter.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "oldest_message" {
+  alarm_name          = "${var.name}-oldest-message"
+  alarm_description   = "The consumer is falling behind."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.notifications.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = var.oldest_message_alarm_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "consumer_errors" {
+  alarm_name          = "${var.name}-consumer-errors"
+  alarm_description   = "The consumer Lambda failed invocations."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.consumer.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "response_failures" {
+  count               = var.deploy_webhook ? 1 : 0
+  alarm_name          = "${var.name}-response-action-failures"
+  alarm_description   = "A response action failed."
+  namespace           = "AwsSiemConnector"
+  metric_name         = "ResponseActionFailures"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+resource "aws_cloudwatch_dashboard" "connector" {
+  dashboard_name = "${var.name}-aws-siem-connector"
+  dashboard_body = jsonencode({
+    widgets = [
+      { type = "metric", x = 0, y = 0, width = 12, height = 6, properties = {
+        title = "Notification queue", region = local.region, stat = "Maximum", period = 60
+        metrics = [
+          ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.notifications.name],
+          [".", "ApproximateAgeOfOldestMessage", ".", ".", { yAxis = "right" }],
+          [".", "NumberOfMessagesDeleted", ".", ".", { stat = "Sum" }],
+        ]
+      } },
+      { type = "metric", x = 12, y = 0, width = 12, height = 6, properties = {
+        title = "Dead letters", region = local.region, stat = "Maximum", period = 60
+        metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.dead_letter.name]]
+      } },
+      { type = "metric", x = 0, y = 6, width = 12, height = 6, properties = {
+        title = "Consumer Lambda", region = local.region, stat = "Sum", period = 60
+        metrics = [
+          ["AWS/Lambda", "Invocations", "FunctionName", aws_lambda_function.consumer.function_name],
+          [".", "Errors", ".", "."], [".", "Throttles", ".", "."],
+          [".", "ConcurrentExecutions", ".", ".", { stat = "Maximum" }],
+        ]
+      } },
+      { type = "metric", x = 0, y = 12, width = 24, height = 6, properties = {
+        title = "Alerts received and response actions taken", region = local.region, stat = "Sum", period = 300
+        metrics = [["AwsSiemConnector", "AlertsReceived"], [".", "ResponseActions"], [".", "ResponseActionFailures"]]
+      } },
+    ]
+  })
+}
