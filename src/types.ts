@@ -68,4 +68,6 @@ export interface Sink<D = unknown> {
   flush(): Promise<void>;
   /** Flushes, then releases connections and timers. */
   close(): Promise<void>;
+  /** Throws when the sink's endpoint cannot be reached; backs /readyz. Optional. */
+  check?(): Promise<void>;
 }

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { type ConnectorConfig, validateConfig } from '../config/index.js';
-import { metrics } from '../observe/index.js';
+import { metrics, type ReadinessCheck, startObserveServer } from '../observe/index.js';
 import { buildPipeline } from '../pipeline/build.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
@@ -48,9 +48,23 @@ export async function runCommand(command: Command, options: { config?: string })
       processMessage(body, { s3: pipeline.s3, pipeline, objects, route, verifySns, signal }),
   });
 
+  const checks: ReadinessCheck[] = [
+    ...sqsConfig.queueUrls.map((queueUrl) => ({
+      name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
+      check: async () => {
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      },
+    })),
+    ...pipeline.sinks.flatMap((sink) => (sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [])),
+  ];
+  const observe =
+    config.observe.metricsPort > 0
+      ? await startObserveServer({ port: config.observe.metricsPort, metrics: m, checks })
+      : undefined;
+
   await consumer.start();
   log.info(
-    { queues: sqsConfig.queueUrls.length, sinks: pipeline.sinks.map((s) => s.name) },
+    { queues: sqsConfig.queueUrls.length, sinks: pipeline.sinks.map((s) => s.name), metricsPort: observe?.port },
     'consumer started',
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -60,6 +74,7 @@ export async function runCommand(command: Command, options: { config?: string })
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
   await pipeline.close();
+  await observe?.close();
   sqs.destroy();
   log.info('stopped');
 }

@@ -9,3 +9,4 @@ export {
 } from './logger.js';
 export { createMetrics, type Metrics, metrics } from './metrics.js';
 export { createProgress, formatBytes, formatProgress, type ProgressState } from './progress.js';
+export { type ReadinessCheck, startObserveServer } from './server.js';

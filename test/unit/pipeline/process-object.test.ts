@@ -1,0 +1,163 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { documentId, toEcs } from '../../../src/map/ecs/index.js';
+import { createLogger, createMetrics } from '../../../src/observe/index.js';
+import type { DeadLetter } from '../../../src/pipeline/dead-letter.js';
+import { type ObjectPipeline, processObject } from '../../../src/pipeline/process-object.js';
+import type { Schema, Sink, SinkRecord } from '../../../src/types.js';
+
+/** A sink that keeps what it is given and settles each record as `decide` says. */
+function memorySink(
+  name: string,
+  schema: Schema,
+  decide: (r: SinkRecord) => 'ack' | 'reject' | 'fail' = () => 'ack',
+) {
+  const received: SinkRecord[] = [];
+  const sink: Sink & { received: SinkRecord[] } = {
+    name,
+    schema,
+    received,
+    async write(record) {
+      received.push(record);
+      const verdict = decide(record);
+      // Settle later, as a real sink does after its request returns.
+      setTimeout(() => {
+        if (verdict === 'ack') record.delivery.ack();
+        else if (verdict === 'reject') record.delivery.reject('mapper_parsing_exception', 'SEARCH_REJECTED');
+        else record.delivery.fail(new Error('sink down'));
+      }, 1);
+    },
+    async flush() {},
+    async close() {},
+  };
+  return sink;
+}
+
+function memoryDeadLetter(): DeadLetter & { entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  return {
+    entries,
+    async write(entry) {
+      entries.push(entry);
+    },
+    async close() {},
+  };
+}
+
+function pipelineWith(
+  sinks: Sink[],
+  deadLetter = memoryDeadLetter(),
+): ObjectPipeline & { deadLetter: typeof deadLetter } {
+  return {
+    sinks,
+    deadLetter,
+    metrics: createMetrics(),
+    log: createLogger('silent'),
+    mappers: { id: documentId, ecs: (r) => toEcs(r), cim: (r) => ({ cim: r.origin.record }) },
+  };
+}
+
+const record = (i: number) => ({
+  eventVersion: '1.08',
+  eventTime: `2026-11-28T10:00:0${i}Z`,
+  eventSource: 'iam.amazonaws.com',
+  eventName: 'CreateUser',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '203.0.113.7',
+  userIdentity: { type: 'IAMUser', userName: 'alice', arn: 'arn:aws:iam::123456789012:user/alice' },
+  eventID: `00000000-0000-0000-0000-00000000000${i}`,
+  recipientAccountId: '123456789012',
+});
+
+async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const p of parts) yield p;
+}
+
+describe('processObject', () => {
+  it('maps each record once per schema, sends it to every sink and dead-letters a bad record between good ones', async () => {
+    const text = `{"Records":[${JSON.stringify(record(1))},{"eventID": oops},${JSON.stringify(record(2))}]}`;
+    const ecs = memorySink('search', 'ecs');
+    const cim = memorySink('hec', 'cim');
+    const pipeline = pipelineWith([ecs, cim]);
+    const outcome = await processObject(chunks(gzipSync(text)), pipeline, {
+      origin: { bucket: 'b', key: 'AWSLogs/1/CloudTrail/x.json.gz' },
+    });
+    expect(outcome).toMatchObject({
+      status: 'delivered',
+      records: 2,
+      deadLettered: 1,
+      logType: 'cloudtrail',
+    });
+    expect(ecs.received.map((r) => r.id)).toEqual([record(1).eventID, record(2).eventID]);
+    expect((ecs.received[0]?.doc as { event: { action: string } }).event.action).toBe('CreateUser');
+    expect(cim.received.map((r) => r.doc)).toEqual([{ cim: 1 }, { cim: 3 }]);
+    expect(pipeline.deadLetter.entries).toHaveLength(1);
+    expect(pipeline.deadLetter.entries[0]).toMatchObject({
+      code: 'DECODE_INVALID_JSON',
+      origin: { key: 'AWSLogs/1/CloudTrail/x.json.gz', record: 2 },
+    });
+  });
+
+  it('sends a record a sink rejects to the dead letter, naming the sink, and still delivers the rest', async () => {
+    const sink = memorySink('search', 'ecs', (r) => (r.origin.record === 2 ? 'reject' : 'ack'));
+    const pipeline = pipelineWith([sink]);
+    const outcome = await processObject(
+      chunks(Buffer.from(JSON.stringify([record(1), record(2), record(3)]))),
+      pipeline,
+      {
+        origin: { key: 'local.json' },
+        logType: 'cloudtrail',
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'delivered', records: 3, deadLettered: 1 });
+    expect(pipeline.deadLetter.entries[0]).toMatchObject({
+      sink: 'search',
+      code: 'SEARCH_REJECTED',
+      origin: { record: 2 },
+    });
+  });
+
+  it('reports the object failed when one sink gives up, though the other acknowledged everything', async () => {
+    const ok = memorySink('search', 'ecs');
+    const down = memorySink('hec', 'cim', () => 'fail');
+    const outcome = await processObject(
+      chunks(Buffer.from(JSON.stringify({ Records: [record(1)] }))),
+      pipelineWith([ok, down]),
+      {
+        origin: { key: 'x.json' },
+        logType: 'cloudtrail',
+      },
+    );
+    expect(outcome.status).toBe('failed');
+    expect(ok.received).toHaveLength(1);
+  });
+
+  it('delivers the records before a truncated gzip stream and reports the object failed', async () => {
+    const whole = gzipSync(
+      `{"Records":[${Array.from({ length: 200 }, (_, i) => JSON.stringify(record(i % 10))).join(',')}]}`,
+    );
+    const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
+    const sink = memorySink('search', 'ecs');
+    const outcome = await processObject(chunks(truncated), pipelineWith([sink]), {
+      origin: { key: 't.json.gz' },
+      logType: 'cloudtrail',
+    });
+    expect(outcome.status).toBe('failed');
+    expect(sink.received.length).toBeGreaterThan(0);
+    expect(sink.received.length).toBeLessThan(200);
+  });
+
+  it('fails the object when the source stream breaks', async () => {
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(`[${JSON.stringify(record(1))},`);
+      throw new Error('socket hang up');
+    }
+    const sink = memorySink('search', 'ecs');
+    const outcome = await processObject(broken(), pipelineWith([sink]), {
+      origin: { key: 'b.json' },
+      logType: 'cloudtrail',
+    });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.errors.map((e) => e.message).join()).toContain('socket hang up');
+  });
+});
