@@ -1,0 +1,475 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import type { HecEvent } from '../../map/cim/index.js';
+import { type Logger, logger } from '../../observe/index.js';
+import type { Sink, SinkRecord } from '../../types.js';
+import { AckPoller } from './acks.js';
+import { classifyResponse, type ResponseClass } from './classify.js';
+import type { HecSinkConfig } from './config.js';
+import { HecError } from './errors.js';
+import { Endpoint, type HecResponse, Lane, laneDispatcher, resolveToken } from './transport.js';
+
+const gzip = promisify(gzipCallback);
+
+export interface HecStats {
+  /** Requests posted to /services/collector/event (every attempt). */
+  requests: number;
+  /** Events posted, counting every attempt. */
+  sent: number;
+  acked: number;
+  /** Events posted again after a retryable error (busy, network). */
+  retried: number;
+  /** Times a batch was split to isolate a refused event. */
+  split: number;
+  rejected: number;
+  /** Events posted again because the protocol requires it (ack time-out, or the good part of a split batch). */
+  resent: number;
+  failed: number;
+  /** Body bytes on the wire (after gzip). */
+  bytes: number;
+  blocked: boolean;
+}
+
+export interface HecResponseInfo {
+  url: string;
+  status: number | 'network-error';
+  kind: ResponseClass['kind'];
+  events: number;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface HecSinkDeps {
+  /** Replaces the per-lane keep-alive clients (tests, proxies). */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  /** Called after every event post, for metrics. */
+  onResponse?: (info: HecResponseInfo) => void;
+}
+
+export interface HecSink extends Sink<HecEvent> {
+  stats(): HecStats;
+}
+
+interface Entry {
+  buf: Buffer;
+  record: SinkRecord<HecEvent>;
+  settled: boolean;
+}
+
+interface Batch {
+  entries: Entry[];
+  bytes: number;
+}
+
+function concatBody(entries: Entry[]): Buffer {
+  return Buffer.concat(
+    entries.map((e) => e.buf),
+    entries.reduce((n, e) => n + e.buf.length, 0),
+  );
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): HecSink {
+  const log = (deps.logger ?? logger()).child({ sink: 'hec' });
+  const authorization = `Splunk ${resolveToken(config)}`;
+  const endpoints = config.urls.map((u) => new Endpoint(u));
+  const ownDispatchers: Dispatcher[] = [];
+  const lanes: Lane[] = [];
+  const pollers = new Map<Lane, AckPoller>();
+  // Lanes are dealt over the endpoints so that every URL gets connections.
+  for (
+    let i = 0;
+    i < config.maxInFlight * endpoints.length && lanes.length < config.maxInFlight * endpoints.length;
+    i++
+  ) {
+    const endpoint = endpoints[i % endpoints.length]!;
+    let dispatcher = deps.dispatcher;
+    if (!dispatcher) {
+      dispatcher = laneDispatcher(endpoint, config);
+      ownDispatchers.push(dispatcher);
+    }
+    const lane = new Lane(endpoint, dispatcher, authorization, config.requestTimeoutMs);
+    lanes.push(lane);
+    if (config.ack.enabled) {
+      pollers.set(lane, new AckPoller(lane, config.ack.pollIntervalMs, config.ack.maxPollIntervalMs, log));
+    }
+  }
+  let inFlight = 0;
+  const stats: HecStats = {
+    requests: 0,
+    sent: 0,
+    acked: 0,
+    retried: 0,
+    split: 0,
+    rejected: 0,
+    resent: 0,
+    failed: 0,
+    bytes: 0,
+    blocked: false,
+  };
+
+  let current: Batch = { entries: [], bytes: 0 };
+  let ageTimer: NodeJS.Timeout | undefined;
+  const deliveries = new Set<Promise<void>>();
+  let pendingBatches = 0;
+  let capacityWaiters: (() => void)[] = [];
+  let laneWaiters: (() => void)[] = [];
+  let nextLane = 0;
+  let blockedUntil = 0;
+  let blockError: HecError | undefined;
+  let closed = false;
+  let warnedNoAckId = false;
+
+  // --- settling: exactly one of ack / reject / fail per record -------------------------------------
+  function ackAll(entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.settled) continue;
+      e.settled = true;
+      stats.acked++;
+      e.record.delivery.ack();
+    }
+  }
+  function reject(entry: Entry, reason: string): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    stats.rejected++;
+    entry.record.delivery.reject(reason, 'HEC_REJECTED');
+  }
+  function failAll(entries: Entry[], err: Error): void {
+    for (const e of entries) {
+      if (e.settled) continue;
+      e.settled = true;
+      stats.failed++;
+      e.record.delivery.fail(err);
+    }
+  }
+
+  // --- lanes: bounded requests in flight, spread over healthy endpoints -----------------------------
+  // Wakes every waiter: a waiter may also be sleeping on an endpoint's down time, so a single wake-up
+  // could land on one that already left and strand the rest. Waiters are few (≤ pending batches).
+  function wakeLaneWaiter(): void {
+    const waiters = laneWaiters;
+    laneWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  async function probe(endpoint: Endpoint, lane: Lane): Promise<boolean> {
+    try {
+      const res = await lane.health();
+      if (res.status === 200) {
+        endpoint.markUp();
+        log.info({ url: endpoint.url }, 'HEC endpoint healthy again');
+        return true;
+      }
+      endpoint.markDown(Date.now(), undefined, config.healthCheckIntervalMs);
+    } catch {
+      endpoint.markDown(Date.now(), undefined, config.healthCheckIntervalMs);
+    }
+    return false;
+  }
+
+  async function acquireLane(): Promise<Lane> {
+    for (;;) {
+      const now = Date.now();
+      if (inFlight >= config.maxInFlight) {
+        await new Promise<void>((r) => laneWaiters.push(r));
+        continue;
+      }
+      for (let i = 0; i < lanes.length; i++) {
+        const lane = lanes[(nextLane + i) % lanes.length]!;
+        if (!lane.busy && lane.endpoint.isUp(now)) {
+          nextLane = (nextLane + i + 1) % lanes.length;
+          lane.busy = true;
+          inFlight++;
+          return lane;
+        }
+      }
+      const free = lanes.filter((l) => !l.busy);
+      if (free.length > 0) {
+        // Every endpoint with a free lane is down: wait for the soonest, then probe /health before use.
+        const soonest = free.reduce((a, b) => (a.endpoint.downUntil <= b.endpoint.downUntil ? a : b));
+        const wait = soonest.endpoint.downUntil - now;
+        if (wait > 0) {
+          await Promise.race([sleep(wait), new Promise<void>((r) => laneWaiters.push(r))]);
+          continue;
+        }
+        soonest.busy = true;
+        const up = await probe(soonest.endpoint, soonest);
+        soonest.busy = false;
+        if (!up) wakeLaneWaiter();
+        continue;
+      }
+      await new Promise<void>((r) => laneWaiters.push(r));
+    }
+  }
+
+  function releaseLane(lane: Lane): void {
+    lane.busy = false;
+    inFlight--;
+    wakeLaneWaiter();
+  }
+
+  // --- the delivery loop for one batch ------------------------------------------------------------
+  function backoff(attempt: number, retryAfterMs: number | undefined): number {
+    const cap = Math.min(config.retry.maxDelayMs, config.retry.initialDelayMs * 2 ** Math.min(attempt, 20));
+    const jittered = cap / 2 + Math.random() * (cap / 2);
+    return Math.max(jittered, retryAfterMs ?? 0);
+  }
+
+  function block(err: HecError): void {
+    blockedUntil = Date.now() + config.blockedRetryMs;
+    if (!stats.blocked || blockError?.code !== err.code) {
+      // Once per transition: an operator must act (token, index, ack setting); data is failed, not dropped.
+      log.error(
+        { code: err.code, ...err.details },
+        `HEC sink blocked: ${err.message}. Records are failed back to the source for redelivery; retrying in ${config.blockedRetryMs} ms.`,
+      );
+    }
+    stats.blocked = true;
+    blockError = err;
+  }
+
+  async function post(lane: Lane, entries: Entry[]): Promise<{ verdict: ResponseClass; res?: HecResponse }> {
+    const raw = concatBody(entries);
+    const body = config.gzip ? await gzip(raw, { level: config.gzipLevel }) : raw;
+    const started = performance.now();
+    stats.requests++;
+    stats.sent += entries.length;
+    stats.bytes += body.length;
+    try {
+      const res = await lane.postEvents(body, config.gzip);
+      const verdict = classifyResponse(res.status, res.body, res.retryAfter);
+      deps.onResponse?.({
+        url: lane.endpoint.url,
+        status: res.status,
+        kind: verdict.kind,
+        events: entries.length,
+        bytes: body.length,
+        durationMs: performance.now() - started,
+      });
+      return { verdict, res };
+    } catch (err) {
+      deps.onResponse?.({
+        url: lane.endpoint.url,
+        status: 'network-error',
+        kind: 'retry',
+        events: entries.length,
+        bytes: body.length,
+        durationMs: performance.now() - started,
+      });
+      return { verdict: { kind: 'retry', reason: `network error: ${(err as Error).message}` } };
+    }
+  }
+
+  async function deliver(entries: Entry[]): Promise<void> {
+    const started = Date.now();
+    let attempt = 0;
+    for (;;) {
+      if (Date.now() < blockedUntil && blockError) {
+        failAll(entries, blockError);
+        return;
+      }
+      const lane = await acquireLane();
+      // Blocked while this batch waited for a lane: do not spend a request on a known-bad configuration.
+      if (Date.now() < blockedUntil && blockError) {
+        releaseLane(lane);
+        failAll(entries, blockError);
+        return;
+      }
+      let outcome: Awaited<ReturnType<typeof post>>;
+      try {
+        outcome = await post(lane, entries);
+      } finally {
+        releaseLane(lane);
+      }
+      const { verdict, res } = outcome;
+      const where = { url: lane.endpoint.url, status: res?.status ?? 0 };
+      switch (verdict.kind) {
+        case 'ok': {
+          lane.endpoint.markUp();
+          if (stats.blocked) {
+            stats.blocked = false;
+            blockError = undefined;
+            log.info(where, 'HEC sink unblocked');
+          }
+          const poller = pollers.get(lane);
+          if (!poller) {
+            ackAll(entries);
+            return;
+          }
+          if (verdict.ackId === undefined) {
+            // Splunk Cloud honours indexer ack only for Firehose: a 200 with code 0 is the best there is.
+            if (!warnedNoAckId) {
+              warnedNoAckId = true;
+              log.warn(
+                where,
+                'HEC answered without an ackId although ack is enabled; treating 200 as delivered',
+              );
+            }
+            ackAll(entries);
+            return;
+          }
+          const acked = await poller.wait(verdict.ackId, config.ack.timeoutMs);
+          if (acked === true) {
+            ackAll(entries);
+            return;
+          }
+          if (acked instanceof HecError) {
+            block(acked);
+            failAll(entries, acked);
+            return;
+          }
+          stats.resent += entries.length;
+          log.warn(
+            { ...where, ackId: verdict.ackId, channel: lane.channel, events: entries.length },
+            'HEC ack timed out; sending the batch again',
+          );
+          break;
+        }
+        case 'retry': {
+          lane.endpoint.markDown(Date.now(), verdict.retryAfterMs, config.retry.maxDelayMs);
+          const delay = backoff(attempt++, verdict.retryAfterMs);
+          if (Date.now() + delay - started > config.retry.windowMs) {
+            const err = new HecError(
+              'HEC_UNAVAILABLE',
+              `HEC did not take the batch within ${config.retry.windowMs} ms: ${verdict.reason}`,
+              { details: where },
+            );
+            log.warn({ ...where, events: entries.length }, err.message);
+            failAll(entries, err);
+            return;
+          }
+          stats.retried += entries.length;
+          log.debug({ ...where, delay, reason: verdict.reason }, 'HEC retry');
+          await sleep(delay);
+          break;
+        }
+        case 'split': {
+          if (entries.length === 1) {
+            reject(entries[0]!, `HEC refused the event: ${verdict.reason}`);
+            return;
+          }
+          stats.split++;
+          const bad = verdict.invalidEvent;
+          if (bad !== undefined && bad < entries.length) {
+            reject(entries[bad]!, `HEC refused the event: ${verdict.reason}`);
+            const rest = entries.filter((_, i) => i !== bad);
+            stats.resent += rest.length;
+            await deliver(rest);
+            return;
+          }
+          // No position given: halve until the refused event stands alone.
+          const mid = Math.ceil(entries.length / 2);
+          stats.resent += entries.length;
+          await deliver(entries.slice(0, mid));
+          await deliver(entries.slice(mid));
+          return;
+        }
+        case 'fatal': {
+          const err = new HecError(verdict.code, `HEC refused the request: ${verdict.reason}`, {
+            details: { ...where, hecCode: verdict.hecCode },
+          });
+          block(err);
+          failAll(entries, err);
+          return;
+        }
+      }
+    }
+  }
+
+  // --- batching ------------------------------------------------------------------------------------
+  function seal(): void {
+    if (ageTimer) clearTimeout(ageTimer);
+    ageTimer = undefined;
+    if (current.entries.length === 0) return;
+    const batch = current;
+    current = { entries: [], bytes: 0 };
+    pendingBatches++;
+    const delivery = deliver(batch.entries)
+      .catch((err: unknown) => {
+        // deliver() settles every entry itself; this only guards against a bug leaving records hanging.
+        failAll(batch.entries, err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => {
+        deliveries.delete(delivery);
+        pendingBatches--;
+        const waiters = capacityWaiters;
+        capacityWaiters = [];
+        for (const w of waiters) w();
+      });
+    deliveries.add(delivery);
+  }
+
+  function envelope(record: SinkRecord<HecEvent>): HecEvent {
+    const ev = record.doc;
+    const sourcetype =
+      (ev.sourcetype === 'aws:cloudtrail' ? config.sourcetypes.cloudtrail : config.sourcetypes.vpcflow) ??
+      ev.sourcetype;
+    const host = ev.host ?? config.host;
+    const index = ev.index ?? config.index;
+    return {
+      time: ev.time,
+      ...(host === undefined ? {} : { host }),
+      source: config.source ?? ev.source,
+      sourcetype: sourcetype as HecEvent['sourcetype'],
+      ...(index === undefined ? {} : { index }),
+      event: ev.event,
+      fields: ev.fields,
+    };
+  }
+
+  return {
+    name: 'hec',
+    schema: 'cim',
+
+    async write(record) {
+      if (closed) throw new HecError('HEC_CLOSED', 'HEC sink is closed');
+      while (pendingBatches >= config.maxPendingBatches) {
+        await new Promise<void>((r) => capacityWaiters.push(r));
+      }
+      // Serialised once; splits and resends reuse these bytes.
+      const buf = Buffer.from(`${JSON.stringify(envelope(record))}\n`);
+      const entry: Entry = { buf, record, settled: false };
+      if (buf.length > config.maxEventBytes) {
+        reject(
+          entry,
+          `event is ${buf.length} bytes, over the ${config.maxEventBytes}-byte limit (HEC would refuse the whole request)`,
+        );
+        return;
+      }
+      if (current.entries.length > 0 && current.bytes + buf.length > config.batch.maxBytes) seal();
+      current.entries.push(entry);
+      current.bytes += buf.length;
+      if (current.entries.length >= config.batch.maxEvents || current.bytes >= config.batch.maxBytes) {
+        seal();
+      } else if (!ageTimer) {
+        ageTimer = setTimeout(seal, config.batch.maxAgeMs);
+        ageTimer.unref();
+      }
+    },
+
+    async flush() {
+      seal();
+      while (deliveries.size > 0) await Promise.all([...deliveries]);
+    },
+
+    async close() {
+      if (closed) return;
+      await this.flush();
+      closed = true;
+      for (const poller of pollers.values()) poller.close();
+      await Promise.all(ownDispatchers.map((d) => d.close()));
+      laneWaiters = [];
+    },
+
+    stats() {
+      return { ...stats };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+/** What one request to the fake looked like, decoded. */
+export interface SeenRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  events: Record<string, unknown>[];
+  raw: string;
+}
+
+export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'destroy';
+
+/** A scripted HEC stand-in for unit tests: each handler decides the reply from the decoded request. */
+export interface FakeHec {
+  url: string;
+  requests: SeenRequest[];
+  onEvent: (req: SeenRequest, n: number) => Reply | Promise<Reply>;
+  onAck: (ids: number[], req: SeenRequest) => Reply;
+  close(): Promise<void>;
+}
+
+export function parseStacked(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export async function startFakeHec(): Promise<FakeHec> {
+  let server: Server;
+  const fake: FakeHec = {
+    url: '',
+    requests: [],
+    onEvent: () => ({ status: 200, body: { text: 'Success', code: 0 } }),
+    onAck: (ids) => ({ status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, true])) } }),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  let eventCount = 0;
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const raw = body.toString('utf8');
+      const path = req.url ?? '';
+      const seen: SeenRequest = { path, headers: req.headers, events: [], raw };
+      let reply: Reply;
+      if (path.startsWith('/services/collector/ack')) {
+        reply = fake.onAck((JSON.parse(raw) as { acks: number[] }).acks, seen);
+      } else if (path.startsWith('/services/collector/health')) {
+        reply = { status: 200, body: { text: 'HEC is healthy', code: 17 } };
+      } else {
+        seen.events = parseStacked(raw);
+        fake.requests.push(seen);
+        reply = await fake.onEvent(seen, eventCount++);
+      }
+      if (reply === 'destroy') {
+        req.socket.destroy();
+        return;
+      }
+      const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return fake;
+}
