@@ -21,7 +21,10 @@ export function registerCommands(program: Command): void {
     .option('-t, --type <type>', 'cloudtrail | vpcflow | auto', 'auto')
     .option('-s, --schema <schema>', 'ecs | cim', 'ecs')
     .argument('[files...]', 'files to read; - or nothing for stdin')
-    .action(notImplemented('map'));
+    .action(async (files: string[], options: { type?: string; schema?: string }) => {
+      const { mapCommand } = await import('./map.js');
+      await mapCommand(files, options);
+    });
 
   program
     .command('replay')
@@ -61,8 +64,14 @@ export function registerCommands(program: Command): void {
   dashboards
     .command('install')
     .description('install dashboards (idempotent)')
-    .option('--kibana <url>', 'Kibana base URL (credentials: ASC_KIBANA_API_KEY or ASC_KIBANA_USERNAME/PASSWORD)')
-    .option('--splunk <url>', 'Splunk management URL, e.g. https://splunk:8089 (ASC_SPLUNK_TOKEN or USERNAME/PASSWORD)')
+    .option(
+      '--kibana <url>',
+      'Kibana base URL (credentials: ASC_KIBANA_API_KEY or ASC_KIBANA_USERNAME/PASSWORD)',
+    )
+    .option(
+      '--splunk <url>',
+      'Splunk management URL, e.g. https://splunk:8089 (ASC_SPLUNK_TOKEN or USERNAME/PASSWORD)',
+    )
     .option('--space <space>', 'Kibana space')
     .option('--app <app>', 'Splunk app that owns the views', 'search')
     .option('--dry-run', 'show what would be installed, change nothing')
