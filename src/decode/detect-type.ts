@@ -1,13 +1,12 @@
 import type { LogType } from '../types.js';
+import { FLOW_FIELDS } from './tables.js';
 
 const DIGEST_KEY = /(?:^|\/)CloudTrail-Digest\/|_CloudTrail-Digest_/;
 const CLOUDTRAIL_KEY = /(?:^|\/)CloudTrail(?:-Insight)?\/|_CloudTrail(?:-Insight)?_/;
 const VPCFLOW_KEY = /(?:^|\/)vpcflowlogs\/|_vpcflowlogs_/;
 
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
-/** Field names that can open a VPC flow header line (the default format and the common custom ones). */
-const FLOW_HEADER =
-  /^(?:version|account-id|interface-id|instance-id|vpc-id|srcaddr|resource-type)(?: [a-z0-9-]+)*\s*$/;
+const FIELD_NAMES = /^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)*\s*$/;
 /** A header-less flow record: a version digit and an account id or a dash. */
 const FLOW_LINE = /^\d{1,2} (?:\d{12}|unknown|-) /;
 
@@ -38,6 +37,11 @@ function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
     return undefined;
   }
   const line = head.split(/\r?\n/, 1)[0] ?? '';
-  if (FLOW_HEADER.test(line) || FLOW_LINE.test(line)) return 'vpcflow';
+  if (FLOW_LINE.test(line) || isFlowHeader(line)) return 'vpcflow';
   return undefined;
+}
+
+/** A VPC flow header line: field-like names, the first one a field AWS documents. */
+function isFlowHeader(line: string): boolean {
+  return FIELD_NAMES.test(line) && FLOW_FIELDS.has(line.split(' ', 1)[0] ?? '');
 }

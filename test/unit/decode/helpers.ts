@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type DecodeOptions, type DecodeResult, decodeObject } from '../../../src/decode/index.js';
+
+/** The public test data beside the repository (`../shared/peer/`), resolved from the repo root. */
+export const PEER_DIR = fileURLToPath(new URL('../../../../shared/peer/', import.meta.url));
+export const HAVE_PEER = existsSync(PEER_DIR);
+export const PEER_SKIP_REASON = `public peer test data not found at ../shared/peer (relative to the repository); skipping`;
+
+export async function* chunks(data: Uint8Array | string, size = 7): AsyncGenerator<Uint8Array> {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+export async function decodeAll(
+  data: Uint8Array | string | AsyncIterable<Uint8Array>,
+  options: Partial<DecodeOptions> & { chunkSize?: number } = {},
+): Promise<DecodeResult[]> {
+  const body =
+    typeof data === 'string' || data instanceof Uint8Array ? chunks(data, options.chunkSize ?? 7) : data;
+  const out: DecodeResult[] = [];
+  for await (const r of decodeObject(body, {
+    origin: options.origin ?? { key: 'test-object' },
+    ...options,
+  })) {
+    out.push(r);
+  }
+  return out;
+}
+
+export function records(results: DecodeResult[]) {
+  return results.flatMap((r) => (r.kind === 'record' ? [r.record] : []));
+}
+
+export function rejects(results: DecodeResult[]) {
+  return results.flatMap((r) => (r.kind === 'rejected' ? [r.rejected] : []));
+}
