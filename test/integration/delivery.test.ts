@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cloudTrailObjectText,
+  generateCloudTrailRecords,
+  generateFlowLines,
+} from '../../src/samples/index.js';
+import { readHecEvents, serviceEndpoints } from '../services/endpoints.js';
+import { createLogBucket, putObject, queueDepth, receiveAll, sendMessage, waitFor } from './support/aws.js';
+import { counterValue, type RunningConsumer, startConsumer, testSinks } from './support/consumer.js';
+import { countDocs, distinctIds, openSearchClient } from './support/opensearch.js';
+
+const running: RunningConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+const ctKey = (n: number, name = `123456789012_CloudTrail_us-east-1_20261128T1000Z_${n}`) =>
+  `AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/${name}.json.gz`;
+const flowKey = (n: number) => `AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/flows_${n}.log.gz`;
+
+function cloudTrailObject(seed: number, count: number) {
+  const records = generateCloudTrailRecords({ seed, count });
+  return {
+    body: gzipSync(cloudTrailObjectText(records)),
+    ids: records.map((r) => String((r as { eventID: string }).eventID)),
+  };
+}
+
+function flowObject(seed: number, count: number) {
+  const lines = generateFlowLines({ seed, count });
+  return { body: gzipSync(`${lines.join('\n')}\n`), lines: lines.length - 1 };
+}
+
+async function consumerFor(
+  target: { queueUrl: string; endpoint: string },
+  prefix: string,
+  extra: Record<string, unknown> = {},
+) {
+  const consumer = await startConsumer({
+    aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+    source: {
+      sqs: {
+        queueUrls: [target.queueUrl],
+        visibilityTimeout: 10,
+        waitTimeSeconds: 1,
+        shutdownGraceSeconds: 5,
+      },
+    },
+    sinks: testSinks(prefix),
+    deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+    ...extra,
+  });
+  running.push(consumer);
+  return consumer;
+}
+
+describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
+  it('delivers every record of every object once to OpenSearch and to HEC, then empties the queue', async () => {
+    const target = await createLogBucket();
+    const prefix = `dl1-${randomUUID().slice(0, 6)}`;
+    const expectedIds = new Set<string>();
+    let flowLines = 0;
+    for (let i = 0; i < 3; i++) {
+      const object = cloudTrailObject(1000 + i, 40);
+      for (const id of object.ids) expectedIds.add(id);
+      await putObject(target, ctKey(i), object.body);
+    }
+    for (let i = 0; i < 2; i++) {
+      const object = flowObject(2000 + i, 60);
+      flowLines += object.lines;
+      await putObject(target, flowKey(i), object.body);
+    }
+    const consumer = await consumerFor(target, prefix);
+    const os = openSearchClient();
+    const total = expectedIds.size + flowLines;
+
+    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= total);
+    await waitFor('the queue to empty', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await countDocs(os, `${prefix}-*`)).toBe(total);
+    const cloudtrailIds = await distinctIds(os, `${prefix}-cloudtrail`);
+    expect(cloudtrailIds).toEqual(expectedIds);
+
+    const hec = serviceEndpoints().hec;
+    await waitFor('every record at HEC', async () => {
+      const events = await readHecEvents(hec.outputFile);
+      return events.filter((e) => String(e.source).includes(target.bucket)).length >= total;
+    });
+    const atHec = (await readHecEvents(hec.outputFile)).filter((e) =>
+      String(e.source).includes(target.bucket),
+    );
+    expect(atHec).toHaveLength(total);
+    expect(new Set(atHec.map((e) => e.sourcetype))).toEqual(
+      new Set(['aws:cloudtrail', 'aws:cloudwatchlogs:vpcflow']),
+    );
+    expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(5);
+  });
+
+  it('keeps messages while a sink is down and delivers everything once it is back', async () => {
+    const { createToggleProxy } = await import('./support/toggle-proxy.js');
+    const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);
+    try {
+      const target = await createLogBucket();
+      const prefix = `dl3-${randomUUID().slice(0, 6)}`;
+      // Templates install while the sink is up; then the sink goes down before any object arrives.
+      const consumer = await startConsumer({
+        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+        source: {
+          sqs: {
+            queueUrls: [target.queueUrl],
+            visibilityTimeout: 30,
+            waitTimeSeconds: 1,
+            shutdownGraceSeconds: 5,
+          },
+        },
+        sinks: { search: testSinks(prefix, { searchNode: proxy.url, hec: false }).search },
+        deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+      });
+      running.push(consumer);
+      proxy.down();
+      const object = cloudTrailObject(3000, 50);
+      await putObject(target, ctKey(0), object.body);
+      await waitFor(
+        'the message to be received',
+        async () => (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(proxy.refused).toBeGreaterThan(0);
+      expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(0);
+      expect((await queueDepth(target.sqs, target.queueUrl)).inFlight).toBe(1);
+
+      proxy.up();
+      const os = openSearchClient();
+      await waitFor(
+        'the records after the sink came back',
+        async () => (await countDocs(os, `${prefix}-*`)) >= 50,
+      );
+      await waitFor(
+        'the message to be deleted',
+        async () => (await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')) === 1,
+      );
+      expect(await countDocs(os, `${prefix}-*`)).toBe(50);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('delivers the good objects and the good records of a truncated object, which leaves through the DLQ', async () => {
+    const target = await createLogBucket({ maxReceiveCount: 2 });
+    const prefix = `dl4-${randomUUID().slice(0, 6)}`;
+    const good = cloudTrailObject(4000, 30);
+    const poison = cloudTrailObject(4001, 400);
+    await putObject(target, ctKey(0), good.body);
+    await putObject(target, ctKey(1, 'poison'), poison.body.subarray(0, Math.floor(poison.body.length / 2)));
+    const consumer = await consumerFor(target, prefix);
+    const os = openSearchClient();
+
+    await waitFor('the good object', async () => (await countDocs(os, `${prefix}-*`)) >= 30);
+    await waitFor(
+      'the poison message in the DLQ',
+      async () => (await queueDepth(target.sqs, target.dlqUrl)).visible === 1,
+      90_000,
+      1000,
+    );
+    const [dead] = await receiveAll(target.sqs, target.dlqUrl);
+    expect(dead).toContain('poison');
+    const fromPoison = await countDocs(os, `${prefix}-*`, {
+      term: { 'log.file.path': `s3://${target.bucket}/${ctKey(1, 'poison')}` },
+    });
+    // Every good record, and the records of the poison object before the break, are there once.
+    expect(fromPoison).toBeGreaterThan(0);
+    expect(fromPoison).toBeLessThan(400);
+    expect(await countDocs(os, `${prefix}-*`)).toBe(30 + fromPoison);
+    expect(consumer.logs.text()).toContain('DECODE_TRUNCATED');
+    expect(await counterValue(consumer.metrics, 'asc_sqs_messages_returned_total')).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('handles SNS-wrapped and EventBridge notifications, the test event, encoded keys and a deleted object', async () => {
+    const target = await createLogBucket({ notify: false });
+    const prefix = `dl5-${randomUUID().slice(0, 6)}`;
+    const spaced = ctKey(0, 'my trail+copy');
+    const a = cloudTrailObject(5000, 10);
+    const b = cloudTrailObject(5001, 10);
+    const c = cloudTrailObject(5002, 10);
+    await putObject(target, spaced, a.body);
+    await putObject(target, ctKey(1), b.body);
+    await putObject(target, ctKey(2, 'deleted'), c.body);
+    await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: ctKey(2, 'deleted') }));
+    const s3Record = (key: string) => ({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventTime: new Date().toISOString(),
+      eventName: 'ObjectCreated:Put',
+      s3: {
+        bucket: { name: target.bucket },
+        object: { key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'), size: 100 },
+      },
+    });
+    await sendMessage(target, { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: target.bucket });
+    await sendMessage(target, {
+      Type: 'Notification',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:logs',
+      MessageId: randomUUID(),
+      Message: JSON.stringify({ Records: [s3Record(spaced)] }),
+    });
+    await sendMessage(target, {
+      version: '0',
+      source: 'aws.s3',
+      'detail-type': 'Object Created',
+      region: 'us-east-1',
+      time: new Date().toISOString(),
+      detail: { bucket: { name: target.bucket }, object: { key: ctKey(1), size: 100 } },
+    });
+    await sendMessage(target, { Records: [s3Record(ctKey(2, 'deleted'))] });
+    const consumer = await consumerFor(target, prefix);
+    const os = openSearchClient();
+
+    await waitFor('both existing objects', async () => (await countDocs(os, `${prefix}-*`)) >= 20);
+    await waitFor('every message deleted', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await countDocs(os, `${prefix}-*`)).toBe(20);
+    expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(4);
+    expect(
+      await counterValue(consumer.metrics, 'asc_notifications_skipped_total', { reason: 'test-event' }),
+    ).toBe(1);
+    expect(await counterValue(consumer.metrics, 'asc_objects_total', { outcome: 'missing' })).toBe(1);
+    expect((await queueDepth(target.sqs, target.dlqUrl)).visible).toBe(0);
+  });
+});

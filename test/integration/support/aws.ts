@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { serviceEndpoints } from '../../services/endpoints.js';
+
+/** SDK clients pointed at the moto server of the test services. */
+export function motoClients() {
+  const endpoint = serviceEndpoints().moto.url;
+  const common = {
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  return { endpoint, s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common) };
+}
+
+export interface LogBucket {
+  bucket: string;
+  queueUrl: string;
+  dlqUrl: string;
+  s3: S3Client;
+  sqs: SQSClient;
+  endpoint: string;
+}
+
+/**
+ * A bucket whose object-created events go to a queue with a dead-letter queue, as a user sets it up
+ * (unique names, so test files never share state). `notify: false` leaves notifications off, for tests
+ * that send their own message shapes.
+ */
+export async function createLogBucket(
+  options: { maxReceiveCount?: number; notify?: boolean } = {},
+): Promise<LogBucket> {
+  const { s3, sqs, endpoint } = motoClients();
+  const id = randomUUID().slice(0, 8);
+  const bucket = `logs-${id}`;
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `logs-${id}-dlq` }));
+  const dlqArn = `arn:aws:sqs:us-east-1:123456789012:logs-${id}-dlq`;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `logs-${id}`,
+      Attributes: {
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: options.maxReceiveCount ?? 3,
+        }),
+      },
+    }),
+  );
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (options.notify !== false) {
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            { QueueArn: `arn:aws:sqs:us-east-1:123456789012:logs-${id}`, Events: ['s3:ObjectCreated:*'] },
+          ],
+        },
+      }),
+    );
+  }
+  return { bucket, queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, s3, sqs, endpoint };
+}
+
+export async function putObject(target: LogBucket, key: string, body: Uint8Array | string): Promise<void> {
+  await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body }));
+}
+
+export async function sendMessage(target: LogBucket, body: unknown): Promise<void> {
+  await target.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: target.queueUrl,
+      MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+/** Visible + in flight messages of a queue. */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const res = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(res.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(res.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+export async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const res = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
+  return (res.Messages ?? []).map((m) => m.Body ?? '');
+}
+
+/** Polls `probe` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
