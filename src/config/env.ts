@@ -29,6 +29,10 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_HEC_CA_FILE', path: ['sinks', 'hec', 'tls', 'caFile'], type: 'string' },
   { env: 'ASC_SEARCH_NODE', path: ['sinks', 'search', 'node'], type: 'string' },
   { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string' },
+  { env: 'ASC_SEARCH_CLOUD_ID', path: ['sinks', 'search', 'cloudId'], type: 'string' },
+  { env: 'ASC_SEARCH_API_KEY', path: ['sinks', 'search', 'auth', 'apiKey'], type: 'string' },
+  { env: 'ASC_SEARCH_USERNAME', path: ['sinks', 'search', 'auth', 'username'], type: 'string' },
+  { env: 'ASC_SEARCH_PASSWORD', path: ['sinks', 'search', 'auth', 'password'], type: 'string' },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
 ];
 

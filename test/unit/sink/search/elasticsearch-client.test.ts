@@ -1,0 +1,133 @@
+import { createRequire } from 'node:module';
+import { Client } from '@elastic/elasticsearch';
+import type { MockPattern } from '@elastic/elasticsearch-mock';
+import { describe, expect, it } from 'vitest';
+import {
+  createElasticsearchClient,
+  elasticsearchClientOptions,
+} from '../../../../src/sink/search/elasticsearch-client.js';
+import { createSearchSink } from '../../../../src/sink/search/index.js';
+import { config, record, silentLogger } from './support.js';
+
+// The mock and its error classes are CommonJS; the ESM build of the client has distinct classes, so both
+// come from require to be recognised by the mock.
+const require = createRequire(import.meta.url);
+const { errors } = require('@elastic/elasticsearch') as typeof import('@elastic/elasticsearch');
+
+interface Mock {
+  add(pattern: MockPattern, resolver: (params: MockPattern) => unknown): Mock;
+  getConnection(): unknown;
+}
+const Mock = require('@elastic/elasticsearch-mock') as new () => Mock;
+
+type ClientOptions = ConstructorParameters<typeof Client>[0];
+interface SentRequest {
+  path: string;
+  querystring?: unknown;
+  headers: Record<string, string>;
+}
+type ConnectionClass = new (
+  ...args: never[]
+) => { request(params: SentRequest, options: unknown): Promise<unknown> };
+
+/** The mock's connection, recording each request's headers and query string as the client sent them. */
+function recordingClient(mock: Mock, options: ClientOptions) {
+  const seen: Array<{ path: string; querystring: string; headers: Record<string, string> }> = [];
+  const Base = mock.getConnection() as ConnectionClass;
+  class Recording extends Base {
+    override request(params: SentRequest, opts: unknown) {
+      seen.push({
+        path: params.path,
+        querystring: String(params.querystring ?? ''),
+        headers: { ...params.headers },
+      });
+      return super.request(params, opts);
+    }
+  }
+  const client = new Client({ ...options, Connection: Recording as unknown as ClientOptions['Connection'] });
+  return { client, seen };
+}
+
+describe('Elasticsearch client wiring', () => {
+  it('sends one NDJSON bulk body of create actions with the API key and a filter_path, and maps items', async () => {
+    const mock = new Mock();
+    let bodies: unknown[] = [];
+    mock.add({ method: 'POST', path: '/_bulk' }, (params) => {
+      bodies = params.body as unknown[];
+      return {
+        errors: true,
+        items: [
+          { create: { status: 201 } },
+          { create: { status: 409, error: { type: 'version_conflict_engine_exception', reason: 'exists' } } },
+        ],
+      };
+    });
+    const cfg = config({
+      flavour: 'elasticsearch',
+      node: 'https://es.example:9200',
+      auth: { apiKey: 'c2VjcmV0LWtleQ==' },
+      target: { mode: 'datastream', namespace: 'prod' },
+    });
+    const { client, seen } = recordingClient(mock, elasticsearchClientOptions(cfg));
+    const sink = createSearchSink(cfg, {
+      client: createElasticsearchClient(cfg, client),
+      logger: silentLogger,
+    });
+    const a = record('evt-a', { 'event.action': 'ConsoleLogin' });
+    const b = record('evt-b');
+    await sink.write(a);
+    await sink.write(b);
+    await sink.flush();
+
+    expect(bodies).toEqual([
+      { create: { _index: 'logs-aws.cloudtrail-prod', _id: 'evt-a' } },
+      a.doc,
+      { create: { _index: 'logs-aws.cloudtrail-prod', _id: 'evt-b' } },
+      b.doc,
+    ]);
+    expect(seen[0]!.headers.authorization).toBe('ApiKey c2VjcmV0LWtleQ==');
+    expect(seen[0]!.headers['content-type']).toContain('x-ndjson');
+    expect(decodeURIComponent(seen[0]!.querystring)).toContain('filter_path=errors,items.*.status');
+    expect(a.settled).toEqual([{ outcome: 'ack' }]);
+    expect(b.settled).toEqual([{ outcome: 'ack' }]);
+    expect(sink.stats()).toMatchObject({ indexed: 1, duplicates: 1 });
+  });
+
+  it('uses basic authentication and reports a whole-request error as a status, not a throw', async () => {
+    const mock = new Mock();
+    mock.add(
+      { method: 'GET', path: '/_index_template/x' },
+      () =>
+        new errors.ResponseError({
+          body: { error: { type: 'security_exception', reason: 'unauthorized' } },
+          statusCode: 403,
+          headers: {},
+          warnings: null,
+          meta: {} as never,
+        }),
+    );
+    const cfg = config({
+      flavour: 'elasticsearch',
+      node: 'https://es.example:9200',
+      auth: { username: 'elastic', password: 'pw' },
+    });
+    const { client, seen } = recordingClient(mock, elasticsearchClientOptions(cfg));
+    const res = await createElasticsearchClient(cfg, client).request('GET', '/_index_template/x');
+    expect(res.status).toBe(403);
+    expect(seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from('elastic:pw').toString('base64')}`);
+  });
+
+  it('configures cloud id, TLS verification on by default, and no client-side retries', () => {
+    const options = elasticsearchClientOptions(
+      config({
+        flavour: 'elasticsearch',
+        node: undefined,
+        cloudId: 'deploy:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyQxMjMkNDU2',
+      }),
+    );
+    expect(options.cloud).toEqual({ id: 'deploy:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyQxMjMkNDU2' });
+    expect(options.node).toBeUndefined();
+    expect(options.tls).toEqual({ rejectUnauthorized: true });
+    expect(options.maxRetries).toBe(0);
+  });
+});
