@@ -85,7 +85,12 @@ export function registerCommands(program: Command): void {
     .command('search')
     .description('install index and component templates into Elasticsearch or OpenSearch (idempotent)')
     .option('-c, --config <file>', 'config file (YAML or JSON)')
-    .action(notImplemented('setup search'));
+    .option('--dry-run', 'show what would be created or updated; change nothing')
+    .option('--json', 'print JSON (with --dry-run, including the bodies that would be written)')
+    .action(async (options: { config?: string; dryRun?: boolean; json?: boolean }, command: Command) => {
+      const { setupSearchCommand } = await import('./setup-search.js');
+      await setupSearchCommand(command, options);
+    });
 
   const webhook = program.command('webhook').description('the SIEM alert receiver');
   webhook
@@ -94,7 +99,11 @@ export function registerCommands(program: Command): void {
     .option('-c, --config <file>', 'config file (YAML or JSON)')
     .option('-p, --port <port>', 'listen port')
     .option('--dry-run', 'plan every action, change nothing')
-    .action(notImplemented('webhook serve'));
+    .option('--insecure-no-auth', 'accept alerts without credentials (local tests only; logged loudly)')
+    .action(async (options: import('./webhook.js').WebhookServeOptions, command: Command) => {
+      const { webhookServeCommand } = await import('./webhook.js');
+      await webhookServeCommand(command, options);
+    });
 
   const respond = program.command('respond').description('run a response action by hand');
   for (const verb of ['plan', 'apply', 'undo'] as const) {
@@ -104,10 +113,32 @@ export function registerCommands(program: Command): void {
         verb === 'plan' ? 'show what the action would change; never changes anything' : `${verb} the action`,
       )
       .argument('<action>', 'waf-block-ip | iam-disable-user | ec2-isolate')
-      .argument('<target>', 'IP address, IAM user name or instance id')
+      .argument('<target>', 'IP address or CIDR, IAM user/role name or ARN, or instance id')
       .option('-c, --config <file>', 'config file (YAML or JSON)')
-      .action(notImplemented(`respond ${verb}`));
+      .option('--alert-id <id>', 'the alert or ticket this answers (idempotency key and audit)')
+      .option('--ttl <seconds>', 'waf-block-ip: seconds until the sweeper removes the block (0 = never)')
+      .option('--json', 'print outcomes as JSON lines')
+      .action(
+        async (
+          action: string,
+          target: string,
+          options: import('./respond.js').RespondOptions,
+          command: Command,
+        ) => {
+          const { respondCommand } = await import('./respond.js');
+          await respondCommand(command, verb, action, target, options);
+        },
+      );
   }
+  respond
+    .command('sweep')
+    .description('remove WAF blocks whose TTL has passed')
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .option('--json', 'print outcomes as JSON lines')
+    .action(async (options: import('./respond.js').RespondOptions, command: Command) => {
+      const { respondCommand } = await import('./respond.js');
+      await respondCommand(command, 'sweep', undefined, undefined, options);
+    });
 
   program
     .command('bench')

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { ConnectorError } from '../errors.js';
+import { createResponseRunner } from '../respond/index.js';
+import { createWebhookApp, resolveWebhookSecrets } from '../webhook/index.js';
+import { commandContext } from './context.js';
+
+export interface WebhookServeOptions {
+  config?: string;
+  port?: string;
+  dryRun?: boolean;
+  insecureNoAuth?: boolean;
+}
+
+/** `webhook serve`: the receiver, its runner and the TTL sweeper, until SIGINT/SIGTERM. */
+export async function webhookServeCommand(command: Command, options: WebhookServeOptions): Promise<void> {
+  const { config, log } = commandContext(command, options.config);
+  const port = options.port === undefined ? config.webhook.port : Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConnectorError('USAGE', `--port must be 0–65535, got ${options.port}`);
+  }
+  const respond = options.dryRun ? { ...config.respond, dryRun: true } : config.respond;
+  const runner = createResponseRunner({ ...config, respond }, { log });
+  const app = await createWebhookApp(config.webhook, {
+    runner,
+    secrets: resolveWebhookSecrets(config.webhook),
+    log,
+    insecureNoAuth: options.insecureNoAuth === true,
+  });
+  const address = await app.listen({ host: config.webhook.host, port });
+  log.info(
+    { address, dryRun: respond.dryRun, enabled: respond.enabled, policies: config.webhook.policy.length },
+    'webhook receiver listening',
+  );
+  const sweeper =
+    respond.sweepIntervalSeconds > 0
+      ? setInterval(() => {
+          runner.sweep().catch((err: unknown) => log.error({ err }, 'TTL sweep failed'));
+        }, respond.sweepIntervalSeconds * 1000)
+      : undefined;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (sweeper) clearInterval(sweeper);
+      app.close().then(() => resolve(), resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
