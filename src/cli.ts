@@ -17,6 +17,10 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+// The SDK warns on every start that releases after January 2027 will need Node 22. The lock file pins the
+// SDK, so the warning says nothing actionable at run time; the README states the Node requirement.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export function buildProgram(): Command {
   const program = new Command('aws-siem-connector')
     .description(

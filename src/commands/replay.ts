@@ -3,6 +3,7 @@ import type { ConnectorConfig } from '../config/index.js';
 import { ConnectorError } from '../errors.js';
 import { createProgress, type Logger, metrics } from '../observe/index.js';
 import { buildPipeline } from '../pipeline/build.js';
+import { createInStreamDetection } from '../pipeline/detect.js';
 import { type ReplayProgress, replay } from '../pipeline/replay.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { commandContext } from './context.js';
@@ -29,7 +30,12 @@ export async function replayCommandWith(
   log: Logger,
   options: { from: string; since?: Date | undefined; until?: Date | undefined; demo?: boolean },
 ): Promise<ReplayProgress> {
-  const pipeline = await buildPipeline(config, { log, metrics: metrics() });
+  const detection = await createInStreamDetection(config.detection, {
+    log,
+    metrics: metrics(),
+    alertsFile: config.detection.alertsFile,
+  });
+  const pipeline = await buildPipeline(config, { log, metrics: metrics(), observe: detection?.observe });
   const progress = createProgress();
   const view = (p: ReplayProgress) => ({
     done: p.objects,
@@ -54,6 +60,7 @@ export async function replayCommandWith(
   } finally {
     await pipeline.close();
   }
+  const alerts = (await detection?.finish()) ?? 0;
   progress.finish(view(result));
   const summary = {
     objects: result.totalObjects,
@@ -61,6 +68,8 @@ export async function replayCommandWith(
     deadLettered: result.deadLettered,
     failed: result.failed,
     skipped: result.skipped,
+    alerts,
+    ...(detection ? { alertsFile: config.detection.alertsFile } : {}),
     sinks: pipeline.sinks.map((s) => s.name),
     ...(config.sinks.file ? { output: config.sinks.file.dir } : {}),
     deadLetterDir: config.deadLetter.s3 ?? config.deadLetter.dir,

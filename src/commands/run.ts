@@ -5,6 +5,7 @@ import PQueue from 'p-queue';
 import { type ConnectorConfig, validateConfig } from '../config/index.js';
 import { metrics, type ReadinessCheck, startObserveServer } from '../observe/index.js';
 import { buildPipeline } from '../pipeline/build.js';
+import { createInStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
 import { createSnsVerifier } from '../source/sns-signature.js';
@@ -30,7 +31,12 @@ export async function runCommand(command: Command, options: { config?: string })
   }
 
   const m = metrics();
-  const pipeline = await buildPipeline(config, { log, metrics: m });
+  const detection = await createInStreamDetection(config.detection, {
+    log,
+    metrics: m,
+    alertsFile: config.detection.alertsFile,
+  });
+  const pipeline = await buildPipeline(config, { log, metrics: m, observe: detection?.observe });
   const sqsConfig = config.source.sqs;
   const sqs = new SQSClient({
     region: config.aws.region,
@@ -55,7 +61,9 @@ export async function runCommand(command: Command, options: { config?: string })
         await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
       },
     })),
-    ...pipeline.sinks.flatMap((sink) => (sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [])),
+    ...pipeline.sinks.flatMap((sink) =>
+      sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [],
+    ),
   ];
   const observe =
     config.observe.metricsPort > 0
@@ -64,7 +72,11 @@ export async function runCommand(command: Command, options: { config?: string })
 
   await consumer.start();
   log.info(
-    { queues: sqsConfig.queueUrls.length, sinks: pipeline.sinks.map((s) => s.name), metricsPort: observe?.port },
+    {
+      queues: sqsConfig.queueUrls.length,
+      sinks: pipeline.sinks.map((s) => s.name),
+      metricsPort: observe?.port,
+    },
     'consumer started',
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -74,6 +86,7 @@ export async function runCommand(command: Command, options: { config?: string })
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
   await pipeline.close();
+  await detection?.finish();
   await observe?.close();
   sqs.destroy();
   log.info('stopped');

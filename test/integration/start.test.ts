@@ -35,6 +35,14 @@ describe('npm start (the embedded demo)', () => {
           .split('\n'),
       );
     expect(lines).toHaveLength(summary.records);
+    // The samples hold an attack story (failed console logins, StopLogging, a backdoor access key, a scan).
+    expect(summary.alerts).toBeGreaterThan(0);
+    const alerts = readFileSync(join(cwd, 'out', 'alerts.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(alerts).toHaveLength(summary.alerts);
+    expect(alerts.map((a) => a.rule.name)).toContain('CloudTrail logging stopped');
     const first = JSON.parse(lines[0]!);
     expect(first['@timestamp']).toBeDefined();
     expect(first.event.module).toBe('aws');
