@@ -81,7 +81,7 @@ export async function loadRules(dir: string): Promise<Rule[]> {
   return parseRules(sources);
 }
 
-async function listRuleFiles(dir: string): Promise<string[]> {
+export async function listRuleFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     throw new RuleError(`cannot read the rules directory: ${err.code ?? err.message}`, { file: dir }, err);

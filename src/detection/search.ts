@@ -37,7 +37,7 @@ export function buildDetection(detection: Record<string, unknown>): SearchNode {
     searches.set(name, buildSearch(name, body));
   }
   try {
-    return parseCondition(condition, searches);
+    return flatten(parseCondition(condition, searches));
   } catch (err) {
     if (err instanceof ConditionSyntaxError)
       throw new DetectionSyntaxError(`condition: ${err.message}`, ['condition']);
@@ -214,4 +214,12 @@ function unescapeValue(v: SigmaValue): SigmaValue {
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `a and (b and c)` -> `a and b and c` (same for or), so compiled queries carry no needless nesting. */
+export function flatten(node: SearchNode): SearchNode {
+  if (node.kind === 'not') return { kind: 'not', item: flatten(node.item) };
+  if (node.kind !== 'and' && node.kind !== 'or') return node;
+  const items = node.items.map(flatten).flatMap((i) => (i.kind === node.kind ? i.items : [i]));
+  return { kind: node.kind, items };
 }
