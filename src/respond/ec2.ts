@@ -122,9 +122,15 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       autoScalingGroup = out.AutoScalingInstances?.[0]?.AutoScalingGroupName;
     }
     const volumeCount = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId).length;
+    // Isolated = every interface holds the quarantine group and the instance carries our tag. Requiring
+    // "only the quarantine group" would be stricter, but some EC2 views (and emulators) report an attached
+    // interface's groups merged with the instance's launch groups; and groups a person added back after
+    // isolation are a deliberate decision that a repeated alert should not overrule.
+    const tagged = (instance.Tags ?? []).some((t) => t.Key === TAG_ALERT);
     const isolated =
       quarantineGroupId !== undefined &&
-      interfaces.every((eni) => eni.groups.length === 1 && eni.groups[0] === quarantineGroupId);
+      tagged &&
+      interfaces.every((eni) => eni.groups.includes(quarantineGroupId));
     const changes: string[] = [];
     if (!isolated) {
       if (!quarantineGroupId)
