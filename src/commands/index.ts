@@ -44,21 +44,46 @@ export function registerCommands(program: Command): void {
     .option('--rules <dir>', 'rules directory', 'rules')
     .option('-t, --type <type>', 'auto | cloudtrail | vpcflow | ecs', 'auto')
     .argument('[files...]', 'files to read; - or nothing for stdin')
-    .action(notImplemented('detect'));
+    .action(async (files: string[], options: { rules?: string; type?: string }) => {
+      const { detectCommand } = await import('./detect.js');
+      await detectCommand(files, options);
+    });
 
   const rules = program.command('rules').description('test, build and install detection rules');
   rules
     .command('test')
     .description("run each rule's positive and negative test events")
-    .action(notImplemented('rules test'));
+    .option('--rules <dir>', 'rules directory', 'rules')
+    .action(async (options: { rules?: string }) => {
+      const { rulesTestCommand } = await import('./rules.js');
+      await rulesTestCommand(options);
+    });
   rules
     .command('build')
     .description('write Kibana NDJSON and a Splunk app package')
-    .action(notImplemented('rules build'));
+    .option('--rules <dir>', 'rules directory', 'rules')
+    .option('--out <dir>', 'output directory', 'build/rules')
+    .option('--webhook-url <url>', 'base URL of the alert receiver for Splunk webhook actions')
+    .action(async (options: { rules?: string; out?: string; webhookUrl?: string }) => {
+      const { rulesBuildCommand } = await import('./rules.js');
+      await rulesBuildCommand(options);
+    });
   rules
     .command('install')
-    .description('install rules into Kibana or Splunk (idempotent)')
-    .action(notImplemented('rules install'));
+    .description(
+      'install rules into Kibana or Splunk (idempotent); credentials from ASC_KIBANA_API_KEY or ASC_KIBANA_USERNAME/PASSWORD, ASC_SPLUNK_TOKEN or ASC_SPLUNK_USERNAME/PASSWORD',
+    )
+    .option('--rules <dir>', 'rules directory', 'rules')
+    .option('--kibana <url>', 'Kibana base URL')
+    .option('--space <id>', 'Kibana space')
+    .option('--splunk <url>', 'Splunk management URL (https://host:8089)')
+    .option('--app <name>', 'Splunk app for the saved searches', 'aws_siem_connector')
+    .option('--webhook-url <url>', 'base URL of the alert receiver for Splunk webhook actions')
+    .option('--dry-run', 'show what would be created or updated; change nothing')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const { rulesInstallCommand } = await import('./rules.js');
+      await rulesInstallCommand(options);
+    });
 
   const dashboards = program.command('dashboards').description('Kibana saved objects and Splunk views');
   dashboards
