@@ -296,8 +296,7 @@ describe('HEC sink → fault proxy → real HEC receiver', () => {
   it('delayed acks: waits, then acks without resending', async () => {
     proxy = await startFaultProxy(hec.url);
     const started = Date.now();
-    proxy.onAck = (acks) =>
-      Date.now() - started < 600 ? Object.fromEntries(Object.keys(acks).map((k) => [k, false])) : acks;
+    proxy.holdAck = () => Date.now() - started < 600;
     const runId = `run-${randomUUID()}`;
     const offset = hecOutputOffset(hec.outputFile);
     const records = makeRecords(runId, 1, 20);
@@ -312,15 +311,11 @@ describe('HEC sink → fault proxy → real HEC receiver', () => {
 
   it('lost acks: the batch is resent after the ack time-out; duplicates equal the counted resends', async () => {
     proxy = await startFaultProxy(hec.url);
-    const lost = new Set<string>();
-    let first = true;
-    proxy.onAck = (acks, channel) => {
-      // Lose every ack of the first channel that polls: the receiver indexed the batch, the client cannot know.
-      if (first) {
-        lost.add(channel);
-        first = false;
-      }
-      return lost.has(channel) ? Object.fromEntries(Object.keys(acks).map((k) => [k, false])) : acks;
+    // The first batch's ack never comes: the receiver indexed it, the client cannot know.
+    let lost: string | undefined;
+    proxy.holdAck = (channel, ackId) => {
+      lost ??= `${channel}/${ackId}`;
+      return lost === `${channel}/${ackId}`;
     };
     const runId = `run-${randomUUID()}`;
     const offset = hecOutputOffset(hec.outputFile);

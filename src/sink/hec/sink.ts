@@ -325,6 +325,16 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
             failAll(entries, acked);
             return;
           }
+          if (Date.now() - started > config.retry.windowMs) {
+            const err = new HecError(
+              'HEC_UNAVAILABLE',
+              `HEC never acknowledged the batch within ${config.retry.windowMs} ms`,
+              { details: { ...where, ackId: verdict.ackId } },
+            );
+            log.warn({ ...where, events: entries.length }, err.message);
+            failAll(entries, err);
+            return;
+          }
           stats.resent += entries.length;
           log.warn(
             { ...where, ackId: verdict.ackId, channel: lane.channel, events: entries.length },

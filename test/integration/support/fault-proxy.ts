@@ -32,8 +32,12 @@ export type FaultAction =
 export interface FaultProxy {
   url: string;
   onEvent: (req: ProxiedRequest) => FaultAction | Promise<FaultAction>;
-  /** Rewrites the receiver's answer to an ack poll (e.g. report an id as not yet acked). */
-  onAck: (acks: Record<string, boolean>, channel: string) => Record<string, boolean>;
+  /**
+   * True to hold back an ackId: the proxy answers `false` for it without asking the receiver. Acks are
+   * read-once, so hiding a receiver's `true` would lose it for good; holding the question keeps it, and
+   * lets a test model a late ack (hold for a while) or a lost one (hold forever).
+   */
+  holdAck: (channel: string, ackId: number) => boolean;
   counts: { eventPosts: number; forwarded: number; ackPolls: number; faults: number };
   close(): Promise<void>;
 }
@@ -60,7 +64,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const proxy: FaultProxy = {
     url: '',
     onEvent: () => ({ kind: 'pass' }),
-    onAck: (acks) => acks,
+    holdAck: () => false,
     counts: { eventPosts: 0, forwarded: 0, ackPolls: 0, faults: 0 },
     close: () =>
       new Promise((resolve) => {
@@ -94,11 +98,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const path = req.url ?? '/';
     if (path.startsWith('/services/collector/ack')) {
       proxy.counts.ackPolls++;
-      const upstream = await forward(req, body);
-      if (upstream.status !== 200) return answer(res, upstream.status, upstream.text);
-      const parsed = JSON.parse(upstream.text) as { acks: Record<string, boolean> };
       const channel = String(req.headers['x-splunk-request-channel'] ?? '');
-      return answer(res, 200, { acks: proxy.onAck(parsed.acks, channel) });
+      const asked = (JSON.parse(body.toString('utf8')) as { acks: number[] }).acks;
+      const held = asked.filter((id) => proxy.holdAck(channel, id));
+      const ask = asked.filter((id) => !held.includes(id));
+      const acks: Record<string, boolean> = Object.fromEntries(held.map((id) => [String(id), false]));
+      if (held.length > 0) proxy.counts.faults++;
+      if (ask.length > 0) {
+        const upstream = await forward(req, Buffer.from(JSON.stringify({ acks: ask })));
+        if (upstream.status !== 200) return answer(res, upstream.status, upstream.text);
+        Object.assign(acks, (JSON.parse(upstream.text) as { acks: Record<string, boolean> }).acks);
+      }
+      return answer(res, 200, { acks });
     }
     if (!path.startsWith('/services/collector/event')) {
       const upstream = await forward(req, body);

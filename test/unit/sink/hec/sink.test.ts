@@ -274,6 +274,26 @@ describe('HEC sink: indexer acknowledgement', () => {
     await sink.close();
   });
 
+  it('stops resending an unacknowledged batch once the retry window is spent, failing it', async () => {
+    hec.onEvent = () => ({ status: 200, body: { code: 0, ackId: 0 } });
+    hec.onAck = (ids) => ({ status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, false])) } });
+    const sink = createHecSink(
+      hecConfig({
+        urls: [hec.url],
+        ack: { enabled: true, pollIntervalMs: 10, timeoutMs: 40 },
+        retry: { initialDelayMs: 5, maxDelayMs: 20, windowMs: 150 },
+      }),
+      { logger: captureLogger().log },
+    );
+    const r = tracked(1);
+    await sink.write(r.record);
+    await sink.flush();
+    expect(r.outcomes).toHaveLength(1);
+    expect((r.outcomes[0]?.error as HecError | undefined)?.code).toBe('HEC_UNAVAILABLE');
+    expect(sink.stats().resent).toBeGreaterThan(0);
+    await sink.close();
+  });
+
   it('fails with HEC_ACK_DISABLED when the ack endpoint says ack is off', async () => {
     hec.onEvent = () => ({ status: 200, body: { code: 0, ackId: 0 } });
     hec.onAck = () => ({ status: 400, body: { text: 'ACK is disabled', code: 14 } });
