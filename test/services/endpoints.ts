@@ -107,8 +107,9 @@ function keyValues(pairs: OtlpKeyValue[] | undefined): Record<string, unknown> {
 
 function nanosToSeconds(nanos: string | undefined): number | undefined {
   if (!nanos || nanos === '0') return undefined;
-  const value = BigInt(nanos);
-  return Number(value / 1_000_000n) / 1000;
+  // The receiver turns float seconds into integer nanoseconds (1.25 -> 1249999872ns); rounding to the
+  // microsecond gives back what the sender wrote.
+  return Number((BigInt(nanos) + 500n) / 1000n) / 1e6;
 }
 
 /** Converts one OTLP-JSON line of the file exporter into the HEC events it carries. */
@@ -178,21 +179,31 @@ export async function readHecEvents(
   return events;
 }
 
-/** Polls the output file until at least `count` events arrived after sinceOffset, or fails after timeoutMs. */
+/**
+ * Polls the output file until at least `count` events (those accepted by `match`, when given) arrived after
+ * sinceOffset, and returns them; fails after timeoutMs. Other tests may write to the same receiver, so
+ * prefer a `match` on something unique to the test.
+ */
 export async function waitForHecEvents(
   count: number,
-  options: { outputFile?: string; sinceOffset?: number; timeoutMs?: number } = {},
+  options: {
+    outputFile?: string;
+    sinceOffset?: number;
+    timeoutMs?: number;
+    match?: (event: HecEvent) => boolean;
+  } = {},
 ): Promise<HecEvent[]> {
   const outputFile = options.outputFile ?? serviceEndpoints().hec.outputFile;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const events = await readHecEvents(outputFile, { sinceOffset: options.sinceOffset ?? 0 });
+    const all = await readHecEvents(outputFile, { sinceOffset: options.sinceOffset ?? 0 });
+    const events = options.match ? all.filter(options.match) : all;
     if (events.length >= count) return events;
     if (Date.now() >= deadline) {
       throw new Error(
-        `expected ${count} HEC events in ${outputFile} after offset ${options.sinceOffset ?? 0}, ` +
-          `found ${events.length} after ${timeoutMs}ms`,
+        `expected ${count} HEC events${options.match ? ' matching' : ''} in ${outputFile} after offset ` +
+          `${options.sinceOffset ?? 0}, found ${events.length} after ${timeoutMs}ms`,
       );
     }
     await sleep(100);
