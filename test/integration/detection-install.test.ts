@@ -1,0 +1,103 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadRules, type Rule } from '../../src/detection/index.js';
+import { installKibana, installSplunk } from '../../src/detection/install.js';
+import { type FakeSiem, startFakeSiem } from './support/fake-siem-api.js';
+
+const rulesDir = fileURLToPath(new URL('../../rules/', import.meta.url));
+const credentials = { kibanaApiKey: 'a2liYW5hLWtleQ==', splunkToken: 'splunk-token-1' };
+
+let rules: Rule[];
+let siem: FakeSiem;
+
+beforeAll(async () => {
+  rules = await loadRules(rulesDir);
+});
+beforeEach(async () => {
+  await siem?.close();
+  siem = await startFakeSiem(credentials);
+});
+afterAll(async () => {
+  await siem?.close();
+});
+
+const alerting = () => rules.filter((r) => r.kind === 'correlation' || r.generate).length;
+const writes = () => siem.calls.filter((c) => c.method === 'POST');
+
+describe('Kibana installer', () => {
+  const install = (dryRun = false) =>
+    installKibana(rules, { url: siem.url, auth: { apiKey: credentials.kibanaApiKey }, dryRun });
+
+  it('dry run reports every rule as created and writes nothing', async () => {
+    const report = await install(true);
+    expect(report.items.every((i) => i.change === 'created')).toBe(true);
+    expect(report.items).toHaveLength(alerting());
+    expect(writes()).toEqual([]);
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('imports every rule once, then finds nothing to do', async () => {
+    await install();
+    expect(siem.kibanaRules.size).toBe(alerting());
+    expect(writes()).toHaveLength(1);
+    expect(writes()[0]?.path).toBe('/api/detection_engine/rules/_import');
+    const again = await install();
+    expect(again.items.every((i) => i.change === 'unchanged')).toBe(true);
+    expect(writes()).toHaveLength(1);
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('re-imports only the rule that drifted, naming the field', async () => {
+    await install();
+    const [id, rule] = [...siem.kibanaRules.entries()][0] as [string, Record<string, unknown>];
+    siem.kibanaRules.set(id, { ...rule, risk_score: 1, query: 'event.action: *' });
+    const report = await install();
+    const changed = report.items.filter((i) => i.change !== 'unchanged');
+    expect(changed).toEqual([{ id, name: rule.name, change: 'updated', fields: ['risk_score', 'query'] }]);
+    expect(siem.kibanaRules.get(id)?.query).toBe(rule.query);
+  });
+
+  it('fails with a clear error when the credentials are refused', async () => {
+    await expect(installKibana(rules, { url: siem.url, auth: { apiKey: 'wrong' } })).rejects.toThrow(/kibana: .* answered 401/);
+  });
+});
+
+describe('Splunk installer', () => {
+  const install = (dryRun = false) =>
+    installSplunk(rules, {
+      url: siem.url,
+      auth: { token: credentials.splunkToken },
+      webhookUrl: 'https://asc.example.com:8443',
+      webhookToken: 'receiver secret',
+      dryRun,
+    });
+
+  it('creates every saved search in the app with the webhook token filled in, then is idempotent', async () => {
+    const first = await install();
+    expect(first.items.every((i) => i.change === 'created')).toBe(true);
+    expect(siem.savedSearches.size).toBe(alerting());
+    const paths = new Set(writes().map((c) => c.path));
+    expect([...paths]).toEqual(['/servicesNS/nobody/aws_siem_connector/saved/searches']);
+    const one = [...siem.savedSearches.values()][0];
+    expect(one?.['action.webhook.param.url']).toBe('https://asc.example.com:8443/alerts/splunk?token=receiver%20secret');
+    const before = writes().length;
+    const second = await install();
+    expect(second.items.every((i) => i.change === 'unchanged')).toBe(true);
+    expect(writes()).toHaveLength(before);
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('updates a changed saved search in place and dry run only reports it', async () => {
+    await install();
+    const [name, fields] = [...siem.savedSearches.entries()][0] as [string, Record<string, string>];
+    siem.savedSearches.set(name, { ...fields, cron_schedule: '0 * * * *' });
+    const before = writes().length;
+    const planned = await install(true);
+    expect(planned.items.filter((i) => i.change === 'updated')).toEqual([expect.objectContaining({ name, fields: ['cron_schedule'] })]);
+    expect(writes()).toHaveLength(before);
+    await install();
+    expect(writes().at(-1)?.path).toBe(`/servicesNS/nobody/aws_siem_connector/saved/searches/${encodeURIComponent(name)}`);
+    expect(siem.savedSearches.get(name)?.cron_schedule).toBe('*/5 * * * *');
+    expect(siem.violations).toEqual([]);
+  });
+});
