@@ -55,9 +55,13 @@ export function panelSearchRequest(
   const metric = metricAgg(panel);
   let aggs: Record<string, unknown> | undefined = metric;
   const order = metric ? { [METRIC_AGG]: 'desc' } : { _count: 'desc' };
+  // Like Kibana, every terms level carries the metric, so each level can be ordered by it.
   for (let i = panel.split.length - 1; i >= 0; i--) {
     aggs = {
-      [`split${i}`]: { terms: { field: panel.split[i], size: panel.size, order }, ...(aggs && { aggs }) },
+      [`split${i}`]: {
+        terms: { field: panel.split[i], size: panel.size, order },
+        aggs: { ...metric, ...aggs },
+      },
     };
   }
   if (panel.time) {
