@@ -39,7 +39,10 @@ function nested(flat: Record<string, unknown>): Record<string, unknown> {
     }
     const parts = k.split('.');
     let node = out;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      node[p] ??= {};
+      node = node[p] as Record<string, unknown>;
+    }
     node[parts.at(-1)!] = v;
   }
   return out;
