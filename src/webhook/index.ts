@@ -1,6 +1,7 @@
 export { type AlertAnswer, createWebhookApp, type WebhookDeps, WebhookStartError } from './app.js';
 export { signBody } from './auth.js';
 export { type PolicyEntry, type WebhookConfig, webhookConfigSchema } from './config.js';
+export { createLambdaHandler, handler } from './lambda.js';
 export { type Alert, parseAlert } from './payloads.js';
 export { requestsFor, valuesAt } from './policy.js';
 export { resolveWebhookSecrets, type WebhookSecrets } from './secrets.js';
