@@ -101,7 +101,11 @@ export function vpcflowToEcs(
     const path = RENAMED[name];
     if (path) {
       if (path.length === 1) flow[path[0]!] = value;
-      else ((flow[path[0]!] ??= {}) as Json)[path[1]!] = value;
+      else {
+        const parent = (flow[path[0]!] as Json | undefined) ?? {};
+        parent[path[1]!] = value;
+        flow[path[0]!] = parent;
+      }
     } else {
       flow[snake(name)] = value;
     }

@@ -1,0 +1,166 @@
+import { Readable } from 'node:stream';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
+import { decodeObject } from '../decode/index.js';
+import { toEcs } from '../map/ecs/index.js';
+import { cloudTrailObjectChunks, flowObjectChunks } from '../samples/index.js';
+import type { LogType } from '../types.js';
+
+export interface Throughput {
+  seconds: number;
+  recordsPerSecond: number;
+  /** Decompressed megabytes (10^6 bytes) per second. */
+  mbPerSecond: number;
+}
+
+export interface MappingBenchResult {
+  logType: LogType;
+  decompressedBytes: number;
+  compressedBytes: number;
+  records: number;
+  /** gunzip + JSON.parse + JSON.stringify of the same object (flows: gunzip + split + stringify). */
+  floor: Throughput;
+  /** decodeObject + toEcs + JSON.stringify per record. */
+  mapped: Throughput;
+  /** mapped time / floor time; the goal is at most 1.5. */
+  ratio: number;
+  /** Peak process memory while streaming a large object (`largeObjectBytes`) through decode + map. */
+  largeObject: {
+    decompressedBytes: number;
+    records: number;
+    peakRssBytes: number;
+    peakHeapUsedBytes: number;
+  };
+}
+
+export interface MappingBenchOptions {
+  cloudtrailBytes: number;
+  vpcflowBytes: number;
+  /** Size of the streamed object for the memory measurement; defaults to the larger of the two above. */
+  largeObjectBytes?: number;
+  /** Runs per measurement; the fastest counts (least disturbed by other work on the machine). */
+  repeat?: number;
+}
+
+/**
+ * Measures mapping side by side with its floor in one run, on the same generated objects: what the
+ * connector adds on top of merely decompressing and re-serialising the data.
+ */
+export async function benchMapping(options: MappingBenchOptions): Promise<MappingBenchResult[]> {
+  const repeat = options.repeat ?? 3;
+  const large = options.largeObjectBytes ?? Math.max(options.cloudtrailBytes, options.vpcflowBytes);
+  const results: MappingBenchResult[] = [];
+  for (const logType of ['cloudtrail', 'vpcflow'] as const) {
+    const target = logType === 'cloudtrail' ? options.cloudtrailBytes : options.vpcflowBytes;
+    const text = Buffer.concat([...objectChunks(logType, target)]);
+    const gz = gzipSync(text, { level: 6 });
+    let floorBest = Number.POSITIVE_INFINITY;
+    let mappedBest = Number.POSITIVE_INFINITY;
+    let records = 0;
+    for (let i = 0; i < repeat; i++) {
+      floorBest = Math.min(floorBest, timed(() => floor(logType, gz)).seconds);
+      const run = await timedAsync(() => mapObject(logType, gz));
+      mappedBest = Math.min(mappedBest, run.seconds);
+      records = run.value;
+    }
+    const rate = (seconds: number): Throughput => ({
+      seconds,
+      recordsPerSecond: records / seconds,
+      mbPerSecond: text.length / 1e6 / seconds,
+    });
+    results.push({
+      logType,
+      decompressedBytes: text.length,
+      compressedBytes: gz.length,
+      records,
+      floor: rate(floorBest),
+      mapped: rate(mappedBest),
+      ratio: mappedBest / floorBest,
+      largeObject: await streamLarge(logType, large),
+    });
+  }
+  return results;
+}
+
+function objectChunks(logType: LogType, targetBytes: number): Iterable<Buffer> {
+  return logType === 'cloudtrail'
+    ? cloudTrailObjectChunks({ targetBytes })
+    : flowObjectChunks({ targetBytes });
+}
+
+function floor(logType: LogType, gz: Buffer): number {
+  const text = gunzipSync(gz).toString('utf8');
+  let out = 0;
+  if (logType === 'cloudtrail') {
+    const parsed = JSON.parse(text) as { Records: unknown[] };
+    for (const record of parsed.Records) out += JSON.stringify(record).length;
+  } else {
+    for (const line of text.split('\n')) out += JSON.stringify(line.split(' ')).length;
+  }
+  return out;
+}
+
+async function mapObject(logType: LogType, gz: Buffer): Promise<number> {
+  let records = 0;
+  let bytes = 0;
+  const body = Readable.from(chunked(gz, 256 * 1024));
+  for await (const result of decodeObject(body, { origin: { key: `bench.${logType}` }, logType })) {
+    if (result.kind !== 'record') continue;
+    records++;
+    bytes += JSON.stringify(toEcs(result.record)).length;
+  }
+  if (bytes === 0 && records > 0) throw new Error('nothing serialised');
+  return records;
+}
+
+function* chunked(buf: Buffer, size: number): Generator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+async function streamLarge(
+  logType: LogType,
+  targetBytes: number,
+): Promise<MappingBenchResult['largeObject']> {
+  let decompressed = 0;
+  const source = Readable.from(
+    (function* () {
+      for (const chunk of objectChunks(logType, targetBytes)) {
+        decompressed += chunk.length;
+        yield chunk;
+      }
+    })(),
+  ).pipe(createGzip({ level: 1 }));
+  global.gc?.();
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 25);
+  let records = 0;
+  try {
+    for await (const result of decodeObject(source, { origin: { key: 'bench-large' }, logType })) {
+      if (result.kind !== 'record') continue;
+      records++;
+      JSON.stringify(toEcs(result.record));
+      if ((records & 4095) === 0) sample();
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  return { decompressedBytes: decompressed, records, peakRssBytes: peakRss, peakHeapUsedBytes: peakHeap };
+}
+
+function timed<T>(fn: () => T): { seconds: number; value: T } {
+  const start = performance.now();
+  const value = fn();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
