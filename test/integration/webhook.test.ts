@@ -86,7 +86,7 @@ describe('webhook end to end over HTTP, responding in moto', () => {
       {},
       { authorization: 'Bearer nope-nope-nope-nope' },
       { authorization: `Bearer ${TOKEN}x` },
-    ]) {
+    ] as Record<string, string>[]) {
       const res = await fetch(`${base}/alerts/kibana`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
