@@ -75,7 +75,10 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
   }
 
   normalise(target: string): string {
-    const id = target.trim().toLowerCase();
+    // An instance role session's ARN ends in the instance id (CloudTrail userIdentity.arn of stolen
+    // instance credentials), so alerts about such sessions can name the instance directly.
+    const session = /^arn:aws[\w-]*:sts::\d{12}:assumed-role\/[^/]+\/(i-[0-9a-f]+)$/.exec(target.trim());
+    const id = (session?.[1] ?? target).trim().toLowerCase();
     if (!INSTANCE_ID.test(id))
       throw new ActionRefusedError(`"${target.slice(0, 64)}" is not an EC2 instance id`, { target });
     return id;
