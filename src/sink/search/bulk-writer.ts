@@ -29,6 +29,8 @@ export interface SearchSinkStats {
 
 export interface SearchSink extends Sink<SearchDocument> {
   stats(): SearchSinkStats;
+  /** Throws when the cluster cannot be reached or refuses us; backs readiness checks. */
+  check(): Promise<void>;
 }
 
 interface Entry {
@@ -340,6 +342,17 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     },
 
     stats: () => ({ ...stats }),
+
+    async check(): Promise<void> {
+      const res = await client.request('GET', '/');
+      if (res.status < 200 || res.status >= 300) {
+        throw new SearchSinkError(
+          res.status === 401 || res.status === 403 ? 'SEARCH_AUTH' : 'SEARCH_FAILED',
+          `search cluster answered HTTP ${res.status} to a health check`,
+          { details: { status: res.status } },
+        );
+      }
+    },
   };
 }
 
