@@ -64,7 +64,13 @@ function testFor(m: FieldMatch, value: SigmaValue): Test {
       const range = ipaddr.parseCIDR(String(value));
       return (v) => {
         // Anonymised or service-name addresses (`ec2.amazonaws.com`, `211.9.016.253`) simply do not match.
-        if (typeof v !== 'string' || !ipaddr.isValid(v)) return false;
+        // Strict forms only: ipaddr.js would read `10.01.2.3` as octal, Elasticsearch's ip type refuses it.
+        if (
+          typeof v !== 'string' ||
+          !(v.includes(':') ? ipaddr.IPv6.isValid(v) : ipaddr.IPv4.isValidFourPartDecimal(v))
+        ) {
+          return false;
+        }
         try {
           const addr = ipaddr.parse(v);
           const plain =

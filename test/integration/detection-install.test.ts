@@ -58,7 +58,9 @@ describe('Kibana installer', () => {
   });
 
   it('fails with a clear error when the credentials are refused', async () => {
-    await expect(installKibana(rules, { url: siem.url, auth: { apiKey: 'wrong' } })).rejects.toThrow(/kibana: .* answered 401/);
+    await expect(installKibana(rules, { url: siem.url, auth: { apiKey: 'wrong' } })).rejects.toThrow(
+      /kibana: .* answered 401/,
+    );
   });
 });
 
@@ -79,7 +81,9 @@ describe('Splunk installer', () => {
     const paths = new Set(writes().map((c) => c.path));
     expect([...paths]).toEqual(['/servicesNS/nobody/aws_siem_connector/saved/searches']);
     const one = [...siem.savedSearches.values()][0];
-    expect(one?.['action.webhook.param.url']).toBe('https://asc.example.com:8443/alerts/splunk?token=receiver%20secret');
+    expect(one?.['action.webhook.param.url']).toBe(
+      'https://asc.example.com:8443/alerts/splunk?token=receiver%20secret',
+    );
     const before = writes().length;
     const second = await install();
     expect(second.items.every((i) => i.change === 'unchanged')).toBe(true);
@@ -93,10 +97,14 @@ describe('Splunk installer', () => {
     siem.savedSearches.set(name, { ...fields, cron_schedule: '0 * * * *' });
     const before = writes().length;
     const planned = await install(true);
-    expect(planned.items.filter((i) => i.change === 'updated')).toEqual([expect.objectContaining({ name, fields: ['cron_schedule'] })]);
+    expect(planned.items.filter((i) => i.change === 'updated')).toEqual([
+      expect.objectContaining({ name, fields: ['cron_schedule'] }),
+    ]);
     expect(writes()).toHaveLength(before);
     await install();
-    expect(writes().at(-1)?.path).toBe(`/servicesNS/nobody/aws_siem_connector/saved/searches/${encodeURIComponent(name)}`);
+    expect(writes().at(-1)?.path).toBe(
+      `/servicesNS/nobody/aws_siem_connector/saved/searches/${encodeURIComponent(name)}`,
+    );
     expect(siem.savedSearches.get(name)?.cron_schedule).toBe('*/5 * * * *');
     expect(siem.violations).toEqual([]);
   });
