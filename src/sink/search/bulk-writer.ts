@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observe/index.js';
 import type { Sink, SinkRecord } from '../../types.js';
-import type { SearchClient } from './client.js';
+import { type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
 import { backoffDelay, classifyItem, classifyRequest } from './outcome.js';
@@ -142,18 +142,39 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     return setupDone;
   }
 
+  /**
+   * Waits for template setup. A cluster that is down or overloaded gets the same retry window as a bulk
+   * request; a refusal (privilege, invalid template) fails the entries at once.
+   */
+  async function setupReady(entries: Entry[]): Promise<boolean> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await ensureSetup();
+        return true;
+      } catch (err) {
+        const delay = backoffDelay(attempt, config.retry.initialDelayMs, config.retry.maxDelayMs, random);
+        const transient = isTransientSetupError(err);
+        if (!transient || Date.now() + delay - started > config.retry.maxElapsedMs) {
+          log.error(
+            { err: errorMessage(err) },
+            'search sink: template setup failed; set setup.auto false to skip it',
+          );
+          failAll(
+            entries,
+            transient ? 'SEARCH_RETRIES_EXHAUSTED' : 'SEARCH_SETUP',
+            `template setup failed: ${errorMessage(err)}`,
+          );
+          return false;
+        }
+        await sleep(delay);
+      }
+    }
+  }
+
   /** Sends one batch until every entry is settled; holds its concurrency slot through back-offs. */
   async function deliver(entries: Entry[]): Promise<void> {
-    try {
-      await ensureSetup();
-    } catch (err) {
-      log.error(
-        { err: errorMessage(err) },
-        'search sink: template setup failed; set setup.auto false to skip it',
-      );
-      failAll(entries, 'SEARCH_SETUP', `template setup failed: ${errorMessage(err)}`);
-      return;
-    }
+    if (!(await setupReady(entries))) return;
     const started = Date.now();
     let pending = entries;
     let attempt = 0;
@@ -354,6 +375,14 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       }
     },
   };
+}
+
+function isTransientSetupError(err: unknown): boolean {
+  if (err instanceof SearchTransportError) return true;
+  if (!(err instanceof SearchSinkError)) return false;
+  if (err.cause instanceof SearchTransportError) return true;
+  const status = err.details.status;
+  return typeof status === 'number' && (status === 429 || status >= 500);
 }
 
 function describe(entry: Entry): string {

@@ -292,4 +292,19 @@ describe('search bulk writer: automatic setup', () => {
     await sink.flush();
     expect(client.requests.length).toBe(putsAfter);
   });
+
+  it('retries setup while the cluster is unreachable, within the retry window, then delivers', async () => {
+    let calls = 0;
+    const client = new FakeClient(undefined, (method) => {
+      calls++;
+      if (calls <= 2) throw new SearchTransportError('connect ECONNREFUSED');
+      return method === 'GET' ? { status: 404, body: {} } : { status: 200, body: { acknowledged: true } };
+    });
+    const sink = sinkWith(client, { setup: { auto: true } });
+    const r = record('patient');
+    await sink.write(r);
+    await sink.flush();
+    expect(calls).toBeGreaterThan(2);
+    expect(r.settled).toEqual([{ outcome: 'ack' }]);
+  });
 });
