@@ -158,23 +158,33 @@ export async function readHecEvents(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  let text: string;
+  // Read in bounded chunks: the file holds everything every test (and benchmark) sent, and can grow past
+  // what one string may hold.
+  const events: HecEvent[] = [];
   try {
     const { size } = await handle.stat();
-    if (size <= start) return [];
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const complete = buffer.lastIndexOf(0x0a) + 1;
-    text = buffer.subarray(0, complete).toString('utf8');
+    const chunk = Buffer.alloc(8 * 1024 * 1024);
+    let carry = Buffer.alloc(0);
+    let position = start;
+    while (position < size) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
+      if (bytesRead === 0) break;
+      const data = carry.length
+        ? Buffer.concat([carry, chunk.subarray(0, bytesRead)])
+        : chunk.subarray(0, bytesRead);
+      const lineStart = position - carry.length;
+      position += bytesRead;
+      let from = 0;
+      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, from)) {
+        const line = data.subarray(from, nl).toString('utf8');
+        from = nl + 1;
+        if (line.trim() !== '') events.push(...hecEventsFromOtlpLine(line, lineStart + from));
+      }
+      // A partial last line waits for the next chunk, or for the writer to finish it.
+      carry = Buffer.from(data.subarray(from));
+    }
   } finally {
     await handle.close();
-  }
-  const events: HecEvent[] = [];
-  let offset = start;
-  for (const line of text.split('\n')) {
-    offset += Buffer.byteLength(line) + 1;
-    if (line.trim() === '') continue;
-    events.push(...hecEventsFromOtlpLine(line, offset));
   }
   return events;
 }

@@ -4,6 +4,7 @@ import { fingerprint, httpProbe, isUpToDate, runStep, spawnDetached, writeStamp 
 import type { ServiceDefinition } from './service.js';
 
 const requirementsFile = path.join(servicesSourceDir, 'moto', 'requirements.txt');
+const constraintsFile = path.join(servicesSourceDir, 'moto', 'constraints.txt');
 const venvDir = path.join(cacheDir, 'venv');
 const motoServer = path.join(venvDir, 'bin', 'moto_server');
 const stampFile = path.join(venvDir, '.asc-requirements.sha256');
@@ -18,7 +19,7 @@ export const moto: ServiceDefinition = {
   startTimeoutMs: 60_000,
 
   async install() {
-    const print = await fingerprint([requirementsFile], [python]);
+    const print = await fingerprint([requirementsFile, constraintsFile], [python]);
     if (await isUpToDate(stampFile, print, [motoServer])) return { built: false, ms: 0 };
     let ms = await runStep('moto', python, ['-m', 'venv', '--clear', venvDir], {
       logFile: installLog,
@@ -27,7 +28,18 @@ export const moto: ServiceDefinition = {
     ms += await runStep(
       'moto',
       path.join(venvDir, 'bin', 'pip'),
-      ['install', '--disable-pip-version-check', '--no-input', '-r', requirementsFile],
+      [
+        'install',
+        '--disable-pip-version-check',
+        '--no-input',
+        // Byte-compiling the whole tree (sympy, cfn-lint) costs minutes on two cores; moto compiles only
+        // the modules it imports, once, on first start.
+        '--no-compile',
+        '-r',
+        requirementsFile,
+        '-c',
+        constraintsFile,
+      ],
       { logFile: installLog, cwd: repoRoot },
     );
     await writeStamp(stampFile, print);

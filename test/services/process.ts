@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { displayPath } from './paths.js';
+import { cacheDir, displayPath } from './paths.js';
 
 /** A service could not be installed or started; the message names the service and its log file. */
 export class ServiceError extends Error {
@@ -94,6 +94,23 @@ export function isAlive(pid: number | undefined): boolean {
     // EPERM means it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * True when pid is alive and was started from this checkout's cache (its command line names it). A pid in
+ * an old state file may since have been reused by an unrelated process, which must never be signalled.
+ */
+export function isOurProcess(pid: number | undefined): boolean {
+  if (pid === undefined || !isAlive(pid)) return false;
+  let commandLine: string;
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // No procfs (macOS): fall back to liveness alone.
+    return !existsSync('/proc/self');
+  }
+  // Arguments are NUL-separated; a cache path starts an argument, an --option= value or a classpath entry.
+  return commandLine.split(/[\0=:]/).some((part) => part.startsWith(`${cacheDir}${path.sep}`));
 }
 
 /** SIGTERM to the whole process group (the JVM, the collector, moto's workers), SIGKILL after a grace period. */

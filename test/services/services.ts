@@ -2,7 +2,14 @@ import { hec } from './hec.js';
 import { moto } from './moto.js';
 import { opensearch } from './opensearch.js';
 import { displayPath } from './paths.js';
-import { freePort, isAlive, seconds, stopProcessGroup, waitUntilHealthy } from './process.js';
+import {
+  freePort,
+  isOurProcess,
+  ServiceError,
+  seconds,
+  stopProcessGroup,
+  waitUntilHealthy,
+} from './process.js';
 import type { ServiceDefinition } from './service.js';
 import {
   readOrCreateState,
@@ -47,7 +54,7 @@ async function installAll(log: Log): Promise<void> {
 /** A running, healthy service from the state file, or undefined. */
 async function liveRecord(name: ServiceName, state: ServicesState): Promise<ServiceRecord | undefined> {
   const record = state.services[name];
-  if (!record || !isAlive(record.pid)) return undefined;
+  if (!record || !isOurProcess(record.pid)) return undefined;
   const healthy = await definitions[name].healthy(record, state).catch(() => false);
   return healthy ? record : undefined;
 }
@@ -55,13 +62,20 @@ async function liveRecord(name: ServiceName, state: ServicesState): Promise<Serv
 async function startOne(name: ServiceName, state: ServicesState, log: Log): Promise<ServiceRecord> {
   const definition = definitions[name];
   const stale = state.services[name];
-  if (stale && isAlive(stale.pid)) {
+  if (stale && isOurProcess(stale.pid)) {
     log(`${name}: pid ${stale.pid} is running but not healthy; restarting it`);
     await stopProcessGroup(stale.pid);
   }
   const started = Date.now();
   const port = await freePort();
-  const process_ = await definition.start({ port, state });
+  const process_ = await definition.start({ port, state }).catch((error: unknown) => {
+    if (error instanceof ServiceError) throw error;
+    throw new ServiceError(
+      definition.title,
+      definition.logFile,
+      `could not start: ${(error as Error).message}`,
+    );
+  });
   const record: ServiceRecord = {
     pid: process_.pid,
     port,
@@ -128,7 +142,7 @@ export async function downServices(log: Log = defaultLog): Promise<void> {
       serviceNames.map(async (name) => {
         const record = state.services[name];
         if (!record) return;
-        if (isAlive(record.pid)) {
+        if (isOurProcess(record.pid)) {
           await stopProcessGroup(record.pid);
           log(`${name}: stopped pid ${record.pid}`);
         } else {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { displayPath, lockFile, servicesCacheDir, stateFile } from './paths.js';
 import { isAlive } from './process.js';
@@ -54,32 +55,56 @@ export async function writeState(state: ServicesState): Promise<void> {
 }
 
 /**
+ * Removes a lock whose holder is gone. Renaming first makes the removal atomic: if another process took the
+ * lock over between our read and now, we moved *its* lock and put it straight back.
+ */
+async function removeStaleLock(lock: string, staleContent: string): Promise<void> {
+  const moved = `${lock}.${process.pid}.${Date.now()}.stale`;
+  try {
+    await rename(lock, moved);
+  } catch {
+    return; // someone else removed it first
+  }
+  const content = await readFile(moved, 'utf8').catch(() => staleContent);
+  if (content !== staleContent) await link(moved, lock).catch(() => undefined);
+  await unlink(moved).catch(() => undefined);
+}
+
+/**
  * Serialises up/down/install between concurrent callers in one checkout (parallel vitest runs, CI and a
  * developer). A lock left by a dead process is taken over.
  */
 export async function withServicesLock<T>(
   fn: () => Promise<T>,
-  options: { timeoutMs?: number; onWait?: (holderPid: number) => void } = {},
+  options: { timeoutMs?: number; onWait?: (holderPid: number) => void; lockPath?: string } = {},
 ): Promise<T> {
-  await mkdir(servicesCacheDir, { recursive: true });
+  const lock = options.lockPath ?? lockFile;
+  await mkdir(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   let announced = false;
   for (;;) {
     try {
-      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
+    const content = await readFile(lock, 'utf8').catch(() => undefined);
+    if (content === undefined) continue; // released meanwhile
+    const holder = Number.parseInt(content, 10);
+    if (Number.isNaN(holder)) {
+      // Created but not yet written by its holder, or left empty by a crash long ago.
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 5_000) await removeStaleLock(lock, content);
+      else await sleep(50);
+      continue;
+    }
     if (!isAlive(holder)) {
-      await unlink(lockFile).catch(() => undefined);
+      await removeStaleLock(lock, content);
       continue;
     }
     if (Date.now() > deadline) {
-      throw new Error(
-        `test services are locked by pid ${holder} (${displayPath(lockFile)}); gave up waiting`,
-      );
+      throw new Error(`test services are locked by pid ${holder} (${displayPath(lock)}); gave up waiting`);
     }
     if (!announced) {
       options.onWait?.(holder);
@@ -90,6 +115,6 @@ export async function withServicesLock<T>(
   try {
     return await fn();
   } finally {
-    await unlink(lockFile).catch(() => undefined);
+    await unlink(lock).catch(() => undefined);
   }
 }
