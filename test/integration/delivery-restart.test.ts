@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
-import { readHecEvents, serviceEndpoints } from '../services/endpoints.js';
+import { hecOutputOffset, readHecEvents, serviceEndpoints } from '../services/endpoints.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
 import { testSinks } from './support/consumer.js';
 import { countDocs, openSearchClient } from './support/opensearch.js';
@@ -39,6 +39,7 @@ function startConnector(configFile: string, logFile: string): ChildProcess {
 
 describe('a consumer killed mid-batch', () => {
   it('loses nothing and duplicates nothing in OpenSearch after a restart; HEC duplicates stay within the in-flight window', async () => {
+    const hecStart = hecOutputOffset();
     const target = await createLogBucket();
     const prefix = `dl2-${randomUUID().slice(0, 6)}`;
     const objects = 24;
@@ -106,7 +107,7 @@ describe('a consumer killed mid-batch', () => {
     expect(await countDocs(os, `${prefix}-*`)).toBe(total);
 
     const hec = serviceEndpoints().hec;
-    const atHec = (await readHecEvents(hec.outputFile)).filter((e) =>
+    const atHec = (await readHecEvents(hec.outputFile, { sinceOffset: hecStart })).filter((e) =>
       String(e.source).includes(target.bucket),
     );
     const duplicates = atHec.length - total;

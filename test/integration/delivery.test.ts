@@ -7,7 +7,7 @@ import {
   generateCloudTrailRecords,
   generateFlowLines,
 } from '../../src/samples/index.js';
-import { readHecEvents, serviceEndpoints } from '../services/endpoints.js';
+import { hecOutputOffset, readHecEvents, serviceEndpoints } from '../services/endpoints.js';
 import { createLogBucket, putObject, queueDepth, receiveAll, sendMessage, waitFor } from './support/aws.js';
 import { counterValue, type RunningConsumer, startConsumer, testSinks } from './support/consumer.js';
 import { countDocs, distinctIds, openSearchClient } from './support/opensearch.js';
@@ -59,6 +59,7 @@ async function consumerFor(
 
 describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
   it('delivers every record of every object once to OpenSearch and to HEC, then empties the queue', async () => {
+    const hecStart = hecOutputOffset();
     const target = await createLogBucket();
     const prefix = `dl1-${randomUUID().slice(0, 6)}`;
     const expectedIds = new Set<string>();
@@ -88,18 +89,22 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
 
     const hec = serviceEndpoints().hec;
     await waitFor('every record at HEC', async () => {
-      const events = await readHecEvents(hec.outputFile);
+      const events = await readHecEvents(hec.outputFile, { sinceOffset: hecStart });
       return events.filter((e) => String(e.source).includes(target.bucket)).length >= total;
     });
-    const atHec = (await readHecEvents(hec.outputFile)).filter((e) =>
+    const atHec = (await readHecEvents(hec.outputFile, { sinceOffset: hecStart })).filter((e) =>
       String(e.source).includes(target.bucket),
     );
     expect(atHec).toHaveLength(total);
     expect(new Set(atHec.map((e) => e.sourcetype))).toEqual(
       new Set(['aws:cloudtrail', 'aws:cloudwatchlogs:vpcflow']),
     );
-    expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(5);
-  });
+    // Five objects, plus the s3:TestEvent that S3 sends when the notification is configured.
+    expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(6);
+    expect(
+      await counterValue(consumer.metrics, 'asc_notifications_skipped_total', { reason: 'test-event' }),
+    ).toBe(1);
+  }, 180_000);
 
   it('keeps messages while a sink is down and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
@@ -122,6 +127,9 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
         deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
       });
       running.push(consumer);
+      const deleted = () => counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total');
+      // S3's test event comes first and is deleted while the sink is still up.
+      await waitFor('the test event to be deleted', async () => (await deleted()) === 1);
       proxy.down();
       const object = cloudTrailObject(3000, 50);
       await putObject(target, ctKey(0), object.body);
@@ -131,7 +139,7 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
       );
       await new Promise((r) => setTimeout(r, 3000));
       expect(proxy.refused).toBeGreaterThan(0);
-      expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(0);
+      expect(await deleted()).toBe(1);
       expect((await queueDepth(target.sqs, target.queueUrl)).inFlight).toBe(1);
 
       proxy.up();
@@ -140,15 +148,12 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
         'the records after the sink came back',
         async () => (await countDocs(os, `${prefix}-*`)) >= 50,
       );
-      await waitFor(
-        'the message to be deleted',
-        async () => (await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')) === 1,
-      );
+      await waitFor('the message to be deleted', async () => (await deleted()) === 2);
       expect(await countDocs(os, `${prefix}-*`)).toBe(50);
     } finally {
       await proxy.close();
     }
-  });
+  }, 180_000);
 
   it('delivers the good objects and the good records of a truncated object, which leaves through the DLQ', async () => {
     const target = await createLogBucket({ maxReceiveCount: 2 });
@@ -178,7 +183,7 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     expect(await countDocs(os, `${prefix}-*`)).toBe(30 + fromPoison);
     expect(consumer.logs.text()).toContain('DECODE_TRUNCATED');
     expect(await counterValue(consumer.metrics, 'asc_sqs_messages_returned_total')).toBeGreaterThanOrEqual(1);
-  }, 120_000);
+  }, 180_000);
 
   it('handles SNS-wrapped and EventBridge notifications, the test event, encoded keys and a deleted object', async () => {
     const target = await createLogBucket({ notify: false });
@@ -233,5 +238,5 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     ).toBe(1);
     expect(await counterValue(consumer.metrics, 'asc_objects_total', { outcome: 'missing' })).toBe(1);
     expect((await queueDepth(target.sqs, target.dlqUrl)).visible).toBe(0);
-  });
+  }, 180_000);
 });
