@@ -5,7 +5,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { type SampleDocument, sampleEcsDocuments } from '../../src/bench/search.js';
+import { benchSearch, type SampleDocument, sampleEcsDocuments } from '../../src/bench/search.js';
 import { registerCommands } from '../../src/commands/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import {
@@ -310,5 +310,26 @@ describe('setup search command against a real OpenSearch node', () => {
       await client.request('DELETE', `/_component_template/${prefix}@ecs`);
       await client.close();
     }
+  });
+});
+
+describe('search bench', () => {
+  it('indexes the same documents through the sink and through helpers.bulk, and counts them all', async () => {
+    const results = await benchSearch({ node, docs: 600 });
+    expect(results.map((r) => r.name)).toEqual(['search sink', 'opensearch helpers.bulk']);
+    for (const r of results) {
+      expect(r.indexed).toBe(600);
+      expect(r.docsPerSecond).toBeGreaterThan(0);
+      expect(r.cpuMicrosPerDoc).toBeGreaterThan(0);
+    }
+    const left = await admin.transport.request({
+      method: 'GET',
+      path: '/_cat/indices/asc-bench-*?format=json',
+    });
+    // Other benches share the asc-bench- prefix; only this bench's indices must be gone.
+    const ours = (left.body as Array<{ index: string }>)
+      .map((i) => i.index)
+      .filter((name) => /-w?(sink|helper)-(cloudtrail|vpcflow)$/.test(name));
+    expect(ours).toEqual([]);
   });
 });
