@@ -34,6 +34,9 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_SEARCH_USERNAME', path: ['sinks', 'search', 'auth', 'username'], type: 'string' },
   { env: 'ASC_SEARCH_PASSWORD', path: ['sinks', 'search', 'auth', 'password'], type: 'string' },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
+  { env: 'ASC_DEAD_LETTER_DIR', path: ['deadLetter', 'dir'], type: 'string' },
+  { env: 'ASC_DEAD_LETTER_S3', path: ['deadLetter', 's3'], type: 'string' },
+  { env: 'ASC_MAX_IN_FLIGHT_OBJECTS', path: ['pipeline', 'maxInFlightObjects'], type: 'number' },
 ];
 
 export function applyEnv(

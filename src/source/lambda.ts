@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import PQueue from 'p-queue';
-import { type ConnectorConfig, loadConfig } from '../config/index.js';
+import { type ConnectorConfig, loadConfig, resolveSecretArns } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, metrics } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
@@ -36,7 +36,14 @@ async function init(config: ConnectorConfig): Promise<Runtime> {
  * they are flushed while the batch is under way so that no record waits for a batch timer.
  */
 export async function handleSqsEvent(event: SQSEvent, config?: ConnectorConfig): Promise<SQSBatchResponse> {
-  runtime ??= init(config ?? loadConfig({ file: process.env.ASC_CONFIG_FILE }));
+  runtime ??= (async () =>
+    init(
+      config ?? loadConfig({ file: process.env.ASC_CONFIG_FILE, env: await resolveSecretArns(process.env) }),
+    ))();
+  // A failed start (unreadable secret, bad config) is retried on the next invocation, not cached.
+  runtime.catch(() => {
+    runtime = undefined;
+  });
   const { pipeline, context } = await runtime;
   const outcomes = Promise.all(
     event.Records.map(async (record) => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, resolveSecretArns } from '../config/index.js';
 import { logger } from '../observe/index.js';
 import { createResponseRunner } from '../respond/index.js';
 import { createWebhookApp } from './app.js';
@@ -46,6 +46,8 @@ let cached: ReturnType<typeof createLambdaHandler> | undefined;
  */
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   if (!cached) {
+    // Secrets arrive as Secrets Manager ARNs in a deployed function; the webhook reads them from the env.
+    Object.assign(process.env, await resolveSecretArns(process.env));
     const config = loadConfig({ file: process.env.ASC_CONFIG_FILE });
     const log = logger();
     const runner = createResponseRunner(config, { log });
