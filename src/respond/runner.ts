@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
+import { metrics } from '../observe/metrics.js';
 import type { AuditEntry, AuditSink } from './audit.js';
 import type { ActionName, RespondConfig } from './config.js';
 import { ActionRefusedError } from './errors.js';
@@ -311,6 +312,7 @@ export class ResponseRunner {
 
   #finish(request: ActionRequest, outcome: ActionOutcome, err?: unknown): ActionOutcome {
     this.#audit(request, outcome, outcome.status, err);
+    metrics().responseActions.inc({ action: outcome.action, outcome: outcome.status });
     const log = this.#deps.log;
     const fields = {
       action: outcome.action,

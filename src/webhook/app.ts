@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { ConnectorError, errorMessage } from '../errors.js';
+import { metrics } from '../observe/metrics.js';
 import type { ActionOutcome, ResponseRunner } from '../respond/index.js';
 import { bearerToken, ReplayGuard, secretEquals, verifySignature } from './auth.js';
 import type { WebhookConfig } from './config.js';
@@ -137,6 +138,11 @@ export async function createWebhookApp(config: WebhookConfig, deps: WebhookDeps)
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw path: unknown paths must not grow the label set.
+    metrics().webhookRequests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
     request.log.info(
       {
         method: request.method,
