@@ -53,7 +53,9 @@ export async function startObserveServer(options: {
       return;
     }
     if (path === '/readyz') {
-      readiness().then((body) => reply(body.ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`));
+      readiness().then((body) =>
+        reply(body.ready ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`),
+      );
       return;
     }
     reply(404, 'text/plain', 'not found\n');

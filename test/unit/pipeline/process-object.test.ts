@@ -89,7 +89,7 @@ describe('processObject', () => {
       logType: 'cloudtrail',
     });
     expect(ecs.received.map((r) => r.id)).toEqual([record(1).eventID, record(2).eventID]);
-    expect((ecs.received[0]?.doc as { event: { action: string } }).event.action).toBe('CreateUser');
+    expect((ecs.received[0]!.doc as { event: { action: string } }).event.action).toBe('CreateUser');
     expect(cim.received.map((r) => r.doc)).toEqual([{ cim: 1 }, { cim: 3 }]);
     expect(pipeline.deadLetter.entries).toHaveLength(1);
     expect(pipeline.deadLetter.entries[0]).toMatchObject({
