@@ -3,7 +3,6 @@ import { toEcs } from '../../../../src/map/ecs/index.js';
 import type { RawRecord } from '../../../../src/types.js';
 import { HAVE_PEER, PEER_SKIP_REASON, peerRecords } from './peer-data.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: expected outputs are walked by path, as in Elastic's JSON
 type Doc = Record<string, any>;
 
 /**

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { communityId, documentId, javaMapString, toEcs } from '../../../../src/map/ecs/index.js';
 import type { RawRecord } from '../../../../src/types.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: documents are walked by path
 type Doc = Record<string, any>;
 
 describe('Community ID v1', () => {

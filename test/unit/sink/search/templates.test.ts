@@ -3,7 +3,6 @@ import { buildArtefacts, installTemplates, type JsonResponse } from '../../../..
 import { loadFieldTable, mappedFieldTypes } from '../../../../src/sink/search/templates.js';
 import { config, FakeClient } from './support.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the tests walk arbitrary mapping JSON.
 type Mapping = Record<string, any>;
 
 function leaf(properties: Mapping, dotted: string): Mapping | undefined {
