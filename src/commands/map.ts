@@ -116,12 +116,22 @@ export async function runMap(options: MapRunOptions): Promise<MapSummary> {
         await out.write(`${JSON.stringify(doc)}\n`);
       }
     } catch (err) {
+      // The reader went away (`map ... | head`): stop quietly, as Unix tools do.
+      if (isBrokenPipe(err)) return summary;
       summary.rejected++;
       options.stderr.write(`${name}: cannot read: ${errorMessage(err)}\n`);
     }
   }
-  await out.flush();
+  try {
+    await out.flush();
+  } catch (err) {
+    if (!isBrokenPipe(err)) throw err;
+  }
   return summary;
+}
+
+function isBrokenPipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 class BlockWriter {
