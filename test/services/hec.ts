@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { cacheDir, repoRoot, servicesCacheDir, servicesSourceDir } from './paths.js';
@@ -47,7 +47,8 @@ function collectorConfig(port: number, token: string): unknown {
       file: {
         path: hecOutputFile,
         format: 'json',
-        // Append keeps byte offsets that tests take as markers valid across a collector restart.
+        // The file is emptied when the collector is (re)started, so it holds one session's events; append
+        // keeps it from being truncated again on a config reload.
         append: true,
         flush_interval: '100ms',
       },
@@ -76,6 +77,10 @@ export const hec: ServiceDefinition = {
       ...process.env,
       GOBIN: binDir,
       CGO_ENABLED: '0',
+      // The build directory sits inside this git checkout; stamping VCS info would make Go run git there.
+      GOFLAGS: [process.env['GOFLAGS'], '-buildvcs=false'].filter(Boolean).join(' '),
+      // Build with the Go on PATH (>= 1.25) instead of fetching another toolchain.
+      GOTOOLCHAIN: 'local',
       // The checksum database has no entry for some contrib module versions; the seeded go.sum covers them.
       GONOSUMDB: 'github.com/open-telemetry/opentelemetry-collector-contrib',
     };
@@ -98,6 +103,7 @@ export const hec: ServiceDefinition = {
   async start({ port, state }) {
     await mkdir(servicesCacheDir, { recursive: true });
     await writeFile(configFile, stringify(collectorConfig(port, state.hecToken)), { mode: 0o600 });
+    await rm(hecOutputFile, { force: true });
     const { pid } = await spawnDetached(collectorBinary, [`--config=${configFile}`], {
       logFile,
       cwd: repoRoot,

@@ -54,7 +54,7 @@ export interface DetachedProcess {
 }
 
 /**
- * Starts a long-lived service in its own process group with output appended to logFile, and lets this
+ * Starts a long-lived service in its own process group with its output in logFile, and lets this
  * process exit without it: services outlive a vitest run so the next run reuses them.
  */
 export async function spawnDetached(
@@ -63,7 +63,8 @@ export async function spawnDetached(
   options: { logFile: string; cwd: string; env?: NodeJS.ProcessEnv },
 ): Promise<DetachedProcess> {
   await mkdir(path.dirname(options.logFile), { recursive: true });
-  const fd = openSync(options.logFile, 'a');
+  // One log per start: a failure message then quotes this start's lines, not an earlier run's.
+  const fd = openSync(options.logFile, 'w');
   try {
     const child = spawn(command, args, {
       cwd: options.cwd,
