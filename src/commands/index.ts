@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { notImplemented } from './context.js';
 
 /**
  * Every subcommand of the design's table. Each area registers its own command in its own file
@@ -169,5 +168,15 @@ export function registerCommands(program: Command): void {
     .command('bench')
     .description('performance harness: throughput, latency and memory, measured side by side')
     .option('--json', 'print JSON')
-    .action(notImplemented('bench'));
+    .option('--size <size>', 'small (about a minute, for CI) | medium | full', 'small')
+    .option('--moto <url>', 'S3 + SQS (and WAFv2) endpoint, e.g. a moto server')
+    .option('--search <url>', 'OpenSearch node')
+    .option('--hec <url>', 'Splunk HEC base URL')
+    .option('--hec-token <token>', 'HEC token (or ASC_HEC_TOKEN)')
+    .option('--services', "use the project's test services for endpoints not given")
+    .option('--out <file>', 'also write the JSON report to this file')
+    .action(async (options: import('./bench.js').BenchCommandOptions, command: Command) => {
+      const { benchCommand } = await import('./bench.js');
+      await benchCommand(command, options);
+    });
 }

@@ -10,3 +10,4 @@ export {
 export { createMetrics, type Metrics, metrics } from './metrics.js';
 export { createProgress, formatBytes, formatProgress, type ProgressState } from './progress.js';
 export { type ReadinessCheck, startObserveServer } from './server.js';
+export { createEmfEmitter, EMF_NAMESPACE, type EmfEmitter, emfMetricName } from './emf.js';

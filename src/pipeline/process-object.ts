@@ -49,7 +49,9 @@ export async function processObject(
   options: ProcessObjectOptions,
 ): Promise<ObjectOutcome & { logType?: LogType }> {
   const { sinks, mappers, metrics, log } = pipeline;
-  const tracker = new ObjectTracker(pipeline.deadLetter);
+  const tracker = new ObjectTracker(pipeline.deadLetter, (sink, outcome) =>
+    metrics.sinkRecords.inc({ sink, outcome }),
+  );
   const schemas = new Set<Schema>(sinks.map((s) => s.schema));
   const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
   let logType: LogType | undefined;

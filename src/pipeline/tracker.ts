@@ -9,12 +9,16 @@ export interface ObjectOutcome {
   errors: Error[];
 }
 
+/** How a record ended at one sink; the `outcome` label of asc_sink_records_total. */
+export type DeliveryOutcome = 'acked' | 'rejected' | 'failed';
+
 /**
  * Counts one object's outstanding deliveries (records × sinks). The object is done when decoding has
  * finished (`seal`) and every delivery has settled; that is the only signal the source acts on.
  */
 export class ObjectTracker {
   readonly #deadLetter: DeadLetter;
+  readonly #onSettle: ((sink: string, outcome: DeliveryOutcome) => void) | undefined;
   #pending = 0;
   #sealed = false;
   #records = 0;
@@ -23,8 +27,9 @@ export class ObjectTracker {
   readonly #done: Promise<ObjectOutcome>;
   #resolve!: (outcome: ObjectOutcome) => void;
 
-  constructor(deadLetter: DeadLetter) {
+  constructor(deadLetter: DeadLetter, onSettle?: (sink: string, outcome: DeliveryOutcome) => void) {
     this.#deadLetter = deadLetter;
+    this.#onSettle = onSettle;
     this.#done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -45,14 +50,18 @@ export class ObjectTracker {
     };
     return {
       ack: () => {
-        if (settle()) this.#release();
+        if (!settle()) return;
+        this.#onSettle?.(sink, 'acked');
+        this.#release();
       },
       reject: (reason, code) => {
         if (!settle()) return;
+        this.#onSettle?.(sink, 'rejected');
         this.#deadLetterAndRelease({ code, reason, origin, sink, document });
       },
       fail: (error) => {
         if (!settle()) return;
+        this.#onSettle?.(sink, 'failed');
         this.#errors.push(error);
         this.#release();
       },

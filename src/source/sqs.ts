@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -54,6 +55,8 @@ export class SqsConsumer {
     this.#handle = deps.handle;
     this.#log = deps.log;
     this.#metrics = deps.metrics;
+    // Every object in flight listens on this one signal; Node's default of 10 listeners would warn of a leak.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Checks each queue (warns when it has no redrive policy), then starts one receive loop per queue. */

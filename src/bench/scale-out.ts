@@ -1,0 +1,197 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cloudTrailKey, createBenchBucket, putObjects, queueDepth, removeBenchBucket } from './aws.js';
+import { cloudTrailObject } from './objects.js';
+import { type BenchServices, benchSinkConfig, consumerConfig, round } from './pipeline.js';
+import { searchAdmin } from './search-admin.js';
+
+export interface ScaleOutResult {
+  processes: number;
+  objects: number;
+  records: number;
+  /** From the first object put (every consumer already polling) until every record is in the index and the queue is empty. */
+  seconds: number;
+  recordsPerSecond: number;
+  mibPerSecond: number;
+  /** Documents in the index afterwards, and how many distinct ids they have. */
+  docs: number;
+  distinctIds: number;
+  /** Records of the objects that never reached the index. */
+  lost: number;
+  /** Documents beyond one per id. */
+  doubled: number;
+  /** Records decoded across all processes (above `records` when a message was delivered twice). */
+  decodedByConsumers: number;
+  /** Each process's share of the records it decoded. */
+  perProcess: number[];
+}
+
+/** How to start this package's CLI in a child process: the built file, or the source through tsx. */
+export function cliCommand(): { command: string; args: string[] } {
+  const built = fileURLToPath(new URL('../cli.js', import.meta.url));
+  if (existsSync(built)) return { command: process.execPath, args: [built] };
+  const source = fileURLToPath(new URL('../cli.ts', import.meta.url));
+  return { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), source] };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+interface Consumer {
+  child: ChildProcess;
+  port: number;
+  started: Promise<void>;
+  exited: Promise<number | null>;
+  tail: string[];
+}
+
+function startConsumer(configFile: string, port: number, env: NodeJS.ProcessEnv): Consumer {
+  const { command, args } = cliCommand();
+  const child = spawn(command, [...args, 'run', '--config', configFile], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const tail: string[] = [];
+  let buffered = '';
+  const started = new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        if (line.includes('"consumer started"')) resolve();
+      }
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`consumer exited (${code}) before starting:\n${tail.join('\n')}`)),
+    );
+  });
+  started.catch(() => undefined);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, port, started, exited, tail };
+}
+
+async function scrape(port: number, name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const text = await res.text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/**
+ * Competing consumers: `processes` copies of `aws-siem-connector run` (child processes, each with its own
+ * config file and metrics port) on one queue, into one OpenSearch index. Measures total throughput and
+ * checks that every record arrived exactly once.
+ */
+export async function benchScaleOut(options: {
+  services: BenchServices;
+  processes: number;
+  objects: number;
+  objectBytes: number;
+  indexPrefix: string;
+  seed: number;
+  timeoutMs?: number;
+}): Promise<ScaleOutResult> {
+  const { services } = options;
+  if (!services.search) throw new Error('scale-out needs a search endpoint');
+  const bucket = await createBenchBucket(services.moto, `scale${options.processes}`);
+  const admin = searchAdmin(services.search);
+  const dir = await mkdtemp(path.join(tmpdir(), 'asc-bench-scale-'));
+  const consumers: Consumer[] = [];
+  try {
+    const objects = await Promise.all(
+      Array.from({ length: options.objects }, (_, i) =>
+        cloudTrailObject(options.seed + i, options.objectBytes),
+      ),
+    );
+    const records = objects.reduce((n, o) => n + o.records, 0);
+    const decompressed = objects.reduce((n, o) => n + o.decompressedBytes, 0);
+    // The children read only their config file: ASC_* variables of this shell would add to it.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ASC_')));
+    const env = {
+      ...inherited,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'bench',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'bench',
+      AWS_REGION: bucket.region,
+    };
+    for (let i = 0; i < options.processes; i++) {
+      const port = await freePort();
+      const config = consumerConfig(bucket, benchSinkConfig(services, 'search', options.indexPrefix), {
+        deadLetterDir: path.join(dir, `dead-letter-${i}`),
+      });
+      config.observe = { metricsPort: port, logLevel: 'info' };
+      const file = path.join(dir, `consumer-${i}.json`);
+      await writeFile(file, JSON.stringify(config));
+      consumers.push(startConsumer(file, port, env));
+    }
+    await Promise.all(consumers.map((c) => c.started));
+
+    const started = performance.now();
+    await putObjects(
+      bucket,
+      objects.map((o, i) => ({ key: cloudTrailKey(i), body: o.gz })),
+      16,
+    );
+    const pattern = `${options.indexPrefix}-*`;
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    for (;;) {
+      if ((await queueDepth(bucket)) === 0 && (await admin.count(pattern)) >= records) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `scale-out (${options.processes}): ${await admin.count(pattern)} of ${records} records indexed in time`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const perProcess = await Promise.all(consumers.map((c) => scrape(c.port, 'asc_records_total')));
+    const docs = await admin.count(pattern);
+    const distinctIds = await admin.distinctIds(pattern);
+    return {
+      processes: options.processes,
+      objects: options.objects,
+      records,
+      seconds: round(seconds, 3),
+      recordsPerSecond: Math.round(records / seconds),
+      mibPerSecond: round(decompressed / 1024 / 1024 / seconds, 2),
+      docs,
+      distinctIds,
+      lost: Math.max(0, records - distinctIds),
+      doubled: docs - distinctIds,
+      decodedByConsumers: perProcess.reduce((a, b) => a + b, 0),
+      perProcess,
+    };
+  } finally {
+    for (const c of consumers) if (c.child.exitCode === null) c.child.kill('SIGTERM');
+    await Promise.all(
+      consumers.map((c) =>
+        Promise.race([
+          c.exited,
+          new Promise((r) => setTimeout(r, 15_000)).then(() => {
+            if (c.child.exitCode === null) c.child.kill('SIGKILL');
+          }),
+        ]),
+      ),
+    );
+    await admin.remove(options.indexPrefix);
+    await admin.close();
+    await removeBenchBucket(bucket);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
