@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import PQueue from 'p-queue';
 import { type ConnectorConfig, loadConfig, resolveSecretArns } from '../config/index.js';
 import { errorMessage } from '../errors.js';
-import { createLogger, metrics } from '../observe/index.js';
+import { createEmfEmitter, createLogger, type EmfEmitter, metrics } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { type MessageContext, processMessage } from './message.js';
@@ -14,6 +14,7 @@ interface Runtime {
 }
 
 let runtime: Promise<Runtime> | undefined;
+let emf: EmfEmitter | undefined;
 
 async function init(config: ConnectorConfig): Promise<Runtime> {
   const log = createLogger(config.observe.logLevel);
@@ -68,6 +69,9 @@ export async function handleSqsEvent(event: SQSEvent, config?: ConnectorConfig):
     await Promise.all(pipeline.sinks.map((s) => s.flush()));
   }
   const results = await outcomes;
+  // The same counters as /metrics, as CloudWatch embedded metrics: what this invocation added.
+  emf ??= createEmfEmitter(metrics().registry);
+  await emf.emit();
   return { batchItemFailures: results.filter((r) => !r.ok).map((r) => ({ itemIdentifier: r.id })) };
 }
 
