@@ -22,7 +22,10 @@ export interface FakeSiem {
   close(): Promise<void>;
 }
 
-export async function startFakeSiem(credentials: { kibanaApiKey: string; splunkToken: string }): Promise<FakeSiem> {
+export async function startFakeSiem(credentials: {
+  kibanaApiKey: string;
+  splunkToken: string;
+}): Promise<FakeSiem> {
   const kibanaRules = new Map<string, Record<string, unknown>>();
   const savedSearches = new Map<string, Record<string, string>>();
   const calls: RecordedCall[] = [];
@@ -30,7 +33,9 @@ export async function startFakeSiem(credentials: { kibanaApiKey: string; splunkT
 
   const refuse = (res: ServerResponse, status: number, why: string) => {
     violations.push(why);
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ statusCode: status, message: why }));
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ statusCode: status, message: why }));
   };
   const json = (res: ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -43,8 +48,10 @@ export async function startFakeSiem(credentials: { kibanaApiKey: string; splunkT
     calls.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams) });
 
     if (url.pathname.startsWith('/api/detection_engine/')) {
-      if (req.headers.authorization !== `ApiKey ${credentials.kibanaApiKey}`) return json(res, 401, { message: 'Unauthorized' });
-      if (req.headers['kbn-xsrf'] === undefined) return refuse(res, 400, 'Kibana: request lacks the kbn-xsrf header');
+      if (req.headers.authorization !== `ApiKey ${credentials.kibanaApiKey}`)
+        return json(res, 401, { message: 'Unauthorized' });
+      if (req.headers['kbn-xsrf'] === undefined)
+        return refuse(res, 400, 'Kibana: request lacks the kbn-xsrf header');
       if (req.method === 'GET' && url.pathname === '/api/detection_engine/rules') {
         const id = url.searchParams.get('rule_id');
         const rule = id ? kibanaRules.get(id) : undefined;
@@ -52,49 +59,88 @@ export async function startFakeSiem(credentials: { kibanaApiKey: string; splunkT
         return json(res, 200, { ...rule, id: `so-${id}`, created_by: 'elastic', immutable: false });
       }
       if (req.method === 'POST' && url.pathname === '/api/detection_engine/rules/_import') {
-        if (url.searchParams.get('overwrite') !== 'true') return refuse(res, 400, 'Kibana: import without overwrite=true would fail on existing rules');
+        if (url.searchParams.get('overwrite') !== 'true')
+          return refuse(res, 400, 'Kibana: import without overwrite=true would fail on existing rules');
         const type = req.headers['content-type'] ?? '';
         const boundary = /boundary=(.+)$/.exec(type)?.[1];
-        if (!type.startsWith('multipart/form-data') || !boundary) return refuse(res, 415, 'Kibana: _import takes multipart/form-data');
+        if (!type.startsWith('multipart/form-data') || !boundary)
+          return refuse(res, 415, 'Kibana: _import takes multipart/form-data');
         const file = multipartFile(body.toString('utf8'), boundary, 'file');
-        if (!file?.filename?.endsWith('.ndjson')) return refuse(res, 400, 'Kibana: _import needs a file part named "file" with an .ndjson name');
+        if (!file?.filename?.endsWith('.ndjson'))
+          return refuse(res, 400, 'Kibana: _import needs a file part named "file" with an .ndjson name');
         const errors: unknown[] = [];
         let success = 0;
         for (const line of file.content.split('\n').filter((l) => l.trim() !== '')) {
           const rule = JSON.parse(line) as Record<string, unknown>;
-          const missing = ['rule_id', 'name', 'description', 'risk_score', 'severity', 'type'].filter((k) => !(k in rule));
-          if (missing.length) errors.push({ rule_id: rule.rule_id, error: { status_code: 400, message: `missing ${missing.join(', ')}` } });
+          const missing = ['rule_id', 'name', 'description', 'risk_score', 'severity', 'type'].filter(
+            (k) => !(k in rule),
+          );
+          if (missing.length)
+            errors.push({
+              rule_id: rule.rule_id,
+              error: { status_code: 400, message: `missing ${missing.join(', ')}` },
+            });
           else {
             const previous = kibanaRules.get(rule.rule_id as string);
-            kibanaRules.set(rule.rule_id as string, { ...rule, version: previous ? (previous.version as number) + 1 : 1 });
+            kibanaRules.set(rule.rule_id as string, {
+              ...rule,
+              version: previous ? (previous.version as number) + 1 : 1,
+            });
             success++;
           }
         }
-        return json(res, 200, { success: errors.length === 0, success_count: success, errors, rules_count: success + errors.length });
+        return json(res, 200, {
+          success: errors.length === 0,
+          success_count: success,
+          errors,
+          rules_count: success + errors.length,
+        });
       }
       return refuse(res, 404, `Kibana: no route ${req.method} ${url.pathname}`);
     }
 
     const splunk = /^\/servicesNS\/nobody\/([^/]+)\/saved\/searches(?:\/([^/]+))?$/.exec(url.pathname);
     if (splunk) {
-      if (req.headers.authorization !== `Bearer ${credentials.splunkToken}`) return json(res, 401, { messages: [{ type: 'ERROR', text: 'Unauthorized' }] });
-      if (url.searchParams.get('output_mode') !== 'json') return refuse(res, 400, 'Splunk: client did not ask for output_mode=json');
+      if (req.headers.authorization !== `Bearer ${credentials.splunkToken}`)
+        return json(res, 401, { messages: [{ type: 'ERROR', text: 'Unauthorized' }] });
+      if (url.searchParams.get('output_mode') !== 'json')
+        return refuse(res, 400, 'Splunk: client did not ask for output_mode=json');
       const name = splunk[2] === undefined ? undefined : decodeURIComponent(splunk[2]);
       if (req.method === 'GET' && name) {
         const fields = savedSearches.get(name);
-        if (!fields) return json(res, 404, { messages: [{ type: 'ERROR', text: `Could not find object id=${name}` }] });
-        return json(res, 200, { entry: [{ name, content: { ...fields, 'alert.severity': Number(fields['alert.severity']), is_scheduled: fields.is_scheduled === '1' } }] });
+        if (!fields)
+          return json(res, 404, { messages: [{ type: 'ERROR', text: `Could not find object id=${name}` }] });
+        return json(res, 200, {
+          entry: [
+            {
+              name,
+              content: {
+                ...fields,
+                'alert.severity': Number(fields['alert.severity']),
+                is_scheduled: fields.is_scheduled === '1',
+              },
+            },
+          ],
+        });
       }
       if (req.method === 'POST') {
-        if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') return refuse(res, 415, 'Splunk: REST writes are form-encoded');
+        if (req.headers['content-type'] !== 'application/x-www-form-urlencoded')
+          return refuse(res, 415, 'Splunk: REST writes are form-encoded');
         const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-        for (const key of ['search', 'cron_schedule', 'is_scheduled', 'actions', 'action.webhook.param.url']) {
+        for (const key of [
+          'search',
+          'cron_schedule',
+          'is_scheduled',
+          'actions',
+          'action.webhook.param.url',
+        ]) {
           if (!name && !(key in form)) return refuse(res, 400, `Splunk: create without ${key}`);
         }
         if (!name) {
           const created = form.name;
           if (!created) return refuse(res, 400, 'Splunk: create without name');
-          if (savedSearches.has(created)) return json(res, 409, { messages: [{ type: 'ERROR', text: 'already exists' }] });
+          if (savedSearches.has(created))
+            return json(res, 409, { messages: [{ type: 'ERROR', text: 'already exists' }] });
           const { name: _n, ...fields } = form;
           savedSearches.set(created, fields);
           return json(res, 201, { entry: [{ name: created }] });
@@ -120,7 +166,11 @@ export async function startFakeSiem(credentials: { kibanaApiKey: string; splunkT
   };
 }
 
-function multipartFile(body: string, boundary: string, field: string): { filename?: string; content: string } | undefined {
+function multipartFile(
+  body: string,
+  boundary: string,
+  field: string,
+): { filename?: string; content: string } | undefined {
   for (const part of body.split(`--${boundary}`)) {
     const [head = '', ...rest] = part.split('\r\n\r\n');
     if (!new RegExp(`name="${field}"`).test(head)) continue;
