@@ -17,11 +17,14 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-/** The connector as users run it: a separate process started by the CLI with a config file. */
+/**
+ * The connector as users run it: a separate process started by the CLI with a config file. Node itself
+ * is the child (tsx as an import hook, not a wrapper process), so SIGKILL hits the consumer.
+ */
 function startConnector(configFile: string, logFile: string): ChildProcess {
   const child = spawn(
-    join(repo, 'node_modules/.bin/tsx'),
-    [join(repo, 'src/cli.ts'), 'run', '--config', configFile],
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'src/cli.ts'), 'run', '--config', configFile],
     {
       cwd: repo,
       env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
