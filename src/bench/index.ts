@@ -5,6 +5,7 @@ import type { BenchEndpoints } from './endpoints.js';
 import { benchHec } from './hec.js';
 import { benchAlertLatency, benchObjectLatency } from './latency.js';
 import { benchMapping } from './mapping.js';
+import { benchRunMemory } from './memory.js';
 import { type BenchServices, type BenchSinkName, benchPipeline, type PipelineRunResult } from './pipeline.js';
 import { type BenchPart, type BenchParts, type BenchReport, type BenchSize, checkGoals } from './report.js';
 import { benchScaleOut } from './scale-out.js';
@@ -23,6 +24,8 @@ interface SizePreset {
   inFlight: { levels: number[]; objects: number; objectBytes: number };
   objectSizes: { objectBytes: number; objects: number }[];
   scaleOut: { processes: number[]; objects: number; objectBytes: number };
+  /** Objects per size fed to one `run` process whose peak RSS is read (8 in flight by default). */
+  memory: { objectBytes: number; objects: number }[];
   latency: { objects: number; objectsPerSecond: number; alerts: number };
 }
 
@@ -42,6 +45,10 @@ export const SIZE_PRESETS: Record<BenchSize, SizePreset> = {
       { objectBytes: 1 * MB, objects: 2 },
     ],
     scaleOut: { processes: [1, 2, 4], objects: 16, objectBytes: 64 * KB },
+    memory: [
+      { objectBytes: 10 * KB, objects: 8 },
+      { objectBytes: 1 * MB, objects: 8 },
+    ],
     latency: { objects: 15, objectsPerSecond: 5, alerts: 15 },
   },
   medium: {
@@ -57,6 +64,11 @@ export const SIZE_PRESETS: Record<BenchSize, SizePreset> = {
       { objectBytes: 50 * MB, objects: 1 },
     ],
     scaleOut: { processes: [1, 2, 4], objects: 32, objectBytes: 512 * KB },
+    memory: [
+      { objectBytes: 10 * KB, objects: 16 },
+      { objectBytes: 10 * MB, objects: 8 },
+      { objectBytes: 50 * MB, objects: 2 },
+    ],
     latency: { objects: 50, objectsPerSecond: 5, alerts: 50 },
   },
   full: {
@@ -73,6 +85,11 @@ export const SIZE_PRESETS: Record<BenchSize, SizePreset> = {
       { objectBytes: 200 * MB, objects: 1 },
     ],
     scaleOut: { processes: [1, 2, 4], objects: 64, objectBytes: 2 * MB },
+    memory: [
+      { objectBytes: 10 * KB, objects: 16 },
+      { objectBytes: 10 * MB, objects: 8 },
+      { objectBytes: 200 * MB, objects: 2 },
+    ],
     latency: { objects: 200, objectsPerSecond: 5, alerts: 100 },
   },
 };
@@ -135,7 +152,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // Scaling runs go to HEC when there is one: its receiver is cheaper than indexing, so the pipeline shows.
   const scalingSink: BenchSinkName = hec ? 'hec' : 'search';
 
-  const steps = 9;
+  const steps = 10;
   let done = 0;
   const progress = options.progress ? createProgress(options.progress) : undefined;
   const state = (extra: string): ProgressState => ({
@@ -145,7 +162,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     bytes: 0,
     totalBytes: 0,
     extra,
-    startedAt: started,
+    startedAt: startedAt.getTime(),
   });
   const step = async <T>(
     name: string,
@@ -211,6 +228,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             sink: scalingSink,
             ...s,
             indexPrefix: prefix(`os${s.objectBytes}`),
+            seed: nextSeed(),
+          }),
+        );
+      }
+      return runs;
+    });
+    parts.memory = await step('memory of run by object size', needMoto ?? needSink, async () => {
+      const runs = [];
+      for (const s of preset.memory) {
+        runs.push(
+          await benchRunMemory({
+            services: services!,
+            sink: scalingSink,
+            ...s,
+            indexPrefix: prefix(`mem${s.objectBytes}`),
             seed: nextSeed(),
           }),
         );

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,8 @@ export interface ScaleOutResult {
   decodedByConsumers: number;
   /** Each process's share of the records it decoded. */
   perProcess: number[];
+  /** Each process's peak resident set size (Linux; absent elsewhere). */
+  peakRssBytes?: number[];
 }
 
 /** How to start this package's CLI in a child process: the built file, or the source through tsx. */
@@ -39,7 +41,7 @@ export function cliCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), source] };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -47,7 +49,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Consumer {
+export interface Consumer {
   child: ChildProcess;
   port: number;
   started: Promise<void>;
@@ -55,7 +57,7 @@ interface Consumer {
   tail: string[];
 }
 
-function startConsumer(configFile: string, port: number, env: NodeJS.ProcessEnv): Consumer {
+export function spawnRunConsumer(configFile: string, port: number, env: NodeJS.ProcessEnv): Consumer {
   const { command, args } = cliCommand();
   const child = spawn(command, [...args, 'run', '--config', configFile], {
     env,
@@ -83,7 +85,30 @@ function startConsumer(configFile: string, port: number, env: NodeJS.ProcessEnv)
   return { child, port, started, exited, tail };
 }
 
-async function scrape(port: number, name: string): Promise<number> {
+/** The children read only their config file: ASC_* variables of this shell would add to it. */
+export function childEnv(region: string): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ASC_')));
+  return {
+    ...inherited,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'bench',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'bench',
+    AWS_REGION: region,
+  };
+}
+
+/** Peak resident set size of a live process (Linux VmHWM); undefined where /proc is not available. */
+export async function peakRssOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function scrape(port: number, name: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();
   let total = 0;
@@ -122,14 +147,7 @@ export async function benchScaleOut(options: {
     );
     const records = objects.reduce((n, o) => n + o.records, 0);
     const decompressed = objects.reduce((n, o) => n + o.decompressedBytes, 0);
-    // The children read only their config file: ASC_* variables of this shell would add to it.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ASC_')));
-    const env = {
-      ...inherited,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'bench',
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'bench',
-      AWS_REGION: bucket.region,
-    };
+    const env = childEnv(bucket.region);
     for (let i = 0; i < options.processes; i++) {
       const port = await freePort();
       const config = consumerConfig(bucket, benchSinkConfig(services, 'search', options.indexPrefix), {
@@ -138,7 +156,7 @@ export async function benchScaleOut(options: {
       config.observe = { metricsPort: port, logLevel: 'info' };
       const file = path.join(dir, `consumer-${i}.json`);
       await writeFile(file, JSON.stringify(config));
-      consumers.push(startConsumer(file, port, env));
+      consumers.push(spawnRunConsumer(file, port, env));
     }
     await Promise.all(consumers.map((c) => c.started));
 
@@ -161,6 +179,7 @@ export async function benchScaleOut(options: {
     }
     const seconds = (performance.now() - started) / 1000;
     const perProcess = await Promise.all(consumers.map((c) => scrape(c.port, 'asc_records_total')));
+    const peaks = await Promise.all(consumers.map((c) => peakRssOf(c.child.pid)));
     const docs = await admin.count(pattern);
     const distinctIds = await admin.distinctIds(pattern);
     return {
@@ -176,6 +195,7 @@ export async function benchScaleOut(options: {
       doubled: docs - distinctIds,
       decodedByConsumers: perProcess.reduce((a, b) => a + b, 0),
       perProcess,
+      ...(peaks.every((p) => p !== undefined) ? { peakRssBytes: peaks as number[] } : {}),
     };
   } finally {
     for (const c of consumers) if (c.child.exitCode === null) c.child.kill('SIGTERM');

@@ -464,6 +464,23 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       }
     },
 
+    /** Backs /readyz: ready when one endpoint at least answers HEC's health endpoint with 200. */
+    async check() {
+      const problems: string[] = [];
+      for (const endpoint of endpoints) {
+        const lane = lanes.find((l) => l.endpoint === endpoint);
+        if (!lane) continue;
+        try {
+          const res = await lane.health();
+          if (res.status === 200) return;
+          problems.push(`${endpoint.url} answered HTTP ${res.status}`);
+        } catch (err) {
+          problems.push(`${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      throw new HecError('HEC_UNAVAILABLE', `no HEC endpoint is healthy (${problems.join('; ')})`);
+    },
+
     async flush() {
       seal();
       while (deliveries.size > 0) await Promise.all([...deliveries]);
