@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { type ConnectorConfig, validateConfig } from '../config/index.js';
-import { metrics, type ReadinessCheck, startObserveServer } from '../observe/index.js';
+import { createSelfReporter, metrics, type ReadinessCheck, startObserveServer } from '../observe/index.js';
 import { buildPipeline } from '../pipeline/build.js';
 import { createInStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
@@ -70,6 +70,12 @@ export async function runCommand(command: Command, options: { config?: string })
       ? await startObserveServer({ port: config.observe.metricsPort, metrics: m, checks })
       : undefined;
 
+  const reporter = await createSelfReporter(config, {
+    metrics: m,
+    log,
+    sinks: pipeline.sinks.map((s) => s.name),
+  });
+
   await consumer.start();
   log.info(
     {
@@ -87,6 +93,7 @@ export async function runCommand(command: Command, options: { config?: string })
   await consumer.stop();
   await pipeline.close();
   await detection?.finish();
+  await reporter?.close();
   await observe?.close();
   sqs.destroy();
   log.info('stopped');

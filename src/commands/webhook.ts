@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConnectorError } from '../errors.js';
-import { createResponseRunner } from '../respond/index.js';
+import { createSelfReporter, metrics } from '../observe/index.js';
+import { createResponseRunner, JsonlAuditLog, TeeAuditLog } from '../respond/index.js';
 import { createWebhookApp, resolveWebhookSecrets } from '../webhook/index.js';
 import { commandContext } from './context.js';
 
@@ -19,12 +20,20 @@ export async function webhookServeCommand(command: Command, options: WebhookServ
     throw new ConnectorError('USAGE', `--port must be 0–65535, got ${options.port}`);
   }
   const respond = options.dryRun ? { ...config.respond, dryRun: true } : config.respond;
-  const runner = createResponseRunner({ ...config, respond }, { log });
+  // Audit entries and alerts go to the configured SIEM as well as the JSONL file, for the dashboards.
+  const reporter = await createSelfReporter(config, { metrics: metrics(), log, sinks: [] });
+  const runner = createResponseRunner(
+    { ...config, respond },
+    { log, ...(reporter ? { audit: new TeeAuditLog(new JsonlAuditLog(respond.auditLog), reporter) } : {}) },
+  );
   const app = await createWebhookApp(config.webhook, {
     runner,
     secrets: resolveWebhookSecrets(config.webhook),
     log,
     insecureNoAuth: options.insecureNoAuth === true,
+    ...(reporter
+      ? { onAlert: (a) => reporter.alert({ rule: a.ruleName, id: a.alertId, route: a.route }) }
+      : {}),
   });
   const address = await app.listen({ host: config.webhook.host, port });
   log.info(
@@ -40,7 +49,10 @@ export async function webhookServeCommand(command: Command, options: WebhookServ
   await new Promise<void>((resolve) => {
     const stop = () => {
       if (sweeper) clearInterval(sweeper);
-      app.close().then(() => resolve(), resolve);
+      app
+        .close()
+        .then(() => reporter?.close())
+        .then(() => resolve(), resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,3 +1,4 @@
+export { createEmfEmitter, EMF_NAMESPACE, type EmfEmitter, emfMetricName } from './emf.js';
 export {
   createLogger,
   LOG_LEVELS,
@@ -9,5 +10,14 @@ export {
 } from './logger.js';
 export { createMetrics, type Metrics, metrics } from './metrics.js';
 export { createProgress, formatBytes, formatProgress, type ProgressState } from './progress.js';
+export {
+  alertDocument,
+  auditDocument,
+  createSelfReporter,
+  healthDocuments,
+  hecReportTarget,
+  type ReportTarget,
+  SelfReporter,
+  searchReportTarget,
+} from './self-report.js';
 export { type ReadinessCheck, startObserveServer } from './server.js';
-export { createEmfEmitter, EMF_NAMESPACE, type EmfEmitter, emfMetricName } from './emf.js';

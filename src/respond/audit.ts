@@ -46,3 +46,16 @@ export class MemoryAuditLog implements AuditSink {
     this.entries.push(entry);
   }
 }
+
+/** Writes each entry to several sinks: the JSONL file (the record of truth) and, say, the SIEM. */
+export class TeeAuditLog implements AuditSink {
+  readonly #sinks: AuditSink[];
+
+  constructor(...sinks: AuditSink[]) {
+    this.#sinks = sinks;
+  }
+
+  write(entry: AuditEntry): void {
+    for (const sink of this.#sinks) sink.write(entry);
+  }
+}

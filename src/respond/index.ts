@@ -1,4 +1,4 @@
-export { type AuditEntry, type AuditSink, JsonlAuditLog, MemoryAuditLog } from './audit.js';
+export { type AuditEntry, type AuditSink, JsonlAuditLog, MemoryAuditLog, TeeAuditLog } from './audit.js';
 export { createResponseClients, type ResponseClients, type StaticCredentials } from './clients.js';
 export { ACTION_NAMES, type ActionName, type RespondConfig, respondConfigSchema } from './config.js';
 export { Ec2IsolateResponder } from './ec2.js';

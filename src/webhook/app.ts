@@ -28,6 +28,8 @@ export interface WebhookDeps {
   fetchSplunkResults?: typeof fetchSplunkResults;
   /** Overrides the client address used for rate limiting (Lambda: the API Gateway source IP). */
   trustProxy?: boolean;
+  /** Told of every authenticated, well-formed alert (self-reporting into the SIEM). */
+  onAlert?: (alert: Alert) => void;
 }
 
 /** Answer body for an accepted alert. */
@@ -173,6 +175,7 @@ export async function createWebhookApp(config: WebhookConfig, deps: WebhookDeps)
   const handle = (route: PayloadRoute) => async (request: FastifyRequest, reply: FastifyReply) => {
     const parsed = parseAlert(route, request.body);
     if ('error' in parsed) return reply.code(400).send({ error: 'BAD_PAYLOAD', message: parsed.error });
+    deps.onAlert?.(parsed.alert);
     const answer = await respond(parsed.alert, config, deps, log);
     return reply.code(202).send(answer);
   };

@@ -8,3 +8,4 @@ export {
   type HecSinkDeps,
   type HecStats,
 } from './sink.js';
+export { resolveToken } from './transport.js';

@@ -1,0 +1,313 @@
+import { hostname } from 'node:os';
+import { request } from 'undici';
+import { errorMessage } from '../errors.js';
+import type { AuditEntry, AuditSink } from '../respond/audit.js';
+import type { HecSinkConfig } from '../sink/hec/config.js';
+import type { SearchClient } from '../sink/search/client.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * The connector reports on itself into the SIEM it feeds, so that the bundled "detections and response
+ * actions" and "connector health" dashboards have data: audit entries of response actions, and health
+ * samples (records shipped and dead-lettered, objects, lag) every interval. Documents use ECS-style keys
+ * and the same shape in both SIEMs: indices `aws-siem-connector-audit-*` / `-metrics-*` in
+ * Elasticsearch/OpenSearch, sourcetypes `aws-siem-connector:audit` / `:metrics` in Splunk.
+ */
+export type ReportKind = 'audit' | 'metrics';
+export type ReportDocument = Record<string, unknown> & { '@timestamp': string };
+
+export interface ReportTarget {
+  send(kind: ReportKind, docs: ReportDocument[]): Promise<void>;
+}
+
+/** An audit entry as the dashboards read it. */
+export function auditDocument(entry: AuditEntry, host = hostname()): ReportDocument {
+  const failed = entry.event === 'failed';
+  const done = entry.event === 'applied' || entry.event === 'undone' || entry.event === 'unchanged';
+  return {
+    '@timestamp': entry.time,
+    event: {
+      kind: 'event',
+      category: ['configuration'],
+      type: ['change'],
+      action: entry.action,
+      outcome: failed ? 'failure' : done ? 'success' : 'unknown',
+      ...(entry.reason ? { reason: entry.reason } : {}),
+    },
+    host: { name: host },
+    ...(entry.requester.rule ? { rule: { name: entry.requester.rule } } : {}),
+    aws_siem_connector: {
+      response: {
+        mode: entry.dryRun
+          ? 'plan'
+          : entry.event === 'undone' || entry.event === 'undoing'
+            ? 'undo'
+            : 'apply',
+        status: entry.event,
+        target: entry.target,
+        ...(entry.alertId ? { alert_id: entry.alertId } : {}),
+        source: entry.requester.source,
+        changes: entry.changes,
+        ...(entry.requestIds?.length ? { request_ids: entry.requestIds } : {}),
+      },
+    },
+    ...(entry.error
+      ? { error: { message: entry.error.message, ...(entry.error.code ? { code: entry.error.code } : {}) } }
+      : {}),
+  };
+}
+
+/** An alert the webhook accepted, for the "alerts received" panels. */
+export function alertDocument(
+  alert: { rule: string; id?: string | undefined; route: string },
+  now = new Date(),
+  host = hostname(),
+): ReportDocument {
+  return {
+    '@timestamp': now.toISOString(),
+    event: { kind: 'alert', action: 'alert-received', outcome: 'success' },
+    host: { name: host },
+    rule: { name: alert.rule },
+    aws_siem_connector: { alert: { route: alert.route, ...(alert.id ? { id: alert.id } : {}) } },
+  };
+}
+
+type CounterSnapshot = Map<string, number>;
+
+async function snapshot(metrics: Metrics): Promise<{ counters: CounterSnapshot; lag?: number }> {
+  const counters: CounterSnapshot = new Map();
+  let lag: number | undefined;
+  for (const metric of await metrics.registry.getMetricsAsJSON()) {
+    for (const value of metric.values as {
+      value: number;
+      labels: Record<string, unknown>;
+      metricName?: string;
+    }[]) {
+      const labels = Object.entries(value.labels)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort()
+        .join(',');
+      counters.set(`${value.metricName ?? metric.name}{${labels}}`, value.value);
+    }
+    if (metric.name === 'asc_lag_seconds') {
+      const values = metric.values as { value: number; metricName?: string }[];
+      const sum = values.find((v) => v.metricName === 'asc_lag_seconds_sum')?.value ?? 0;
+      const count = values.find((v) => v.metricName === 'asc_lag_seconds_count')?.value ?? 0;
+      lag = count > 0 ? sum / count : undefined;
+    }
+  }
+  return lag === undefined ? { counters } : { counters, lag };
+}
+
+function delta(now: CounterSnapshot, before: CounterSnapshot, match: (key: string) => boolean): number {
+  let total = 0;
+  for (const [key, value] of now) if (match(key)) total += value - (before.get(key) ?? 0);
+  return total;
+}
+
+/** Health samples for one interval: one document per sink, from the difference of two snapshots. */
+export function healthDocuments(
+  now: { counters: CounterSnapshot; lag?: number },
+  before: { counters: CounterSnapshot; lag?: number },
+  sinks: readonly string[],
+  time = new Date(),
+  host = hostname(),
+): ReportDocument[] {
+  const objects = delta(now.counters, before.counters, (k) => k.startsWith('asc_objects_total{'));
+  const deadLettered = delta(now.counters, before.counters, (k) => k.startsWith('asc_dead_letters_total{'));
+  return sinks.map((sink) => ({
+    '@timestamp': time.toISOString(),
+    event: { kind: 'metric', module: 'aws-siem-connector' },
+    host: { name: host },
+    aws_siem_connector: {
+      sink: { name: sink },
+      records: {
+        shipped: delta(
+          now.counters,
+          before.counters,
+          (k) =>
+            k.startsWith('asc_sink_records_total{') &&
+            k.includes(`sink=${sink}`) &&
+            k.includes('outcome=acked'),
+        ),
+        dead_lettered: deadLettered,
+      },
+      objects: { processed: objects },
+      ...(now.lag === undefined ? {} : { lag: { seconds: now.lag } }),
+    },
+  }));
+}
+
+/**
+ * Indexes report documents into monthly indices, e.g. `aws-siem-connector-audit-2026.11`. An index
+ * template (put once, idempotent) maps every string as a keyword, so the dashboards' terms and filters
+ * work on them.
+ */
+export function searchReportTarget(client: SearchClient, prefix = 'aws-siem-connector'): ReportTarget {
+  let template: Promise<void> | undefined;
+  const putTemplate = async () => {
+    const res = await client.request('PUT', `/_index_template/${prefix}-reports`, {
+      index_patterns: [`${prefix}-audit-*`, `${prefix}-metrics-*`],
+      priority: 250,
+      template: {
+        mappings: {
+          dynamic_templates: [
+            {
+              strings_as_keyword: {
+                match_mapping_type: 'string',
+                mapping: { type: 'keyword', ignore_above: 1024 },
+              },
+            },
+          ],
+          properties: { '@timestamp': { type: 'date' } },
+        },
+      },
+    });
+    if (res.status >= 300) throw new Error(`installing the report template answered HTTP ${res.status}`);
+  };
+  return {
+    async send(kind, docs) {
+      if (docs.length === 0) return;
+      template ??= putTemplate().catch((err: unknown) => {
+        template = undefined;
+        throw err;
+      });
+      await template;
+      const lines = docs.flatMap((doc) => [
+        JSON.stringify({
+          index: { _index: `${prefix}-${kind}-${doc['@timestamp'].slice(0, 7).replace('-', '.')}` },
+        }),
+        JSON.stringify(doc),
+      ]);
+      const res = await client.bulk(`${lines.join('\n')}\n`);
+      if (res.status >= 300 || res.errors)
+        throw new Error(`indexing ${kind} reports answered HTTP ${res.status}`);
+    },
+  };
+}
+
+/** Sends report documents to the first HEC URL as events of their own sourcetypes. */
+export function hecReportTarget(config: HecSinkConfig, token: string): ReportTarget {
+  const url = new URL('/services/collector/event', config.urls[0]).toString();
+  return {
+    async send(kind, docs) {
+      if (docs.length === 0) return;
+      const body = docs
+        .map((doc) =>
+          JSON.stringify({
+            time: Date.parse(doc['@timestamp']) / 1000,
+            sourcetype: `aws-siem-connector:${kind}`,
+            source: 'aws-siem-connector',
+            ...(config.index ? { index: config.index } : {}),
+            event: doc,
+          }),
+        )
+        .join('\n');
+      const res = await request(url, {
+        method: 'POST',
+        headers: { authorization: `Splunk ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200)
+        throw new Error(
+          `sending ${kind} reports to HEC answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
+        );
+    },
+  };
+}
+
+/**
+ * Collects audit entries and health samples and sends them to every target. Reporting never blocks or
+ * fails the work it reports on: errors are logged and the documents of that round are dropped (the
+ * JSONL audit file stays the record of truth).
+ */
+export class SelfReporter implements AuditSink {
+  readonly #targets: ReportTarget[];
+  readonly #metrics: Metrics;
+  readonly #sinks: readonly string[];
+  readonly #log: Logger;
+  #pending: { kind: ReportKind; doc: ReportDocument }[] = [];
+  #last: Awaited<ReturnType<typeof snapshot>> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(deps: { targets: ReportTarget[]; metrics: Metrics; sinks: readonly string[]; log: Logger }) {
+    this.#targets = deps.targets;
+    this.#metrics = deps.metrics;
+    this.#sinks = deps.sinks;
+    this.#log = deps.log;
+  }
+
+  /** Samples health every `intervalSeconds` and sends what is pending. */
+  start(intervalSeconds: number): void {
+    void snapshot(this.#metrics).then((s) => {
+      this.#last = s;
+    });
+    this.#timer = setInterval(() => void this.tick(), intervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  write(entry: AuditEntry): void {
+    this.#pending.push({ kind: 'audit', doc: auditDocument(entry) });
+  }
+
+  alert(alert: { rule: string; id?: string | undefined; route: string }): void {
+    this.#pending.push({ kind: 'audit', doc: alertDocument(alert) });
+  }
+
+  /** One round: a health sample (when sampling) plus everything pending. */
+  async tick(): Promise<void> {
+    if (this.#last) {
+      const now = await snapshot(this.#metrics);
+      for (const doc of healthDocuments(now, this.#last, this.#sinks))
+        this.#pending.push({ kind: 'metrics', doc });
+      this.#last = now;
+    }
+    const batch = this.#pending;
+    this.#pending = [];
+    for (const kind of ['audit', 'metrics'] as const) {
+      const docs = batch.filter((p) => p.kind === kind).map((p) => p.doc);
+      if (docs.length === 0) continue;
+      await Promise.all(
+        this.#targets.map((t) =>
+          t
+            .send(kind, docs)
+            .catch((err: unknown) => this.#log.warn({ err: errorMessage(err), kind }, 'self-report failed')),
+        ),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.tick();
+  }
+}
+
+/** Report targets for the sinks the config names; none when reporting is off or no SIEM is configured. */
+export async function createSelfReporter(
+  config: {
+    observe: { selfReportIntervalSeconds: number };
+    sinks: {
+      hec?: HecSinkConfig | undefined;
+      search?: import('../sink/search/config.js').SearchSinkConfig | undefined;
+    };
+  },
+  deps: { metrics: Metrics; log: Logger; sinks: readonly string[] },
+): Promise<SelfReporter | undefined> {
+  if (config.observe.selfReportIntervalSeconds === 0) return undefined;
+  const targets: ReportTarget[] = [];
+  if (config.sinks.search) {
+    const { createSearchClient } = await import('../sink/search/index.js');
+    targets.push(searchReportTarget(createSearchClient(config.sinks.search)));
+  }
+  if (config.sinks.hec) {
+    const { resolveToken } = await import('../sink/hec/index.js');
+    targets.push(hecReportTarget(config.sinks.hec, resolveToken(config.sinks.hec)));
+  }
+  if (targets.length === 0) return undefined;
+  const reporter = new SelfReporter({ targets, ...deps });
+  reporter.start(config.observe.selfReportIntervalSeconds);
+  return reporter;
+}
