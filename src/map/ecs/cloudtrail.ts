@@ -238,8 +238,12 @@ function uniqueResources(value: unknown): Json[] | undefined {
   return unique.size > 0 ? [...unique.values()] : undefined;
 }
 
+/** CloudTrail writes whole-second UTC times (`2026-11-28T10:00:00Z`); those only gain milliseconds. */
+const WHOLE_SECOND_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
 function isoTime(value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
+  if (WHOLE_SECOND_UTC.test(value)) return `${value.slice(0, 19)}.000Z`;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }

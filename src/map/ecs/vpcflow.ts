@@ -215,10 +215,19 @@ function count(value: string | undefined): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** Flows of one object share a few aggregation-interval boundaries, so their ISO forms are reused. */
+const epochCache = new Map<string, string | undefined>();
+
 function epoch(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  if (epochCache.has(value)) return epochCache.get(value);
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) return undefined;
-  const d = new Date(n * 1000);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  let iso: string | undefined;
+  if (Number.isFinite(n) && n >= 0) {
+    const d = new Date(n * 1000);
+    iso = Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  }
+  if (epochCache.size >= 4096) epochCache.clear();
+  epochCache.set(value, iso);
+  return iso;
 }
