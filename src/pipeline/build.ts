@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsConfig, ConnectorConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
+import { toCim } from '../map/cim/index.js';
 import { documentId, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { Sink } from '../types.js';
@@ -52,11 +53,6 @@ export async function buildPipeline(
   const deadLetter: DeadLetter = config.deadLetter.s3
     ? s3DeadLetter(s3, config.deadLetter.s3)
     : directoryDeadLetter(config.deadLetter.dir);
-  const cimOptions = config.sinks.hec?.index ? { index: config.sinks.hec.index } : {};
-  const { toCim } =
-    config.sinks.hec || config.sinks.file?.schema === 'cim'
-      ? await import('../map/cim/index.js')
-      : { toCim: undefined };
   return {
     s3,
     sinks,
@@ -67,10 +63,8 @@ export async function buildPipeline(
     mappers: {
       id: documentId,
       ecs: (record) => toEcs(record),
-      cim: (record) => {
-        if (!toCim) throw new Error('no sink asked for CIM');
-        return toCim(record, cimOptions);
-      },
+      // Index, host, source and sourcetype overrides are the HEC sink's to apply, per event.
+      cim: (record) => toCim(record),
     },
     async close() {
       await Promise.allSettled(sinks.map((s) => s.close()));
