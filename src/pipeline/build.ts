@@ -23,11 +23,19 @@ export function s3Client(aws: AwsConfig): S3Client {
 }
 
 /** Builds the sinks the config names; at least one is required. */
-export async function createSinks(config: ConnectorConfig, log: Logger): Promise<Sink[]> {
+export async function createSinks(config: ConnectorConfig, log: Logger, metrics?: Metrics): Promise<Sink[]> {
   const sinks: Sink[] = [];
   if (config.sinks.hec) {
     const { createHecSink } = await import('../sink/hec/index.js');
-    sinks.push(createHecSink(config.sinks.hec, { logger: log }) as Sink);
+    const onResponse = metrics
+      ? (info: { status: number | string; kind: string; durationMs: number }) => {
+          metrics.sinkLatency.observe({ sink: 'hec' }, info.durationMs / 1000);
+          if (info.kind === 'retry') metrics.sinkRetries.inc({ sink: 'hec', status: String(info.status) });
+        }
+      : undefined;
+    sinks.push(
+      createHecSink(config.sinks.hec, { logger: log, ...(onResponse ? { onResponse } : {}) }) as Sink,
+    );
   }
   if (config.sinks.search) {
     const { createSearchSink } = await import('../sink/search/index.js');
@@ -49,7 +57,7 @@ export async function buildPipeline(
   deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
 ): Promise<RunningPipeline> {
   const s3 = s3Client(config.aws);
-  const sinks = deps.sinks ?? (await createSinks(config, deps.log));
+  const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
   const deadLetter: DeadLetter = config.deadLetter.s3
     ? s3DeadLetter(s3, config.deadLetter.s3)
     : directoryDeadLetter(config.deadLetter.dir);

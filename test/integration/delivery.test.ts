@@ -99,6 +99,10 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     expect(new Set(atHec.map((e) => e.sourcetype))).toEqual(
       new Set(['aws:cloudtrail', 'aws:cloudwatchlogs:vpcflow']),
     );
+    // HEC requests were timed.
+    expect(await counterValue(consumer.metrics, 'asc_sink_request_seconds', { sink: 'hec' })).toBeGreaterThan(
+      0,
+    );
     // Five objects, plus the s3:TestEvent that S3 sends when the notification is configured.
     expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(6);
     expect(
