@@ -76,7 +76,18 @@ function invokedAsMain(): boolean {
 }
 
 if (invokedAsMain()) {
+  let finished = false;
+  // The event loop ran dry while a command still awaited something: a bug, never a success. Records may
+  // be unacknowledged, so say so and fail instead of exiting 0 in silence.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write(
+      'aws-siem-connector: error [UNFINISHED]: the command stopped with work still pending\n',
+    );
+    process.exitCode = 70;
+  });
   main(process.argv).then((code) => {
+    finished = true;
     process.exitCode = code;
   });
 }

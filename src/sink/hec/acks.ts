@@ -34,7 +34,6 @@ export class AckPoller {
         this.pending.delete(ackId);
         resolve(false);
       }, timeoutMs);
-      timeout.unref();
       this.pending.set(ackId, {
         resolve: (result) => {
           clearTimeout(timeout);
@@ -51,7 +50,6 @@ export class AckPoller {
       this.timer = undefined;
       void this.poll();
     }, this.interval);
-    this.timer.unref();
   }
 
   private async poll(): Promise<void> {

@@ -70,9 +70,11 @@ function concatBody(entries: Entry[]): Buffer {
   );
 }
 
+// Timers of the sinks are never unref'd: a batch waiting for its age, a retry back-off or an ack poll is
+// work in flight, and the process must not exit (replay, Lambda) while records wait on it.
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
+    setTimeout(resolve, ms);
   });
 
 export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): HecSink {
@@ -460,7 +462,6 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         seal();
       } else if (!ageTimer) {
         ageTimer = setTimeout(seal, config.batch.maxAgeMs);
-        ageTimer.unref();
       }
     },
 

@@ -345,8 +345,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       if (batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
         dispatch();
       } else if (!timer) {
+        // Not unref'd: a partial batch is work in flight, and the process must not exit before it is sent.
         timer = setTimeout(dispatch, config.flushIntervalMs);
-        timer.unref();
       }
     },
 

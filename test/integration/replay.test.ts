@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  cloudTrailObjectText,
+  generateCloudTrailRecords,
+  generateFlowLines,
+} from '../../src/samples/index.js';
+import { hecOutputOffset, serviceEndpoints, waitForHecEvents } from '../services/endpoints.js';
+import { testSinks } from './support/consumer.js';
+import { countDocs, openSearchClient } from './support/opensearch.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+describe('replay from a directory', () => {
+  it('backfills every record to OpenSearch and HEC through the CLI, prints a summary and exits 0', async () => {
+    const prefix = `replay-${randomUUID().slice(0, 6)}`;
+    const dir = join(repo, '.cache', 'test-replay', prefix);
+    const objects = join(dir, 'AWSLogs', '123456789012');
+    mkdirSync(join(objects, 'CloudTrail', 'us-east-1'), { recursive: true });
+    mkdirSync(join(objects, 'vpcflowlogs', 'us-east-1'), { recursive: true });
+    let cloudtrail = 0;
+    for (let i = 0; i < 3; i++) {
+      const records = generateCloudTrailRecords({ seed: 11_000 + i, count: 200 });
+      cloudtrail += records.length;
+      writeFileSync(
+        join(objects, 'CloudTrail', 'us-east-1', `ct-${i}.json.gz`),
+        gzipSync(cloudTrailObjectText(records)),
+      );
+    }
+    const lines = generateFlowLines({ seed: 12_000, count: 300 });
+    writeFileSync(
+      join(objects, 'vpcflowlogs', 'us-east-1', 'flows.log.gz'),
+      gzipSync(`${lines.join('\n')}\n`),
+    );
+    const total = cloudtrail + lines.length - 1;
+    const configFile = join(dir, 'connector.yml');
+    // Product defaults for batching (5 s HEC batch age): the command must wait for them, not exit early.
+    const sinks = testSinks(prefix);
+    writeFileSync(
+      configFile,
+      stringify({
+        sinks: { search: sinks.search, hec: { urls: sinks.hec!.urls, token: sinks.hec!.token } },
+        deadLetter: { dir: join(dir, 'dead-letter') },
+        detection: { enabled: false },
+        observe: { selfReportIntervalSeconds: 0 },
+      }),
+    );
+    const hecStart = hecOutputOffset();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repo, 'src/cli.ts'),
+        'replay',
+        '--from',
+        join(dir, 'AWSLogs'),
+        '--config',
+        configFile,
+      ],
+      { cwd: repo, env: { ...process.env, ASC_LOG_LEVEL: 'warn' }, timeout: 120_000 },
+    );
+    const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
+    expect(summary).toMatchObject({ objects: 4, records: total, failed: 0, deadLettered: 0 });
+    // Every record was acknowledged before the command ended.
+    expect(await countDocs(openSearchClient(), `${prefix}-*`)).toBe(total);
+    const atHec = await waitForHecEvents(total, {
+      sinceOffset: hecStart,
+      timeoutMs: 5_000,
+      match: (e) => String(e.source).includes(prefix),
+    });
+    expect(atHec).toHaveLength(total);
+    expect(serviceEndpoints().hec.url).toBeTruthy();
+  }, 180_000);
+});
