@@ -43,13 +43,19 @@ export interface RejectedRecord {
 export interface Delivery {
   /** The sink holds the record durably (HEC 200 / acked, search item created or already present). */
   ack(): void;
-  /** The sink will never take this record (invalid for it); it goes to the dead letter with the reason. */
-  reject(reason: string, code: string): void;
+  /**
+   * The sink will never take this record (invalid for it); it goes to the dead letter with the reason and,
+   * when the sink has it, the document as it was sent (sinks keep only that text, not the document).
+   */
+  reject(reason: string, code: string, sent?: string): void;
   /** Delivery failed for now (sink down past its retry budget); the source object is left for redelivery. */
   fail(error: Error): void;
 }
 
 /** A mapped document on its way to one sink. */
+/** What a sink keeps of a record once it has serialised the document: enough to settle and to report it. */
+export type SentRecord = Omit<SinkRecord, 'doc'>;
+
 export interface SinkRecord<D = unknown> {
   /** Deterministic id (CloudTrail eventID; flows: hash of object key and line), so resends are harmless. */
   id: string;

@@ -13,9 +13,8 @@ export interface DeadLetterEntry {
   /** The sink that refused the record; absent when decoding or mapping failed. */
   sink?: string;
   field?: string;
-  /** The record as read (text) or as sent (document), so nothing is lost. */
+  /** The record as read, or the document as the sink was sent it, so nothing is lost. */
   raw?: string;
-  document?: unknown;
 }
 
 export interface DeadLetter {

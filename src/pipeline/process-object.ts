@@ -109,7 +109,7 @@ export async function processObject(
           logType: record.logType,
           doc,
           origin: record.origin,
-          delivery: tracker.delivery(sink.name, record.origin, doc),
+          delivery: tracker.delivery(sink.name, record.origin),
         });
       }
     }

@@ -40,7 +40,7 @@ export class ObjectTracker {
   }
 
   /** A delivery token for one record at one sink. Settling it twice is ignored. */
-  delivery(sink: string, origin: RecordOrigin, document: unknown): Delivery {
+  delivery(sink: string, origin: RecordOrigin): Delivery {
     this.#pending++;
     let settled = false;
     const settle = (): boolean => {
@@ -54,10 +54,16 @@ export class ObjectTracker {
         this.#onSettle?.(sink, 'acked');
         this.#release();
       },
-      reject: (reason, code) => {
+      reject: (reason, code, sent) => {
         if (!settle()) return;
         this.#onSettle?.(sink, 'rejected');
-        this.#deadLetterAndRelease({ code, reason, origin, sink, document });
+        this.#deadLetterAndRelease({
+          code,
+          reason,
+          origin,
+          sink,
+          ...(sent === undefined ? {} : { raw: sent }),
+        });
       },
       fail: (error) => {
         if (!settle()) return;

@@ -3,7 +3,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import type { HecEvent } from '../../map/cim/index.js';
 import { type Logger, logger } from '../../observe/index.js';
-import type { Sink, SinkRecord } from '../../types.js';
+import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { AckPoller } from './acks.js';
 import { classifyResponse, type ResponseClass } from './classify.js';
 import type { HecSinkConfig } from './config.js';
@@ -54,7 +54,8 @@ export interface HecSink extends Sink<HecEvent> {
 
 interface Entry {
   buf: Buffer;
-  record: SinkRecord<HecEvent>;
+  /** The record without its document: once serialised, only `buf` is needed. */
+  record: SentRecord;
   settled: boolean;
 }
 
@@ -141,7 +142,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     if (entry.settled) return;
     entry.settled = true;
     stats.rejected++;
-    entry.record.delivery.reject(reason, 'HEC_REJECTED');
+    entry.record.delivery.reject(reason, 'HEC_REJECTED', entry.buf.toString('utf8').trimEnd());
   }
   function failAll(entries: Entry[], err: Error): void {
     for (const e of entries) {
@@ -447,7 +448,8 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       }
       // Serialised once; splits and resends reuse these bytes.
       const buf = Buffer.from(`${JSON.stringify(envelope(record))}\n`);
-      const entry: Entry = { buf, record, settled: false };
+      const { doc: _serialised, ...sent } = record;
+      const entry: Entry = { buf, record: sent, settled: false };
       if (buf.length > config.maxEventBytes) {
         reject(
           entry,

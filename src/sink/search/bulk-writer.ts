@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observe/index.js';
-import type { Sink, SinkRecord } from '../../types.js';
+import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
@@ -34,7 +34,8 @@ export interface SearchSink extends Sink<SearchDocument> {
 }
 
 interface Entry {
-  record: SinkRecord<SearchDocument>;
+  /** The record without its document: once serialised, only `line` is needed, and memory stays bounded by bytes. */
+  record: SentRecord;
   /** Action and source lines, serialised once and reused for every attempt. */
   line: string;
   bytes: number;
@@ -110,7 +111,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         delivery.ack();
       } else if (outcome === 'reject') {
         stats.rejected++;
-        delivery.reject(detail as string, code!);
+        // The source line (after the action line) is the document as sent.
+        delivery.reject(detail as string, code!, entry.line.slice(entry.line.indexOf('\n') + 1).trimEnd());
       } else {
         stats.failed++;
         delivery.fail(detail as SearchSinkError);
@@ -333,7 +335,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         );
         return;
       }
-      const entry: Entry = { record, line, bytes: Buffer.byteLength(line) };
+      const { doc: _serialised, ...sent } = record;
+      const entry: Entry = { record: sent, line, bytes: Buffer.byteLength(line) };
       // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
       while (held > 0 && held + entry.bytes > maxHeld) {
         if (batch.length > 0) dispatch();

@@ -22,8 +22,8 @@ function memoryDeadLetter(fail = false): DeadLetter & { entries: unknown[] } {
 describe('ObjectTracker', () => {
   it('is delivered only when sealed and every delivery has settled', async () => {
     const tracker = new ObjectTracker(memoryDeadLetter());
-    const a = tracker.delivery('hec', origin, {});
-    const b = tracker.delivery('search', origin, {});
+    const a = tracker.delivery('hec', origin);
+    const b = tracker.delivery('search', origin);
     let settled = false;
     const done = tracker.seal().then((o) => {
       settled = true;
@@ -40,7 +40,7 @@ describe('ObjectTracker', () => {
   it('counts a rejected record as settled once its dead-letter entry is written', async () => {
     const dl = memoryDeadLetter();
     const tracker = new ObjectTracker(dl);
-    tracker.delivery('search', origin, { a: 1 }).reject('mapper_parsing_exception', 'SEARCH_REJECTED');
+    tracker.delivery('search', origin).reject('mapper_parsing_exception', 'SEARCH_REJECTED', '{"a":1}');
     tracker.reject({
       code: 'DECODE_INVALID_JSON',
       reason: 'bad',
@@ -55,7 +55,7 @@ describe('ObjectTracker', () => {
         reason: 'mapper_parsing_exception',
         origin,
         sink: 'search',
-        document: { a: 1 },
+        raw: '{"a":1}',
       },
       { code: 'DECODE_INVALID_JSON', reason: 'bad', origin: { ...origin, record: 2 }, raw: '{' },
     ]);
@@ -63,11 +63,11 @@ describe('ObjectTracker', () => {
 
   it('fails the object when a sink gives up or the dead letter cannot be written', async () => {
     const failing = new ObjectTracker(memoryDeadLetter());
-    failing.delivery('hec', origin, {}).fail(new Error('HEC down'));
+    failing.delivery('hec', origin).fail(new Error('HEC down'));
     expect(await failing.seal()).toMatchObject({ status: 'failed' });
 
     const noDeadLetter = new ObjectTracker(memoryDeadLetter(true));
-    noDeadLetter.delivery('hec', origin, {}).reject('bad', 'HEC_REJECTED');
+    noDeadLetter.delivery('hec', origin).reject('bad', 'HEC_REJECTED');
     const outcome = await noDeadLetter.seal();
     expect(outcome.status).toBe('failed');
     expect(outcome.errors[0]?.message).toBe('disk full');
