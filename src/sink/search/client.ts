@@ -1,3 +1,4 @@
+import { errorMessage } from '../../errors.js';
 import type { SearchSinkConfig } from './config.js';
 
 /** One item of a bulk response, reduced to what deciding its outcome needs. */
@@ -70,4 +71,19 @@ export function toBulkResult(status: number, body: unknown): BulkResult {
     return { status: 0 };
   });
   return { status, errors: raw.errors === true, items };
+}
+
+/** Runs one JSON request: HTTP errors come back as statuses, only connection failures throw. */
+export async function sendRequest(
+  product: string,
+  call: () => Promise<{ statusCode: number | null; body: unknown }>,
+): Promise<JsonResponse> {
+  try {
+    const res = await call();
+    return { status: res.statusCode ?? 0, body: res.body };
+  } catch (err) {
+    const response = responseOf(err);
+    if (response) return response;
+    throw new SearchTransportError(`${product} request failed: ${errorMessage(err)}`, { cause: err });
+  }
 }

@@ -1,12 +1,10 @@
 import { Client } from '@elastic/elasticsearch';
-import { errorMessage } from '../../errors.js';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
   type JsonResponse,
-  responseOf,
   type SearchClient,
-  SearchTransportError,
+  sendRequest,
   toBulkResult,
 } from './client.js';
 import type { SearchSinkConfig } from './config.js';
@@ -41,7 +39,7 @@ export function createElasticsearchClient(config: SearchSinkConfig, client?: Cli
   return {
     flavour: 'elasticsearch',
     async bulk(body: string): Promise<BulkResult> {
-      const res = await send(() =>
+      const res = await sendRequest('Elasticsearch', () =>
         es.transport.request(
           { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: BULK_FILTER_PATH } },
           { meta: true },
@@ -50,7 +48,7 @@ export function createElasticsearchClient(config: SearchSinkConfig, client?: Cli
       return toBulkResult(res.status, res.body);
     },
     request(method, path, body): Promise<JsonResponse> {
-      return send(() =>
+      return sendRequest('Elasticsearch', () =>
         es.transport.request(
           { method, path, ...(body === undefined ? {} : { body: body as Record<string, unknown> }) },
           { meta: true },
@@ -59,17 +57,4 @@ export function createElasticsearchClient(config: SearchSinkConfig, client?: Cli
     },
     close: () => es.close(),
   };
-}
-
-async function send(
-  call: () => Promise<{ statusCode: number | null; body: unknown }>,
-): Promise<JsonResponse> {
-  try {
-    const res = await call();
-    return { status: res.statusCode ?? 0, body: res.body };
-  } catch (err) {
-    const response = responseOf(err);
-    if (response) return response;
-    throw new SearchTransportError(`Elasticsearch request failed: ${errorMessage(err)}`, { cause: err });
-  }
 }

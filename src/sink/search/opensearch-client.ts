@@ -1,14 +1,12 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
-import { errorMessage } from '../../errors.js';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
   type JsonResponse,
-  responseOf,
   type SearchClient,
-  SearchTransportError,
+  sendRequest,
   toBulkResult,
 } from './client.js';
 import type { SearchSinkConfig } from './config.js';
@@ -49,7 +47,7 @@ export function createOpenSearchClient(config: SearchSinkConfig, client?: Client
   return {
     flavour: 'opensearch',
     async bulk(body: string): Promise<BulkResult> {
-      const res = await send(() =>
+      const res = await sendRequest('OpenSearch', () =>
         os.transport.request({
           method: 'POST',
           path: '/_bulk',
@@ -60,23 +58,10 @@ export function createOpenSearchClient(config: SearchSinkConfig, client?: Client
       return toBulkResult(res.status, res.body);
     },
     request(method, path, body): Promise<JsonResponse> {
-      return send(() =>
+      return sendRequest('OpenSearch', () =>
         os.transport.request({ method, path, ...(body === undefined ? {} : { body: body as object }) }),
       );
     },
     close: () => os.close(),
   };
-}
-
-async function send(
-  call: () => Promise<{ statusCode: number | null; body: unknown }>,
-): Promise<JsonResponse> {
-  try {
-    const res = await call();
-    return { status: res.statusCode ?? 0, body: res.body };
-  } catch (err) {
-    const response = responseOf(err);
-    if (response) return response;
-    throw new SearchTransportError(`OpenSearch request failed: ${errorMessage(err)}`, { cause: err });
-  }
 }
