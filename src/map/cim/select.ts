@@ -49,11 +49,25 @@ export function like(value: string, pattern: string): boolean {
 }
 
 /** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
+/** Paths and specs come from the mapping tables, a few dozen in all: parse each once, not once per record. */
+const parsedPaths = new Map<string, { key: string; spread: boolean }[]>();
+const parsedSpecs = new Map<string, [string, string | undefined]>();
+
+function steps(path: string): { key: string; spread: boolean }[] {
+  let parsed = parsedPaths.get(path);
+  if (!parsed) {
+    parsed = path.split('.').map((raw) => {
+      const spread = raw.endsWith('[]');
+      return { key: spread ? raw.slice(0, -2) : raw, spread };
+    });
+    parsedPaths.set(path, parsed);
+  }
+  return parsed;
+}
+
 export function readPath(root: unknown, path: string): string[] {
   let nodes: unknown[] = [root];
-  for (const raw of path.split('.')) {
-    const spread = raw.endsWith('[]');
-    const key = spread ? raw.slice(0, -2) : raw;
+  for (const { key, spread } of steps(path)) {
     const next: unknown[] = [];
     for (const node of nodes) {
       if (typeof node !== 'object' || node === null) continue;
@@ -76,7 +90,12 @@ export function readPath(root: unknown, path: string): string[] {
 
 function resolve(event: Record<string, unknown>, spec: string): Value | undefined {
   if (spec.startsWith('=')) return spec.slice(1);
-  const [path, transform] = spec.split('|') as [string, string | undefined];
+  let parsed = parsedSpecs.get(spec);
+  if (!parsed) {
+    parsed = spec.split('|') as [string, string | undefined];
+    parsedSpecs.set(spec, parsed);
+  }
+  const [path, transform] = parsed;
   let values = readPath(event, path);
   if (transform) {
     const fn = TRANSFORMS[transform];
