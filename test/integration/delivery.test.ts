@@ -110,7 +110,7 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     ).toBe(1);
   }, 180_000);
 
-  it('keeps messages while a sink is down and delivers everything once it is back', async () => {
+  it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
     const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);
     try {
@@ -122,7 +122,8 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
         source: {
           sqs: {
             queueUrls: [target.queueUrl],
-            visibilityTimeout: 30,
+            // The outage below outlasts this: only the consumer's visibility extension keeps the message.
+            visibilityTimeout: 10,
             waitTimeSeconds: 1,
             shutdownGraceSeconds: 5,
           },
@@ -141,10 +142,12 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
         'the message to be received',
         async () => (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
       );
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 14_000));
       expect(proxy.refused).toBeGreaterThan(0);
       expect(await deleted()).toBe(1);
       expect((await queueDepth(target.sqs, target.queueUrl)).inFlight).toBe(1);
+      // Received once (plus the test event): the heartbeat kept it from coming back to this or another consumer.
+      expect(await counterValue(consumer.metrics, 'asc_sqs_messages_received_total')).toBe(2);
 
       proxy.up();
       const os = openSearchClient();
