@@ -91,11 +91,29 @@ export async function runCommand(command: Command, options: { config?: string })
   });
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
-  await pipeline.close();
-  await detection?.finish();
-  await reporter?.close();
+  // Sinks get the same grace to drain. What they cannot deliver in time is safe: its messages were not
+  // deleted, so SQS hands them to the next consumer; waiting out a sink's whole retry window is not.
+  const drained = await Promise.race([
+    (async () => {
+      await pipeline.close();
+      await detection?.finish();
+      await reporter?.close();
+      return true;
+    })(),
+    new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), sqsConfig.shutdownGraceSeconds * 1000).unref(),
+    ),
+  ]);
   await observe?.close();
   sqs.destroy();
+  if (!drained) {
+    log.warn(
+      { graceSeconds: sqsConfig.shutdownGraceSeconds },
+      'sinks did not drain within the grace period; their records stay queued in SQS and will be delivered again',
+    );
+    // Their retry timers would keep the process alive; the messages are safe, so leave now.
+    process.exit(process.exitCode ?? 0);
+  }
   log.info('stopped');
 }
 

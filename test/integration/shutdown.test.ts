@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
+import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM with a sink that never answers, exits within the grace period and leaves the message queued', async () => {
+    // A "search node" that accepts connections and never replies: requests hang, retries never end.
+    const blackHole = createServer(() => undefined);
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as { port: number }).port;
+    try {
+      const target = await createLogBucket();
+      const dir = join(repo, '.cache', 'test-shutdown', randomUUID().slice(0, 8));
+      mkdirSync(dir, { recursive: true });
+      const configFile = join(dir, 'connector.yml');
+      writeFileSync(
+        configFile,
+        stringify({
+          aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+          source: {
+            sqs: {
+              queueUrls: [target.queueUrl],
+              visibilityTimeout: 60,
+              waitTimeSeconds: 1,
+              shutdownGraceSeconds: 3,
+            },
+          },
+          sinks: {
+            search: {
+              flavour: 'opensearch',
+              node: `http://127.0.0.1:${port}`,
+              target: { mode: 'index', pattern: 'shutdown-{logType}' },
+              flushIntervalMs: 100,
+              requestTimeoutMs: 600_000,
+              setup: { auto: false },
+            },
+          },
+          deadLetter: { dir: join(dir, 'dead-letter') },
+          detection: { enabled: false },
+          observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
+        }),
+      );
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(repo, 'src/cli.ts'), 'run', '--config', configFile],
+        {
+          cwd: repo,
+          env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let log = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        log += d.toString();
+      });
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        const records = generateCloudTrailRecords({ seed: 13_000, count: 20 });
+        await putObject(
+          target,
+          'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/stuck.json.gz',
+          gzipSync(cloudTrailObjectText(records)),
+        );
+        await waitFor(
+          'the object to be in flight',
+          async () =>
+            log.includes('consumer started') &&
+            (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        const stoppedAt = Date.now();
+        child.kill('SIGTERM');
+        const code = await exited;
+        const seconds = (Date.now() - stoppedAt) / 1000;
+        expect(code).toBe(0);
+        // Grace for in-flight work (3 s), then the same for the sinks: well under the sink's own retry window.
+        expect(seconds).toBeLessThan(12);
+        expect(log).toContain('did not drain within the grace period');
+        // Released, not deleted: the message is back in the queue for the next consumer.
+        await waitFor(
+          'the message to be visible again',
+          async () => (await queueDepth(target.sqs, target.queueUrl)).visible === 1,
+          10_000,
+        );
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      blackHole.close();
+    }
+  }, 60_000);
+});
