@@ -145,32 +145,39 @@ export function threatOf(tags: readonly string[]): Record<string, unknown>[] {
     (id) => id in table.techniques,
   );
   const ref = (id: string) => `https://attack.mitre.org/techniques/${id.replace('.', '/')}/`;
+  const technique = (p: string) => {
+    const subs = techniqueIds.filter((id) => id.startsWith(`${p}.`) && id in table.techniques);
+    return {
+      id: p,
+      name: table.techniques[p]?.name as string,
+      reference: ref(p),
+      ...(subs.length
+        ? {
+            subtechnique: subs.map((s) => ({
+              id: s,
+              name: table.techniques[s]?.name as string,
+              reference: ref(s),
+            })),
+          }
+        : {}),
+    };
+  };
+  const tacticOf = (info: { id: string; name: string }) => ({
+    id: info.id,
+    name: info.name,
+    reference: `https://attack.mitre.org/tactics/${info.id}/`,
+  });
   const placed = new Set<string>();
-  const entries = tactics.map((tactic) => {
-    const info = table.tactics[tactic] as { id: string; name: string };
+  const entries: Record<string, unknown>[] = tactics.map((tactic) => {
     const techniques = parents
       .filter((p) => table.techniques[p]?.tactics?.includes(tactic))
       .map((p) => {
         placed.add(p);
-        const subs = techniqueIds.filter((id) => id.startsWith(`${p}.`) && id in table.techniques);
-        return {
-          id: p,
-          name: table.techniques[p]?.name as string,
-          reference: ref(p),
-          ...(subs.length
-            ? {
-                subtechnique: subs.map((s) => ({
-                  id: s,
-                  name: table.techniques[s]?.name as string,
-                  reference: ref(s),
-                })),
-              }
-            : {}),
-        };
+        return technique(p);
       });
     return {
       framework: 'MITRE ATT&CK',
-      tactic: { id: info.id, name: info.name, reference: `https://attack.mitre.org/tactics/${info.id}/` },
+      tactic: tacticOf(table.tactics[tactic] as { id: string; name: string }),
       ...(techniques.length ? { technique: techniques } : {}),
     };
   });
@@ -179,27 +186,7 @@ export function threatOf(tags: readonly string[]): Record<string, unknown>[] {
     const tactic = table.techniques[p]?.tactics?.[0];
     const info = tactic ? table.tactics[tactic] : undefined;
     if (!info) continue;
-    const subs = techniqueIds.filter((id) => id.startsWith(`${p}.`) && id in table.techniques);
-    entries.push({
-      framework: 'MITRE ATT&CK',
-      tactic: { id: info.id, name: info.name, reference: `https://attack.mitre.org/tactics/${info.id}/` },
-      technique: [
-        {
-          id: p,
-          name: table.techniques[p]?.name as string,
-          reference: ref(p),
-          ...(subs.length
-            ? {
-                subtechnique: subs.map((s) => ({
-                  id: s,
-                  name: table.techniques[s]?.name as string,
-                  reference: ref(s),
-                })),
-              }
-            : {}),
-        },
-      ],
-    });
+    entries.push({ framework: 'MITRE ATT&CK', tactic: tacticOf(info), technique: [technique(p)] });
   }
   return entries;
 }
