@@ -1,43 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { hecOutputOffset, readHecEvents, serviceEndpoints } from '../services/endpoints.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
+import { spawnCli, writeConfig } from './support/cli.js';
 import { testSinks } from './support/consumer.js';
 import { countDocs, openSearchClient } from './support/opensearch.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-/**
- * The connector as users run it: a separate process started by the CLI with a config file. Node itself
- * is the child (tsx as an import hook, not a wrapper process), so SIGKILL hits the consumer.
- */
-function startConnector(configFile: string, logFile: string): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'src/cli.ts'), 'run', '--config', configFile],
-    {
-      cwd: repo,
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  const lines: string[] = [];
-  child.stderr?.on('data', (d: Buffer) => {
-    lines.push(d.toString());
-    writeFileSync(logFile, lines.join(''));
-  });
-  children.push(child);
-  return child;
+function startConnector(configFile: string, logFile: string) {
+  const connector = spawnCli(['run', '--config', configFile], { logFile });
+  children.push(connector.child);
+  return connector;
 }
 
 describe('a consumer killed mid-batch', () => {
@@ -57,30 +38,24 @@ describe('a consumer killed mid-batch', () => {
       );
     }
     const total = objects * perObject;
-    const dir = join(repo, '.cache', 'test-restart', prefix);
-    mkdirSync(dir, { recursive: true });
-    const configFile = join(dir, 'connector.yml');
-    writeFileSync(
-      configFile,
-      stringify({
-        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
-        source: {
-          sqs: {
-            queueUrls: [target.queueUrl],
-            visibilityTimeout: 10,
-            waitTimeSeconds: 1,
-            maxInFlightMessages,
-          },
+    const { dir, file: configFile } = writeConfig('test-restart', (dir) => ({
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: {
+        sqs: {
+          queueUrls: [target.queueUrl],
+          visibilityTimeout: 10,
+          waitTimeSeconds: 1,
+          maxInFlightMessages,
         },
-        pipeline: { maxInFlightObjects: 2 },
-        sinks: testSinks(prefix),
-        deadLetter: { dir: join(dir, 'dead-letter') },
-        observe: { metricsPort: 0, logLevel: 'info' },
-      }),
-    );
+      },
+      pipeline: { maxInFlightObjects: 2 },
+      sinks: testSinks(prefix),
+      deadLetter: { dir: join(dir, 'dead-letter') },
+      observe: { metricsPort: 0, logLevel: 'info' },
+    }));
     const os = openSearchClient();
 
-    const first = startConnector(configFile, join(dir, 'first.log'));
+    const first = startConnector(configFile, join(dir, 'first.log')).child;
     await waitFor(
       'some records before the kill',
       async () => (await countDocs(os, `${prefix}-*`)) > 0,

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -12,15 +10,15 @@ import {
   generateFlowLines,
 } from '../../src/samples/index.js';
 import { hecOutputOffset, serviceEndpoints, waitForHecEvents } from '../services/endpoints.js';
+import { repo, runCli } from './support/cli.js';
 import { testSinks } from './support/consumer.js';
 import { countDocs, openSearchClient } from './support/opensearch.js';
-
-const repo = resolve(import.meta.dirname, '../..');
 
 describe('replay from a directory', () => {
   it('backfills every record to OpenSearch and HEC through the CLI, prints a summary and exits 0', async () => {
     const prefix = `replay-${randomUUID().slice(0, 6)}`;
     const dir = join(repo, '.cache', 'test-replay', prefix);
+    const configFile = join(dir, 'connector.yml');
     const objects = join(dir, 'AWSLogs', '123456789012');
     mkdirSync(join(objects, 'CloudTrail', 'us-east-1'), { recursive: true });
     mkdirSync(join(objects, 'vpcflowlogs', 'us-east-1'), { recursive: true });
@@ -39,7 +37,6 @@ describe('replay from a directory', () => {
       gzipSync(`${lines.join('\n')}\n`),
     );
     const total = cloudtrail + lines.length - 1;
-    const configFile = join(dir, 'connector.yml');
     // Product defaults for batching (5 s HEC batch age): the command must wait for them, not exit early.
     const sinks = testSinks(prefix);
     writeFileSync(
@@ -52,20 +49,9 @@ describe('replay from a directory', () => {
       }),
     );
     const hecStart = hecOutputOffset();
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repo, 'src/cli.ts'),
-        'replay',
-        '--from',
-        join(dir, 'AWSLogs'),
-        '--config',
-        configFile,
-      ],
-      { cwd: repo, env: { ...process.env, ASC_LOG_LEVEL: 'warn' }, timeout: 120_000 },
-    );
+    const { stdout } = await runCli(['replay', '--from', join(dir, 'AWSLogs'), '--config', configFile], {
+      env: { ASC_LOG_LEVEL: 'warn' },
+    });
     const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(summary).toMatchObject({ objects: 4, records: total, failed: 0, deadLettered: 0 });
     // Every record was acknowledged before the command ended.

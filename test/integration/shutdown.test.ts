@@ -1,15 +1,10 @@
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
-
-const repo = resolve(import.meta.dirname, '../..');
+import { spawnCli, writeConfig } from './support/cli.js';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM with a sink that never answers, exits within the grace period and leaves the message queued', async () => {
@@ -19,50 +14,31 @@ describe('graceful shutdown', () => {
     const port = (blackHole.address() as { port: number }).port;
     try {
       const target = await createLogBucket();
-      const dir = join(repo, '.cache', 'test-shutdown', randomUUID().slice(0, 8));
-      mkdirSync(dir, { recursive: true });
-      const configFile = join(dir, 'connector.yml');
-      writeFileSync(
-        configFile,
-        stringify({
-          aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
-          source: {
-            sqs: {
-              queueUrls: [target.queueUrl],
-              visibilityTimeout: 60,
-              waitTimeSeconds: 1,
-              shutdownGraceSeconds: 3,
-            },
+      const { file: configFile } = writeConfig('test-shutdown', (dir) => ({
+        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+        source: {
+          sqs: {
+            queueUrls: [target.queueUrl],
+            visibilityTimeout: 60,
+            waitTimeSeconds: 1,
+            shutdownGraceSeconds: 3,
           },
-          sinks: {
-            search: {
-              flavour: 'opensearch',
-              node: `http://127.0.0.1:${port}`,
-              target: { mode: 'index', pattern: 'shutdown-{logType}' },
-              flushIntervalMs: 100,
-              requestTimeoutMs: 600_000,
-              setup: { auto: false },
-            },
-          },
-          deadLetter: { dir: join(dir, 'dead-letter') },
-          detection: { enabled: false },
-          observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
-        }),
-      );
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(repo, 'src/cli.ts'), 'run', '--config', configFile],
-        {
-          cwd: repo,
-          env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-          stdio: ['ignore', 'ignore', 'pipe'],
         },
-      );
-      let log = '';
-      child.stderr?.on('data', (d: Buffer) => {
-        log += d.toString();
-      });
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        sinks: {
+          search: {
+            flavour: 'opensearch',
+            node: `http://127.0.0.1:${port}`,
+            target: { mode: 'index', pattern: 'shutdown-{logType}' },
+            flushIntervalMs: 100,
+            requestTimeoutMs: 600_000,
+            setup: { auto: false },
+          },
+        },
+        deadLetter: { dir: join(dir, 'dead-letter') },
+        detection: { enabled: false },
+        observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
+      }));
+      const { child, log, exited } = spawnCli(['run', '--config', configFile]);
       try {
         const records = generateCloudTrailRecords({ seed: 13_000, count: 20 });
         await putObject(
@@ -73,7 +49,7 @@ describe('graceful shutdown', () => {
         await waitFor(
           'the object to be in flight',
           async () =>
-            log.includes('consumer started') &&
+            log().includes('consumer started') &&
             (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
         );
         await new Promise((r) => setTimeout(r, 500));
@@ -84,7 +60,7 @@ describe('graceful shutdown', () => {
         expect(code).toBe(0);
         // Grace for in-flight work (3 s), then the same for the sinks: well under the sink's own retry window.
         expect(seconds).toBeLessThan(12);
-        expect(log).toContain('did not drain within the grace period');
+        expect(log()).toContain('did not drain within the grace period');
         // Released, not deleted: the message is back in the queue for the next consumer.
         await waitFor(
           'the message to be visible again',
