@@ -14,6 +14,19 @@ export const DECODE_CODES = {
 
 export type DecodeCode = (typeof DECODE_CODES)[keyof typeof DECODE_CODES];
 
+/**
+ * Codes after which nothing more of the object can be read (the stream or container is broken, or the
+ * object is not decodable at all), as opposed to one bad record among good ones. The pipeline retries
+ * such an object (and lets the queue's redrive policy retire it) instead of dead-lettering one record.
+ */
+export const OBJECT_LEVEL_CODES: ReadonlySet<string> = new Set<DecodeCode>([
+  DECODE_CODES.truncated,
+  DECODE_CODES.corruptCompression,
+  DECODE_CODES.unsupportedCompression,
+  DECODE_CODES.parquetTooLarge,
+  DECODE_CODES.parquetInvalid,
+]);
+
 /** Limits that keep memory bounded by configuration, never by the size of an object. */
 export interface DecodeLimits {
   /** Largest single CloudTrail record (or flow line) held in memory; larger ones are rejected. */

@@ -1,3 +1,3 @@
-export { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
+export { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits, OBJECT_LEVEL_CODES } from './codes.js';
 export { type DecodeOptions, type DecodeResult, decodeObject } from './decode-object.js';
 export { detectLogType } from './detect-type.js';

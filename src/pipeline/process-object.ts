@@ -1,4 +1,4 @@
-import { DECODE_CODES, decodeObject } from '../decode/index.js';
+import { decodeObject, OBJECT_LEVEL_CODES } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { LogType, RawRecord, Schema, Sink } from '../types.js';
@@ -23,19 +23,6 @@ export interface ObjectPipeline {
   log: Logger;
   observe?: DocumentObserver | undefined;
 }
-
-/**
- * Decoder results that mean the object itself is broken past this point. The records before the break
- * are delivered; the object is reported failed so its message returns and, if it keeps failing, leaves
- * through the queue's redrive policy into its DLQ.
- */
-const OBJECT_FAILURE_CODES = new Set<string>([
-  DECODE_CODES.truncated,
-  DECODE_CODES.corruptCompression,
-  DECODE_CODES.unsupportedCompression,
-  DECODE_CODES.parquetTooLarge,
-  DECODE_CODES.parquetInvalid,
-]);
 
 export interface ProcessObjectOptions {
   origin: { bucket?: string; key: string };
@@ -68,7 +55,7 @@ export async function processObject(
       if (result.kind === 'rejected') {
         const { rejected } = result;
         metrics.deadLetters.inc({ code: rejected.code });
-        if (OBJECT_FAILURE_CODES.has(rejected.code)) {
+        if (OBJECT_LEVEL_CODES.has(rejected.code)) {
           log.error(
             { code: rejected.code, origin: rejected.origin },
             `object cannot be read to the end: ${rejected.reason}`,
