@@ -30,14 +30,29 @@ function failed(event: Record<string, unknown>): boolean {
   return login !== undefined && /failure/i.test(login);
 }
 
-function changeAction(eventName: string): string | undefined {
+/**
+ * Derivations that depend on the event name alone scan lookup tables (prefix and substring lists); names
+ * repeat across records, so each distinct name is looked up once.
+ */
+function memoByName<T>(derive: (eventName: string) => T): (eventName: string) => T {
+  const cache = new Map<string, T>();
+  return (eventName) => {
+    if (cache.has(eventName)) return cache.get(eventName) as T;
+    const value = derive(eventName);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(eventName, value);
+    return value;
+  };
+}
+
+const changeAction = memoByName((eventName): string | undefined => {
   const exact = tables.actionStatus.exact[eventName];
   if (exact) return exact;
   for (const [prefix, action] of tables.actionStatus.prefixes) {
     if (eventName.startsWith(prefix)) return action;
   }
   return undefined;
-}
+});
 
 function isReadOnly(event: Record<string, unknown>, eventName: string): boolean {
   if (typeof event.readOnly === 'boolean') return event.readOnly;
@@ -45,12 +60,12 @@ function isReadOnly(event: Record<string, unknown>, eventName: string): boolean 
   return tables.readVerbs.some((v) => verb === v || eventName.startsWith(v));
 }
 
-function objectCategory(eventName: string): string | undefined {
+const objectCategory = memoByName((eventName): string | undefined => {
   for (const [part, category] of tables.objectCategory.contains) {
     if (eventName.includes(part)) return category;
   }
   return undefined;
-}
+});
 
 function changeType(eventName: string, eventSource: string | undefined): string | undefined {
   const byName = tables.changeType.byEventName[eventName];

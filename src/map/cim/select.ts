@@ -48,26 +48,48 @@ export function like(value: string, pattern: string): boolean {
   return re.test(value);
 }
 
-/** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
 /** Paths and specs come from the mapping tables, a few dozen in all: parse each once, not once per record. */
-const parsedPaths = new Map<string, { key: string; spread: boolean }[]>();
+interface ParsedPath {
+  steps: { key: string; spread: boolean }[];
+  /** No `[]` step: at most one value, read without building intermediate lists. */
+  plain: boolean;
+}
+const parsedPaths = new Map<string, ParsedPath>();
 const parsedSpecs = new Map<string, [string, string | undefined]>();
 
-function steps(path: string): { key: string; spread: boolean }[] {
+function parsePath(path: string): ParsedPath {
   let parsed = parsedPaths.get(path);
   if (!parsed) {
-    parsed = path.split('.').map((raw) => {
+    const steps = path.split('.').map((raw) => {
       const spread = raw.endsWith('[]');
       return { key: spread ? raw.slice(0, -2) : raw, spread };
     });
+    parsed = { steps, plain: steps.every((s) => !s.spread) };
     parsedPaths.set(path, parsed);
   }
   return parsed;
 }
 
+function textOf(node: unknown): string | undefined {
+  if (typeof node === 'string') return node === '' ? undefined : node;
+  if (typeof node === 'number' || typeof node === 'boolean') return String(node);
+  return undefined;
+}
+
+/** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
 export function readPath(root: unknown, path: string): string[] {
+  const { steps, plain } = parsePath(path);
+  if (plain) {
+    let node = root;
+    for (const { key } of steps) {
+      if (typeof node !== 'object' || node === null) return [];
+      node = (node as Record<string, unknown>)[key];
+    }
+    const value = textOf(node);
+    return value === undefined ? [] : [value];
+  }
   let nodes: unknown[] = [root];
-  for (const { key, spread } of steps(path)) {
+  for (const { key, spread } of steps) {
     const next: unknown[] = [];
     for (const node of nodes) {
       if (typeof node !== 'object' || node === null) continue;
@@ -81,9 +103,8 @@ export function readPath(root: unknown, path: string): string[] {
   }
   const out: string[] = [];
   for (const node of nodes) {
-    if (typeof node === 'string') {
-      if (node !== '') out.push(node);
-    } else if (typeof node === 'number' || typeof node === 'boolean') out.push(String(node));
+    const value = textOf(node);
+    if (value !== undefined) out.push(value);
   }
   return out;
 }
@@ -103,12 +124,13 @@ function resolve(event: Record<string, unknown>, spec: string): Value | undefine
     values = values.map(fn).filter((v): v is string => v !== undefined);
   }
   if (values.length === 0) return undefined;
+  if (values.length === 1) return values[0];
   const unique = [...new Set(values)];
   return unique.length === 1 ? unique[0] : unique;
 }
 
-function matches(rule: SelectionRule, event: Record<string, unknown>, eventName: string): boolean {
-  if (rule.eventName && !rule.eventName.some((p) => like(eventName, p))) return false;
+/** Everything but the eventName patterns, which `candidates` has already applied. */
+function matches(rule: SelectionRule, event: Record<string, unknown>): boolean {
   if (rule.eventType) {
     const type = typeof event.eventType === 'string' ? event.eventType : '';
     if (!rule.eventType.some((p) => like(type, p))) return false;
@@ -123,14 +145,36 @@ function matches(rule: SelectionRule, event: Record<string, unknown>, eventName:
   return true;
 }
 
+/**
+ * The rules of one list whose eventName patterns admit an eventName, cached per list: the patterns are
+ * data and event names repeat, so the `like` tests run once per distinct name, not once per record.
+ */
+const candidateCache = new WeakMap<readonly SelectionRule[], Map<string, readonly SelectionRule[]>>();
+const MAX_CACHED_NAMES = 10_000;
+
+function candidates(rules: readonly SelectionRule[], eventName: string): readonly SelectionRule[] {
+  let byName = candidateCache.get(rules);
+  if (!byName) {
+    byName = new Map();
+    candidateCache.set(rules, byName);
+  }
+  let found = byName.get(eventName);
+  if (!found) {
+    found = rules.filter((rule) => !rule.eventName || rule.eventName.some((p) => like(eventName, p)));
+    if (byName.size >= MAX_CACHED_NAMES) byName.clear();
+    byName.set(eventName, found);
+  }
+  return found;
+}
+
 /** The first matching rule decides; within it the first path with a value wins (the add-on's coalesce). */
 export function select(
   rules: readonly SelectionRule[],
   event: Record<string, unknown>,
   eventName: string,
 ): Value | undefined {
-  for (const rule of rules) {
-    if (!matches(rule, event, eventName)) continue;
+  for (const rule of candidates(rules, eventName)) {
+    if (!matches(rule, event)) continue;
     for (const spec of rule.paths) {
       const value = resolve(event, spec);
       if (value !== undefined) return value;
