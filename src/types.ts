@@ -18,7 +18,16 @@ export interface RecordOrigin {
 
 /** A raw record as decoded from an object, before mapping. */
 export type RawRecord =
-  | { logType: 'cloudtrail'; origin: RecordOrigin; event: Record<string, unknown> }
+  | {
+      logType: 'cloudtrail';
+      origin: RecordOrigin;
+      event: Record<string, unknown>;
+      /**
+       * The record's JSON text as it was in the object, when the decoder has it: a sink that forwards the
+       * original record (HEC) sends these bytes instead of serialising `event` again.
+       */
+      text?: string;
+    }
   | {
       logType: 'vpcflow';
       origin: RecordOrigin;

@@ -57,12 +57,13 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
   if (summary.rejected > 0) process.exitCode = MAP_EXIT.rejected;
 }
 
-type Mapper = (record: RawRecord) => unknown;
+/** One record → its document as one line of JSON. */
+type Mapper = (record: RawRecord) => string;
 
 async function mapperFor(schema: Schema): Promise<Mapper> {
-  if (schema === 'ecs') return (record) => toEcs(record);
-  const { toCim } = await import('../map/cim/index.js');
-  return (record) => toCim(record);
+  if (schema === 'ecs') return (record) => JSON.stringify(toEcs(record));
+  const { hecEventJson, toCim } = await import('../map/cim/index.js');
+  return (record) => hecEventJson(toCim(record));
 }
 
 /**
@@ -101,9 +102,9 @@ export async function runMap(options: MapRunOptions): Promise<MapSummary> {
           options.stderr.write(`${name}: ${code}: ${reason}\n`);
           continue;
         }
-        let doc: unknown;
+        let line: string;
         try {
-          doc = map(result.record);
+          line = map(result.record);
         } catch (err) {
           summary.rejected++;
           const position = result.record.logType === 'vpcflow' ? 'line' : 'record';
@@ -113,7 +114,7 @@ export async function runMap(options: MapRunOptions): Promise<MapSummary> {
           continue;
         }
         summary.mapped++;
-        await out.write(`${JSON.stringify(doc)}\n`);
+        await out.write(`${line}\n`);
       }
     } catch (err) {
       // The reader went away (`map ... | head`): stop quietly, as Unix tools do.

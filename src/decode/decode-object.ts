@@ -96,7 +96,10 @@ export async function* decodeObject(
         }
         produced++;
         if (e.kind === 'record') {
-          yield { kind: 'record', record: { logType: 'cloudtrail', origin: at(e.index), event: e.value } };
+          yield {
+            kind: 'record',
+            record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
+          };
         } else {
           yield rejected(at(e.index), e.code, e.reason, e.raw);
         }

@@ -4,6 +4,7 @@ import type { CimOptions, HecEvent } from './types.js';
 import { vpcFlowCimFields, vpcFlowTime } from './vpcflow.js';
 
 export { CimMapError } from './errors.js';
+export { hecEventJson } from './serialize.js';
 export type { CimFields, CimOptions, CimSourcetype, HecEvent } from './types.js';
 
 export const CIM_SOURCETYPES = {
@@ -24,7 +25,7 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
     ...(options.index === undefined ? {} : { index: options.index }),
   };
   if (record.logType === 'cloudtrail') {
-    return {
+    const envelope: HecEvent = {
       time: cloudTrailTime(record.event, origin),
       ...base,
       source,
@@ -32,6 +33,11 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
       event: record.event,
       fields: cloudTrailCimFields(record.event, origin),
     };
+    // A pretty-printed record would break the one-envelope-per-line form; it is serialised again instead.
+    const text = record.text;
+    if (text !== undefined && text.indexOf('\n') === -1 && text.indexOf('\r') === -1)
+      envelope.eventJson = text;
+    return envelope;
   }
   return {
     time: vpcFlowTime(record.fields, origin),

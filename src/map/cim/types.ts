@@ -14,6 +14,11 @@ export interface HecEvent {
   index?: string;
   /** The original CloudTrail record, or the original flow line, so the Splunk Add-on for AWS maps it as its own data. */
   event: object | string;
+  /**
+   * `event` as JSON text when it is known already (the record's own bytes from the object): serialising
+   * the envelope splices it in instead of stringifying `event` again. Never a key of the envelope.
+   */
+  eventJson?: string;
   fields: CimFields;
 }
 
