@@ -33,7 +33,6 @@ const FIGURES = new Set([
   'docsPerSecond',
   'ratio',
   'peakRssBytes',
-  'peakHeapUsedBytes',
   'p50Seconds',
   'p99Seconds',
   'maxSeconds',
