@@ -59,6 +59,12 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    sinkConcurrencyLimit: new Gauge<'sink'>({
+      name: 'asc_sink_concurrency_limit',
+      help: 'requests a sink may have in flight now (moves with adaptive concurrency)',
+      labelNames: ['sink'],
+      registers: [registry],
+    }),
     inFlightObjects: new Gauge({
       name: 'asc_in_flight_objects',
       help: 'objects being processed',

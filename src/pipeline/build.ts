@@ -4,6 +4,7 @@ import { ConfigError } from '../config/index.js';
 import { toCim } from '../map/cim/index.js';
 import { documentId, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
+import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import type { DocumentObserver, ObjectPipeline } from './process-object.js';
@@ -28,14 +29,16 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
   if (config.sinks.hec) {
     const { createHecSink } = await import('../sink/hec/index.js');
     const onResponse = metrics
-      ? (info: { status: number | string; kind: string; durationMs: number }) => {
+      ? (info: HecResponseInfo) => {
           metrics.sinkLatency.observe({ sink: 'hec' }, info.durationMs / 1000);
           if (info.kind === 'retry') metrics.sinkRetries.inc({ sink: 'hec', status: String(info.status) });
+          metrics.sinkConcurrencyLimit.set({ sink: 'hec' }, info.concurrencyLimit);
         }
       : undefined;
-    sinks.push(
-      createHecSink(config.sinks.hec, { logger: log, ...(onResponse ? { onResponse } : {}) }) as Sink,
-    );
+    const hec = createHecSink(config.sinks.hec, { logger: log, ...(onResponse ? { onResponse } : {}) });
+    // The starting limit is shown before the first response moves it.
+    metrics?.sinkConcurrencyLimit.set({ sink: 'hec' }, hec.stats().concurrencyLimit);
+    sinks.push(hec as Sink);
   }
   if (config.sinks.search) {
     const { createSearchSink } = await import('../sink/search/index.js');

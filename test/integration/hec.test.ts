@@ -334,6 +334,46 @@ describe('HEC sink → fault proxy → real HEC receiver', () => {
     expect(duplicates(ids)).toBe(resent);
   });
 
+  it('adaptive concurrency against a receiver with room for 2 requests: the limit settles at or below 3, every event arrives once', async () => {
+    proxy = await startFaultProxy(hec.url);
+    const capacity = 2;
+    proxy.capacity = capacity;
+    // Each request the receiver takes holds its place a while, so that requests overlap as they would at
+    // an indexer under load.
+    proxy.onEvent = () => ({ kind: 'delay', ms: 20 });
+    const runId = `run-${randomUUID()}`;
+    const offset = hecOutputOffset(hec.outputFile);
+    const records = makeRecords(runId, 4, 50);
+    const limits: number[] = [];
+    const sink = createHecSink(
+      hecSinkConfigSchema.parse({
+        urls: [proxy.url],
+        token: hec.token,
+        retry: { initialDelayMs: 20, maxDelayMs: 200 },
+        healthCheckIntervalMs: 50,
+        maxInFlight: 12,
+        batch: { maxEvents: 5 },
+      }),
+      { logger: quiet, onResponse: (info) => limits.push(info.concurrencyLimit) },
+    );
+    await writeAll(sink, records);
+    await sink.close();
+    expect(kinds(records)).toEqual({ ack: 200 });
+    const ids = await receivedIds(offset, runId, 200);
+    expect(ids).toHaveLength(200);
+    expect(duplicates(ids)).toBe(0);
+
+    // The receiver pushed back, and the limit came down to its capacity: over the second half of the run
+    // it stays at or below one above it (it keeps probing one step up), never near the ceiling of 12.
+    expect(proxy.counts.overCapacity).toBeGreaterThan(0);
+    expect(proxy.counts.peakOpen).toBe(capacity);
+    const secondHalf = limits.slice(limits.length / 2).sort((a, b) => a - b);
+    expect(secondHalf[Math.floor(secondHalf.length / 2)]).toBeLessThanOrEqual(capacity + 1);
+    expect(Math.max(...secondHalf)).toBeLessThanOrEqual(capacity + 2);
+    expect(sink.stats().concurrencyLimit).toBeLessThanOrEqual(capacity + 2);
+    expect(proxy.counts.overCapacity / proxy.counts.eventPosts).toBeLessThan(0.25);
+  });
+
   it('token disabled (403 code 1): blocked with HEC_TOKEN_DISABLED, records failed for redelivery', async () => {
     proxy = await startFaultProxy(hec.url);
     proxy.onEvent = () => ({ kind: 'reply', status: 403, body: { text: 'Token disabled', code: 1 } });

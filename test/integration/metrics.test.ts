@@ -156,6 +156,11 @@ describe('/metrics during an integration run', () => {
     }
     expect(sum(m, 'asc_in_flight_objects')).toBe(0);
     expect(sum(m, 'asc_lag_seconds_count')).toBe(sent.objects);
+
+    // The HEC sink's adaptive limit, between its floor and its default ceiling.
+    const limit = sum(m, 'asc_sink_concurrency_limit', { sink: 'hec' });
+    expect(limit).toBeGreaterThanOrEqual(1);
+    expect(limit).toBeLessThanOrEqual(16);
   });
 
   it('/healthz is 200; /readyz is 200 with every queue and sink check ok', async () => {

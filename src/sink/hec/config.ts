@@ -42,8 +42,32 @@ export const hecSinkConfigSchema = z
     gzip: z.boolean().default(true),
     /** zlib level 1-9: lower costs less CPU per event, higher less egress. */
     gzipLevel: z.number().int().min(1).max(9).default(4),
-    /** Requests in flight at once, over all URLs; each is one keep-alive connection with its own channel. */
-    maxInFlight: z.number().int().min(1).max(64).default(4),
+    /**
+     * Requests in flight at once at most, over all URLs; each is one keep-alive connection with its own
+     * channel. With adaptive concurrency (the default) this is the ceiling the limit may grow to.
+     */
+    maxInFlight: z.number().int().min(1).max(64).default(16),
+    /**
+     * Adaptive request concurrency: the limit starts at `initial`, grows by one request each round-trip
+     * time in which the receiver kept up with it, and is cut by `decreaseRatio` when the receiver pushes
+     * back (503/429, busy or unhealthy HEC codes, network errors, time-outs) or its round-trip time rises
+     * clearly above the moving average (requests queue there before it refuses them). One limit covers all
+     * URLs. With `enabled: false` the sink always keeps `maxInFlight` requests in flight.
+     */
+    adaptiveConcurrency: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Limit at start; raise it to skip the first seconds of ramp-up after each start. */
+        initial: z.number().int().min(1).default(1),
+        /** The limit is multiplied by this (rounded down, never below 1) when the receiver pushes back. */
+        decreaseRatio: z.number().gt(0).lt(1).default(0.5),
+        /**
+         * How many standard deviations above its moving average the round-trip time may rise before the
+         * sink reads it as queueing at the receiver; larger values tolerate receivers with jumpy latency.
+         */
+        rttDeviationThreshold: z.number().min(0).default(2.5),
+      })
+      .prefault({}),
     /** Sent batches that may wait for an indexer ack before `write` applies back-pressure. */
     maxPendingBatches: z.number().int().min(1).default(32),
     requestTimeoutMs: z.number().int().positive().default(30_000),
@@ -83,6 +107,10 @@ export const hecSinkConfigSchema = z
   .refine((c) => (c.token === undefined) !== (c.tokenFile === undefined), {
     message: 'set exactly one of token (or ASC_HEC_TOKEN) and tokenFile (or ASC_HEC_TOKEN_FILE)',
     path: ['token'],
+  })
+  .refine((c) => c.adaptiveConcurrency.initial <= c.maxInFlight, {
+    message: 'adaptiveConcurrency.initial must not exceed maxInFlight, the ceiling of the limit',
+    path: ['adaptiveConcurrency', 'initial'],
   });
 export type HecSinkConfig = z.infer<typeof hecSinkConfigSchema>;
 export type HecSinkConfigInput = z.input<typeof hecSinkConfigSchema>;

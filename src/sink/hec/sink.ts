@@ -6,6 +6,7 @@ import { type Logger, logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { AckPoller } from './acks.js';
 import { classifyResponse, type ResponseClass } from './classify.js';
+import { AdaptiveConcurrency, type ConcurrencyLimit, FixedConcurrency } from './concurrency.js';
 import type { HecSinkConfig } from './config.js';
 import { HecError } from './errors.js';
 import { Endpoint, type HecResponse, Lane, laneDispatcher, resolveToken } from './transport.js';
@@ -29,6 +30,8 @@ export interface HecStats {
   /** Body bytes on the wire (after gzip). */
   bytes: number;
   blocked: boolean;
+  /** Requests the sink may have in flight now (fixed at `maxInFlight` unless adaptive concurrency is on). */
+  concurrencyLimit: number;
 }
 
 export interface HecResponseInfo {
@@ -38,6 +41,8 @@ export interface HecResponseInfo {
   events: number;
   bytes: number;
   durationMs: number;
+  /** The concurrency limit after this response was taken into account. */
+  concurrencyLimit: number;
 }
 
 export interface HecSinkDeps {
@@ -104,7 +109,16 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     }
   }
   let inFlight = 0;
-  const stats: HecStats = {
+  const adaptive = config.adaptiveConcurrency;
+  const concurrency: ConcurrencyLimit = adaptive.enabled
+    ? new AdaptiveConcurrency({
+        initial: adaptive.initial,
+        max: config.maxInFlight,
+        decreaseRatio: adaptive.decreaseRatio,
+        rttDeviationThreshold: adaptive.rttDeviationThreshold,
+      })
+    : new FixedConcurrency(config.maxInFlight);
+  const stats: Omit<HecStats, 'concurrencyLimit'> = {
     requests: 0,
     sent: 0,
     acked: 0,
@@ -153,7 +167,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     }
   }
 
-  // --- lanes: bounded requests in flight, spread over healthy endpoints -----------------------------
+  // --- lanes: requests in flight bounded by the concurrency limit, spread over healthy endpoints -----
   // Wakes every waiter: a waiter may also be sleeping on an endpoint's down time, so a single wake-up
   // could land on one that already left and strand the rest. Waiters are few (≤ pending batches).
   function wakeLaneWaiter(): void {
@@ -180,7 +194,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   async function acquireLane(): Promise<Lane> {
     for (;;) {
       const now = Date.now();
-      if (inFlight >= config.maxInFlight) {
+      if (inFlight >= concurrency.limit) {
         await new Promise<void>((r) => laneWaiters.push(r));
         continue;
       }
@@ -190,6 +204,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           nextLane = (nextLane + i + 1) % lanes.length;
           lane.busy = true;
           inFlight++;
+          concurrency.onRequest(inFlight);
           return lane;
         }
       }
@@ -245,29 +260,34 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     stats.requests++;
     stats.sent += entries.length;
     stats.bytes += body.length;
+    const answered = (status: number | 'network-error', kind: ResponseClass['kind']): void => {
+      const durationMs = performance.now() - started;
+      const before = concurrency.limit;
+      // Every reply the classifier retries is push-back: busy, throttled, unhealthy, failing or unreachable.
+      concurrency.onResponse({ rttMs: durationMs, overloaded: kind === 'retry' });
+      if (concurrency.limit !== before) {
+        log.debug({ from: before, to: concurrency.limit, status }, 'HEC concurrency limit changed');
+      }
+      deps.onResponse?.({
+        url: lane.endpoint.url,
+        status,
+        kind,
+        events: entries.length,
+        bytes: body.length,
+        durationMs,
+        concurrencyLimit: concurrency.limit,
+      });
+    };
+    let res: HecResponse;
     try {
-      const res = await lane.postEvents(body, config.gzip);
-      const verdict = classifyResponse(res.status, res.body, res.retryAfter);
-      deps.onResponse?.({
-        url: lane.endpoint.url,
-        status: res.status,
-        kind: verdict.kind,
-        events: entries.length,
-        bytes: body.length,
-        durationMs: performance.now() - started,
-      });
-      return { verdict, res };
+      res = await lane.postEvents(body, config.gzip);
     } catch (err) {
-      deps.onResponse?.({
-        url: lane.endpoint.url,
-        status: 'network-error',
-        kind: 'retry',
-        events: entries.length,
-        bytes: body.length,
-        durationMs: performance.now() - started,
-      });
+      answered('network-error', 'retry');
       return { verdict: { kind: 'retry', reason: `network error: ${(err as Error).message}` } };
     }
+    const verdict = classifyResponse(res.status, res.body, res.retryAfter);
+    answered(res.status, verdict.kind);
+    return { verdict, res };
   }
 
   async function deliver(entries: Entry[]): Promise<void> {
@@ -499,7 +519,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     },
 
     stats() {
-      return { ...stats };
+      return { ...stats, concurrencyLimit: concurrency.limit };
     },
   };
 }

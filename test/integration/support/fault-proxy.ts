@@ -6,8 +6,9 @@ import { request } from 'undici';
 /**
  * A small fault-injecting HTTP proxy in front of the real HEC receiver, for the error paths the receiver
  * cannot produce itself: 503 storms with Retry-After, dropped connections (before or after the receiver
- * took the data), refused single events (code 6 with invalid-event-number), disabled tokens, and
- * delayed or lost indexer acks. Everything it does not intercept goes to the receiver unchanged.
+ * took the data), refused single events (code 6 with invalid-event-number), disabled tokens, delayed or
+ * lost indexer acks, and a receiver with room for only so many requests at once. Everything it does not
+ * intercept goes to the receiver unchanged.
  */
 
 export interface ProxiedRequest {
@@ -38,7 +39,22 @@ export interface FaultProxy {
    * lets a test model a late ack (hold for a while) or a lost one (hold forever).
    */
   holdAck: (channel: string, ackId: number) => boolean;
-  counts: { eventPosts: number; forwarded: number; ackPolls: number; faults: number };
+  /**
+   * When set, an event post that arrives while this many are open (delayed, forwarded or being answered)
+   * is refused with 503 "Server is busy" (HEC code 9) before `onEvent` sees it and never reaches the
+   * receiver: a receiver whose queues are full above that concurrency.
+   */
+  capacity: number | undefined;
+  counts: {
+    eventPosts: number;
+    forwarded: number;
+    ackPolls: number;
+    faults: number;
+    /** Event posts refused because `capacity` were open. */
+    overCapacity: number;
+    /** The most event posts open at once that were let in. */
+    peakOpen: number;
+  };
   close(): Promise<void>;
 }
 
@@ -65,13 +81,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: '',
     onEvent: () => ({ kind: 'pass' }),
     holdAck: () => false,
-    counts: { eventPosts: 0, forwarded: 0, ackPolls: 0, faults: 0 },
+    capacity: undefined,
+    counts: { eventPosts: 0, forwarded: 0, ackPolls: 0, faults: 0, overCapacity: 0, peakOpen: 0 },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+
+  let openEventPosts = 0;
 
   async function forward(req: IncomingMessage, body: Buffer) {
     proxy.counts.forwarded++;
@@ -122,6 +141,26 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       body,
       events: decodeEvents(body, req.headers['content-encoding'] as string | undefined),
     };
+    if (proxy.capacity !== undefined && openEventPosts >= proxy.capacity) {
+      proxy.counts.faults++;
+      proxy.counts.overCapacity++;
+      return answer(res, 503, { text: 'Server is busy', code: 9 });
+    }
+    openEventPosts++;
+    proxy.counts.peakOpen = Math.max(proxy.counts.peakOpen, openEventPosts);
+    try {
+      await handleEvent(req, res, body, seen);
+    } finally {
+      openEventPosts--;
+    }
+  }
+
+  async function handleEvent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    seen: ProxiedRequest,
+  ): Promise<void> {
     let action = await proxy.onEvent(seen);
     if (action.kind === 'delay') {
       proxy.counts.faults++;
