@@ -31,16 +31,23 @@ export class FlowLineDecoder {
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(0x0a, start);
-      if (nl === -1) break;
-      if (this.carry.length > 0 || this.carryOversize) {
-        this.keep(buf, start, nl);
-        this.finishCarried();
-      } else {
-        this.line(buf.toString('utf8', start, nl));
-      }
-      start = nl + 1;
+    const first = buf.indexOf(0x0a);
+    if (first === -1) {
+      this.keep(buf, 0, buf.length);
+      return this.out;
+    }
+    if (this.carry.length > 0 || this.carryOversize) {
+      this.keep(buf, 0, first);
+      this.finishCarried();
+      start = first + 1;
+    }
+    // The complete lines of a chunk are decoded to text in one call and split there: a newline byte never
+    // occurs inside a UTF-8 sequence, so cutting at the last one is safe.
+    const last = buf.lastIndexOf(0x0a);
+    if (last >= start) {
+      const lines = buf.toString('utf8', start, last).split('\n');
+      for (const line of lines) this.line(line);
+      start = last + 1;
     }
     if (start < buf.length) this.keep(buf, start, buf.length);
     return this.out;
@@ -106,9 +113,10 @@ export class FlowLineDecoder {
   private line(rawLine: string): void {
     this.lineNo++;
     const index = this.lineNo;
-    let text = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    let text = rawLine;
     if (index === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    text = text.trim();
+    // AWS writes lines without surrounding blanks; trim only when there is something to trim (incl. CR).
+    if (text.charCodeAt(0) <= 0x20 || text.charCodeAt(text.length - 1) <= 0x20) text = text.trim();
     if (text === '') return;
     if (text.charCodeAt(0) === 0x7b) {
       const unwrapped = unwrapMessage(text);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
@@ -35,7 +35,7 @@ export function communityId(
   input[at++] = 0;
   input.writeUInt16BE(swap ? dstPort : srcPort, at);
   input.writeUInt16BE(swap ? srcPort : dstPort, at + 2);
-  return `1:${createHash('sha1').update(input).digest('base64')}`;
+  return `1:${hash('sha1', input, 'base64')}`;
 }
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RawRecord } from '../../types.js';
 import { cloudtrailToEcs } from './cloudtrail.js';
 import type { EcsDocument, EcsMapOptions } from './types.js';
@@ -32,7 +32,6 @@ export function documentId(record: RawRecord): string {
     if (typeof id === 'string' && id !== '') return id;
   }
   const { bucket, key, record: position } = record.origin;
-  return createHash('sha1')
-    .update(`${record.logType}\n${bucket ?? ''}\n${key}\n${position}`)
-    .digest('base64url');
+  // One-shot hash: this runs once per flow record, and a Hash object per call costs twice as much.
+  return hash('sha1', `${record.logType}\n${bucket ?? ''}\n${key}\n${position}`, 'base64url');
 }

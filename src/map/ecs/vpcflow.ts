@@ -29,21 +29,27 @@ const CONSUMED = new Set([
 ]);
 
 /** Names under aws.vpcflow where Elastic's differs from the field name with `-` → `_`. */
-const RENAMED: Record<string, string[]> = {
-  'pkt-src-aws-service': ['pkt_src_service'],
-  'pkt-dst-aws-service': ['pkt_dst_service'],
+const RENAMED: Record<string, string | [string, string]> = {
+  'pkt-src-aws-service': 'pkt_src_service',
+  'pkt-dst-aws-service': 'pkt_dst_service',
   'sublocation-type': ['sublocation', 'type'],
   'sublocation-id': ['sublocation', 'id'],
 };
 
-const snakeCache = new Map<string, string>();
-function snake(name: string): string {
-  let s = snakeCache.get(name);
-  if (s === undefined) {
-    s = name.replaceAll('-', '_');
-    snakeCache.set(name, s);
+/**
+ * Where a flow field goes under aws.vpcflow: nowhere (consumed by a top-level field), a key, or a key
+ * under a parent. Decided once per field name, since every line of an object repeats the same names.
+ */
+type FlowTarget = null | string | [string, string];
+const targets = new Map<string, FlowTarget>();
+
+function targetOf(name: string): FlowTarget {
+  let target = targets.get(name);
+  if (target === undefined) {
+    target = CONSUMED.has(name) ? null : (RENAMED[name] ?? name.replaceAll('-', '_'));
+    targets.set(name, target);
   }
-  return s;
+  return target;
 }
 
 /**
@@ -96,18 +102,15 @@ export function vpcflowToEcs(
   if (fields['az-id']) cloud.availability_zone = fields['az-id'];
 
   for (const name in fields) {
-    if (CONSUMED.has(name)) continue;
+    const target = targetOf(name);
+    if (target === null) continue;
     const value = fields[name]!;
-    const path = RENAMED[name];
-    if (path) {
-      if (path.length === 1) flow[path[0]!] = value;
-      else {
-        const parent = (flow[path[0]!] as Json | undefined) ?? {};
-        parent[path[1]!] = value;
-        flow[path[0]!] = parent;
-      }
+    if (typeof target === 'string') {
+      flow[target] = value;
     } else {
-      flow[snake(name)] = value;
+      const parent = (flow[target[0]] as Json | undefined) ?? {};
+      parent[target[1]] = value;
+      flow[target[0]] = parent;
     }
   }
   const tcpFlags = fields['tcp-flags'];

@@ -26,6 +26,36 @@ describe('VPC flow decoding', () => {
     expect(rec?.line).toBe('10.0.0.1 5 443 REJECT OK');
   });
 
+  it('gives the same records, line numbers and errors at any chunk boundary (CRLF, blank and JSON-wrapped lines)', async () => {
+    const lines = generateFlowLines({ seed: 3, count: 40, version: 5, idleShare: 0.2 });
+    const text = [
+      lines[0],
+      `${lines[1]}\r`,
+      '',
+      `{"message":${JSON.stringify(lines[2])}}`,
+      '2 1 eni-1 too few',
+      ...lines.slice(3),
+      '',
+    ].join('\n');
+    const shape = (results: Awaited<ReturnType<typeof decodeAll>>) =>
+      results.map((r) =>
+        r.kind === 'record' && r.record.logType === 'vpcflow'
+          ? [r.record.origin.record, r.record.line, r.record.fields]
+          : r.kind === 'rejected'
+            ? [r.rejected.origin.record, r.rejected.code]
+            : [r.kind],
+      );
+    const whole = shape(await decodeAll(text, { logType: 'vpcflow', chunkSize: text.length }));
+    // lines[0] is the header line.
+    expect(whole.filter((r) => r.length === 3)).toHaveLength(lines.length - 1);
+    expect(whole[0]).toEqual([2, lines[1], expect.any(Object)]);
+    expect(whole[1]).toEqual([4, lines[2], expect.any(Object)]);
+    expect(whole[2]).toEqual([5, 'DECODE_FLOW_FIELD_COUNT']);
+    for (const size of [1, 7, 64, 1000]) {
+      expect(shape(await decodeAll(text, { logType: 'vpcflow', chunkSize: size }))).toEqual(whole);
+    }
+  });
+
   it('decodes every version 2-8 with its full field list, and custom orders', async () => {
     for (const version of [2, 3, 4, 5, 6, 7, 8]) {
       const names = flowFieldsForVersion(version);
