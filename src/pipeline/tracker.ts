@@ -42,36 +42,26 @@ export class ObjectTracker {
   /** A delivery token for one record at one sink. Settling it twice is ignored. */
   delivery(sink: string, origin: RecordOrigin): Delivery {
     this.#pending++;
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      return true;
-    };
-    return {
-      ack: () => {
-        if (!settle()) return;
-        this.#onSettle?.(sink, 'acked');
-        this.#release();
-      },
-      reject: (reason, code, sent) => {
-        if (!settle()) return;
-        this.#onSettle?.(sink, 'rejected');
-        this.#deadLetterAndRelease({
-          code,
-          reason,
-          origin,
-          sink,
-          ...(sent === undefined ? {} : { raw: sent }),
-        });
-      },
-      fail: (error) => {
-        if (!settle()) return;
-        this.#onSettle?.(sink, 'failed');
-        this.#errors.push(error);
-        this.#release();
-      },
-    };
+    return new RecordDelivery(this, sink, origin);
+  }
+
+  /** Called once per delivery token, by the token. */
+  settle(sink: string, outcome: DeliveryOutcome, origin: RecordOrigin, detail: SettleDetail): void {
+    this.#onSettle?.(sink, outcome);
+    if (outcome === 'acked') {
+      this.#release();
+    } else if (outcome === 'failed') {
+      this.#errors.push(detail.error!);
+      this.#release();
+    } else {
+      this.#deadLetterAndRelease({
+        code: detail.code!,
+        reason: detail.reason!,
+        origin,
+        sink,
+        ...(detail.sent === undefined ? {} : { raw: detail.sent }),
+      });
+    }
   }
 
   /** A record that never reached a sink (decode or map failure). */
@@ -117,5 +107,44 @@ export class ObjectTracker {
       deadLettered: this.#deadLettered,
       errors: this.#errors,
     });
+  }
+}
+
+interface SettleDetail {
+  reason?: string;
+  code?: string;
+  sent?: string;
+  error?: Error;
+}
+
+/**
+ * One record at one sink. A class rather than closures: one is made per record and sink on the hot
+ * path, and a small object with shared methods is cheaper to build and to collect than four closures.
+ */
+class RecordDelivery implements Delivery {
+  #settled = false;
+
+  constructor(
+    private readonly tracker: ObjectTracker,
+    private readonly sink: string,
+    private readonly origin: RecordOrigin,
+  ) {}
+
+  ack(): void {
+    if (this.#first()) this.tracker.settle(this.sink, 'acked', this.origin, {});
+  }
+
+  reject(reason: string, code: string, sent?: string): void {
+    if (this.#first()) this.tracker.settle(this.sink, 'rejected', this.origin, { reason, code, sent });
+  }
+
+  fail(error: Error): void {
+    if (this.#first()) this.tracker.settle(this.sink, 'failed', this.origin, { error });
+  }
+
+  #first(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
   }
 }
