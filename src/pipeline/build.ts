@@ -5,6 +5,7 @@ import { toCim } from '../map/cim/index.js';
 import { documentId, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
+import type { SearchResponseInfo } from '../sink/search/index.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import type { DocumentObserver, ObjectPipeline } from './process-object.js';
@@ -42,7 +43,15 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
   }
   if (config.sinks.search) {
     const { createSearchSink } = await import('../sink/search/index.js');
-    sinks.push(createSearchSink(config.sinks.search, { logger: log }) as Sink);
+    const onResponse = metrics
+      ? (info: SearchResponseInfo) => {
+          metrics.sinkLatency.observe({ sink: 'search' }, info.durationMs / 1000);
+          if (info.retry) metrics.sinkRetries.inc({ sink: 'search', status: String(info.status) });
+        }
+      : undefined;
+    sinks.push(
+      createSearchSink(config.sinks.search, { logger: log, ...(onResponse ? { onResponse } : {}) }) as Sink,
+    );
   }
   if (config.sinks.file) {
     const { createFileSink } = await import('../sink/file/index.js');

@@ -157,6 +157,13 @@ describe('/metrics during an integration run', () => {
     expect(sum(m, 'asc_in_flight_objects')).toBe(0);
     expect(sum(m, 'asc_lag_seconds_count')).toBe(sent.objects);
 
+    // Every bulk request and every event post is timed, under its sink's name.
+    for (const sink of consumer.pipeline.sinks) {
+      const { requests } = (sink as Sink & { stats(): { requests: number } }).stats();
+      expect(requests, sink.name).toBeGreaterThan(0);
+      expect(sum(m, 'asc_sink_request_seconds_count', { sink: sink.name }), sink.name).toBe(requests);
+    }
+
     // The HEC sink's adaptive limit, between its floor and its default ceiling.
     const limit = sum(m, 'asc_sink_concurrency_limit', { sink: 'hec' });
     expect(limit).toBeGreaterThanOrEqual(1);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
-import { type SearchClient, SearchTransportError } from './client.js';
+import { type BulkResult, type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
 import { backoffDelay, classifyItem, classifyRequest } from './outcome.js';
@@ -27,6 +27,19 @@ export interface SearchSinkStats {
   bytes: number;
 }
 
+/** What one bulk request came to, reported after each one (metrics). */
+export interface SearchResponseInfo {
+  /** HTTP status of the bulk request; 'network-error' when no answer came. */
+  status: number | 'network-error';
+  /** The request, or some of its documents (items answered 429 or 5xx), goes out again after a back-off. */
+  retry: boolean;
+  /** Documents in the request. */
+  items: number;
+  /** NDJSON bytes of the request body. */
+  bytes: number;
+  durationMs: number;
+}
+
 export interface SearchSink extends Sink<SearchDocument> {
   stats(): SearchSinkStats;
   /** Throws when the cluster cannot be reached or refuses us; backs readiness checks. */
@@ -48,6 +61,8 @@ export interface BulkWriterOptions {
   /** Runs once before the first request; a failure fails the records and is tried again later. */
   setup?: () => Promise<void>;
   random?: () => number;
+  /** Called after every bulk request, for metrics. */
+  onResponse?: (info: SearchResponseInfo) => void;
 }
 
 /**
@@ -182,17 +197,29 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     let attempt = 0;
     while (pending.length > 0) {
       const body = pending.length === 1 ? pending[0]!.line : pending.map((e) => e.line).join('');
+      const bytes = pending.reduce((n, e) => n + e.bytes, 0);
+      const sent = performance.now();
       let result: unknown;
       try {
         result = await client.bulk(body);
       } catch (err) {
         result = err;
       }
+      const durationMs = performance.now() - sent;
       stats.requests++;
-      for (const e of pending) stats.bytes += e.bytes;
+      stats.bytes += bytes;
       const outcome = classifyRequest(result, pending.length);
+      const answered = (retry: boolean): void =>
+        options.onResponse?.({
+          status: result instanceof Error ? 'network-error' : (result as BulkResult).status,
+          retry,
+          items: pending.length,
+          bytes,
+          durationMs,
+        });
 
       if (outcome.kind === 'fail') {
+        answered(false);
         log.error(
           { code: outcome.code, documents: pending.length, reason: outcome.reason },
           'search sink: bulk failed',
@@ -201,6 +228,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         return;
       }
       if (outcome.kind === 'split') {
+        answered(false);
         if (pending.length === 1) {
           settle(
             pending[0]!,
@@ -257,9 +285,14 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
           }
         }
       }
-      if (retry.length === 0) return;
+      if (retry.length === 0) {
+        answered(false);
+        return;
+      }
       const delay = backoffDelay(attempt++, config.retry.initialDelayMs, config.retry.maxDelayMs, random);
-      if (Date.now() + delay - started > config.retry.maxElapsedMs) {
+      const exhausted = Date.now() + delay - started > config.retry.maxElapsedMs;
+      answered(!exhausted);
+      if (exhausted) {
         log.error(
           { documents: retry.length, attempts: attempt, reason },
           'search sink: retry window exhausted',

@@ -1,12 +1,12 @@
 import { type Logger, logger as rootLogger } from '../../observe/index.js';
-import { createBulkWriter, type SearchSink } from './bulk-writer.js';
+import { createBulkWriter, type SearchResponseInfo, type SearchSink } from './bulk-writer.js';
 import type { SearchClient } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { createElasticsearchClient } from './elasticsearch-client.js';
 import { createOpenSearchClient } from './opensearch-client.js';
 import { installTemplates } from './templates.js';
 
-export type { SearchDocument, SearchSink, SearchSinkStats } from './bulk-writer.js';
+export type { SearchDocument, SearchResponseInfo, SearchSink, SearchSinkStats } from './bulk-writer.js';
 export type { BulkItemResult, BulkResult, JsonResponse, SearchClient } from './client.js';
 export { SearchTransportError } from './client.js';
 export {
@@ -30,7 +30,12 @@ export function createSearchClient(config: SearchSinkConfig): SearchClient {
  */
 export function createSearchSink(
   config: SearchSinkConfig,
-  deps: { client?: SearchClient; logger?: Logger } = {},
+  deps: {
+    client?: SearchClient;
+    logger?: Logger;
+    /** Called after every bulk request, for metrics. */
+    onResponse?: (info: SearchResponseInfo) => void;
+  } = {},
 ): SearchSink {
   const client = deps.client ?? createSearchClient(config);
   const log = (deps.logger ?? rootLogger()).child({ sink: 'search', flavour: config.flavour });
@@ -41,5 +46,11 @@ export function createSearchSink(
         log.info({ changed: changed.map((r) => `${r.name}: ${r.status}`) }, 'search sink: templates ready');
       }
     : undefined;
-  return createBulkWriter({ config, client, log, ...(setup ? { setup } : {}) });
+  return createBulkWriter({
+    config,
+    client,
+    log,
+    ...(setup ? { setup } : {}),
+    ...(deps.onResponse ? { onResponse: deps.onResponse } : {}),
+  });
 }

@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createSearchSink, SearchTransportError } from '../../../../src/sink/search/index.js';
+import {
+  createSearchSink,
+  type SearchResponseInfo,
+  SearchTransportError,
+} from '../../../../src/sink/search/index.js';
 import { config, created, FakeClient, record, silentLogger } from './support.js';
 
-function sinkWith(client: FakeClient, input: Parameters<typeof config>[0] = {}) {
-  return createSearchSink(config(input), { client, logger: silentLogger });
+function sinkWith(
+  client: FakeClient,
+  input: Parameters<typeof config>[0] = {},
+  onResponse?: (info: SearchResponseInfo) => void,
+) {
+  return createSearchSink(config(input), {
+    client,
+    logger: silentLogger,
+    ...(onResponse ? { onResponse } : {}),
+  });
 }
 
 describe('search bulk writer: batching', () => {
@@ -306,5 +318,85 @@ describe('search bulk writer: automatic setup', () => {
     await sink.flush();
     expect(calls).toBeGreaterThan(2);
     expect(r.settled).toEqual([{ outcome: 'ack' }]);
+  });
+});
+
+describe('search bulk writer: the response hook', () => {
+  const withoutDuration = (infos: SearchResponseInfo[]) => infos.map(({ durationMs: _, ...rest }) => rest);
+  const bytesOf = (client: FakeClient) => client.calls.map((c) => Buffer.byteLength(c.body));
+
+  it('reports every bulk request: status, documents, body bytes, time taken, and whether it goes out again', async () => {
+    const client = new FakeClient(async (call, n) => {
+      if (n === 1) throw new SearchTransportError('connect ECONNREFUSED 127.0.0.1:9200');
+      if (n === 2) return { status: 503, error: { error: { type: 'unavailable', reason: 'node starting' } } };
+      if (n === 3) {
+        await new Promise((r) => setTimeout(r, 30));
+        return created(call, { b: { status: 429, error: { type: 'es_rejected_execution_exception' } } });
+      }
+      return created(call);
+    });
+    const infos: SearchResponseInfo[] = [];
+    const sink = sinkWith(client, {}, (info) => infos.push(info));
+    const records = ['a', 'b'].map((id) => record(id));
+    for (const r of records) await sink.write(r);
+    await sink.flush();
+    expect(records.map((r) => r.settled)).toEqual([[{ outcome: 'ack' }], [{ outcome: 'ack' }]]);
+    const [bothBytes, , , onlyB] = bytesOf(client);
+    expect(withoutDuration(infos)).toEqual([
+      { status: 'network-error', retry: true, items: 2, bytes: bothBytes },
+      { status: 503, retry: true, items: 2, bytes: bothBytes },
+      { status: 200, retry: true, items: 2, bytes: bothBytes },
+      { status: 200, retry: false, items: 1, bytes: onlyB },
+    ]);
+    expect(onlyB).toBeLessThan(bothBytes!);
+    // The third answer was held back 30 ms: the duration is the request's own.
+    expect(infos[2]!.durationMs).toBeGreaterThanOrEqual(25);
+    expect(infos.every((i) => Number.isFinite(i.durationMs) && i.durationMs >= 0)).toBe(true);
+  });
+
+  it('reports requests that do not go out again: refused (401), split (413), retry window spent', async () => {
+    const refused: SearchResponseInfo[] = [];
+    const client401 = new FakeClient(() => ({
+      status: 401,
+      error: { error: { type: 'security_exception' } },
+    }));
+    const sink401 = sinkWith(client401, {}, (info) => refused.push(info));
+    for (const id of ['a', 'b']) await sink401.write(record(id));
+    await sink401.flush();
+    expect(withoutDuration(refused)).toEqual([
+      { status: 401, retry: false, items: 2, bytes: bytesOf(client401)[0] },
+    ]);
+
+    const split: SearchResponseInfo[] = [];
+    const client413 = new FakeClient((call) =>
+      call.ids.length > 1 ? { status: 413, error: 'Request Entity Too Large' } : created(call),
+    );
+    const sink413 = sinkWith(client413, {}, (info) => split.push(info));
+    for (const id of ['a', 'b']) await sink413.write(record(id));
+    await sink413.flush();
+    expect(split.map((i) => [i.status, i.retry, i.items])).toEqual([
+      [413, false, 2],
+      [200, false, 1],
+      [200, false, 1],
+    ]);
+
+    const spent: SearchResponseInfo[] = [];
+    const down = new FakeClient(() => {
+      throw new SearchTransportError('connect ECONNREFUSED 127.0.0.1:9200');
+    });
+    const sinkDown = sinkWith(
+      down,
+      { retry: { initialDelayMs: 5, maxDelayMs: 10, maxElapsedMs: 60 } },
+      (info) => spent.push(info),
+    );
+    const stuck = record('stuck');
+    await sinkDown.write(stuck);
+    await sinkDown.flush();
+    expect(stuck.settled[0]).toMatchObject({ outcome: 'fail' });
+    expect(spent).toHaveLength(down.calls.length);
+    expect(spent.length).toBeGreaterThan(1);
+    // Every attempt but the last is followed by another; the last is given up.
+    expect(spent.map((i) => i.retry)).toEqual([...Array(spent.length - 1).fill(true), false]);
+    expect(spent.every((i) => i.status === 'network-error')).toBe(true);
   });
 });
