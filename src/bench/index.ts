@@ -189,6 +189,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     parts.pipeline = await step('pipeline per sink', needMoto ?? needSink, async () => {
       const runs: PipelineRunResult[] = [];
       for (const sink of sinksFor(['search', 'hec'])) {
+        // An untimed pass first: a consumer runs for days, so the figure is of JIT-compiled code, not of
+        // the compiler threads warming it up (which process CPU time would count).
+        await benchPipeline({
+          services: services!,
+          sink,
+          ...preset.pipeline,
+          indexPrefix: prefix(`warm-${sink}`),
+          seed: nextSeed(),
+        });
         runs.push(
           await benchPipeline({
             services: services!,
