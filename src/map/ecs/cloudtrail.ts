@@ -215,7 +215,7 @@ function stringAndFlattened(value: unknown, name: string, trail: Json, flattened
   if (value === null || value === undefined || value === '') return undefined;
   const cleaned = dropEmpty(value);
   if (cleaned === undefined) return undefined;
-  const text = typeof value === 'object' ? javaMapString(value) : String(cleaned);
+  const text = typeof value === 'object' ? javaMapString(value, cleaned) : String(cleaned);
   trail[name] = text;
   if (text.length < FLATTENED_LIMIT && typeof cleaned === 'object') flattened[name] = cleaned;
   return obj(cleaned);

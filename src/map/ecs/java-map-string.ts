@@ -33,11 +33,12 @@ export function dropEmpty(value: unknown): unknown {
 }
 
 /**
- * The Java `toString()` of a value after {@link dropEmpty}. `insertedKeys` tells, per object, how many keys
- * the HashMap held before empty values were removed (it never shrinks), which fixes its table size.
+ * The Java `toString()` of a value after {@link dropEmpty} (pass `cleaned` when the caller has it already).
+ * The original tells, per object, how many keys the HashMap held before empty values were removed (it
+ * never shrinks), which fixes its table size.
  */
-export function javaMapString(original: unknown): string {
-  return render(original, dropEmpty(original));
+export function javaMapString(original: unknown, cleaned: unknown = dropEmpty(original)): string {
+  return render(original, cleaned);
 }
 
 function render(original: unknown, value: unknown): string {
