@@ -81,6 +81,11 @@ export interface Sink<D = unknown> {
   write(record: SinkRecord<D>): Promise<void>;
   /** Sends everything buffered and waits until every record written so far is settled. */
   flush(): Promise<void>;
+  /**
+   * Starts sending what is buffered now instead of when the batch is full or old, without waiting for it
+   * to settle: the source has nothing more to add for the moment. Optional (sinks that do not batch).
+   */
+  sendNow?(): void;
   /** Flushes, then releases connections and timers. */
   close(): Promise<void>;
   /** Throws when the sink's endpoint cannot be reached; backs /readyz. Optional. */

@@ -73,6 +73,7 @@ export async function benchObjectLatency(options: {
       name: sink.name,
       schema: sink.schema,
       flush: () => sink.flush(),
+      sendNow: () => sink.sendNow?.(),
       close: () => sink.close(),
       write: (record: SinkRecord) =>
         sink.write({

@@ -8,7 +8,7 @@ import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { SearchResponseInfo } from '../sink/search/index.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
-import type { DocumentObserver, ObjectPipeline } from './process-object.js';
+import { DecodeActivity, type DocumentObserver, type ObjectPipeline } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
   s3: S3Client;
@@ -76,6 +76,7 @@ export async function buildPipeline(
   return {
     s3,
     sinks,
+    activity: new DecodeActivity(sinks),
     deadLetter,
     metrics: deps.metrics,
     log: deps.log,

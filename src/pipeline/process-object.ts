@@ -15,8 +15,30 @@ export interface Mappers {
 /** Sees every ECS document in the stream (in-stream detection). */
 export type DocumentObserver = (doc: Record<string, unknown>, id: string) => void;
 
+/**
+ * Counts the objects being decoded. When the last one finishes, every sink is asked to send what it holds:
+ * the records buffered then belong to objects that wait for them, and nothing more will join the batch
+ * until new work arrives, so waiting for the batch age would only add latency.
+ */
+export class DecodeActivity {
+  #objects = 0;
+
+  constructor(private readonly sinks: readonly Sink[]) {}
+
+  start(): void {
+    this.#objects++;
+  }
+
+  finish(): void {
+    this.#objects--;
+    if (this.#objects === 0) for (const sink of this.sinks) sink.sendNow?.();
+  }
+}
+
 export interface ObjectPipeline {
   sinks: readonly Sink[];
+  /** Sends batches early when no object is being decoded; without it, batches wait for size or age. */
+  activity?: DecodeActivity | undefined;
   deadLetter: DeadLetter;
   mappers: Mappers;
   metrics: Metrics;
@@ -43,6 +65,7 @@ export async function processObject(
   const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
   let logType: LogType | undefined;
 
+  pipeline.activity?.start();
   try {
     for await (const result of decodeObject(body, {
       origin: options.origin,
@@ -104,6 +127,8 @@ export async function processObject(
     // The stream itself failed (network, S3 reset): what was written is delivered, the object is retried.
     log.error({ origin: options.origin, err: errorMessage(err) }, 'reading the object failed');
     tracker.fail(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    pipeline.activity?.finish();
   }
   const outcome = await tracker.seal();
   return logType ? { ...outcome, logType } : outcome;

@@ -508,6 +508,10 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       throw new HecError('HEC_UNAVAILABLE', `no HEC endpoint is healthy (${problems.join('; ')})`);
     },
 
+    sendNow() {
+      seal();
+    },
+
     async flush() {
       seal();
       while (deliveries.size > 0) await Promise.all([...deliveries]);

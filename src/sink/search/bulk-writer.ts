@@ -349,6 +349,10 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     name: 'search',
     schema: 'ecs',
 
+    sendNow(): void {
+      dispatch();
+    },
+
     async write(record: SinkRecord<SearchDocument>): Promise<void> {
       if (closed) {
         record.delivery.fail(

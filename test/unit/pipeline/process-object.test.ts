@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { documentId, toEcs } from '../../../src/map/ecs/index.js';
 import { createLogger, createMetrics } from '../../../src/observe/index.js';
 import type { DeadLetter } from '../../../src/pipeline/dead-letter.js';
-import { type ObjectPipeline, processObject } from '../../../src/pipeline/process-object.js';
+import { DecodeActivity, type ObjectPipeline, processObject } from '../../../src/pipeline/process-object.js';
 import type { Schema, Sink, SinkRecord } from '../../../src/types.js';
 
 /** A sink that keeps what it is given and settles each record as `decide` says. */
@@ -159,5 +159,56 @@ describe('processObject', () => {
     });
     expect(outcome.status).toBe('failed');
     expect(outcome.errors.map((e) => e.message).join()).toContain('socket hang up');
+  });
+
+  it('has the sinks send at once when the last object being decoded is done, not while another still decodes', async () => {
+    // A sink that sends (and then acknowledges) only when asked: without sendNow its records would wait forever.
+    let held: SinkRecord[] = [];
+    const sends: number[] = [];
+    const sink: Sink = {
+      name: 'hec',
+      schema: 'cim',
+      async write(r) {
+        held.push(r);
+      },
+      sendNow() {
+        sends.push(held.length);
+        const batch = held;
+        held = [];
+        for (const r of batch) setTimeout(() => r.delivery.ack(), 1);
+      },
+      async flush() {},
+      async close() {},
+    };
+    const pipeline = { ...pipelineWith([sink]), activity: new DecodeActivity([sink]) };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      // Longer than the decoder's 512-byte look-ahead, so record 3 comes out before the gate opens.
+      yield Buffer.from(`[${JSON.stringify(record(3))},${' '.repeat(512)}`);
+      await gate;
+      yield Buffer.from(`${JSON.stringify(record(4))}]`);
+    }
+    const second = processObject(slow(), pipeline, { origin: { key: 'b.json' }, logType: 'cloudtrail' });
+    const first = processObject(
+      chunks(Buffer.from(JSON.stringify({ Records: [record(1), record(2)] }))),
+      pipeline,
+      {
+        origin: { key: 'a.json' },
+        logType: 'cloudtrail',
+      },
+    );
+    // The first object is decoded while the second still is: nothing is sent yet.
+    await vi.waitFor(() => expect(held).toHaveLength(3));
+    expect(sends).toEqual([]);
+    release();
+    const outcomes = await Promise.all([first, second]);
+    expect(outcomes.map((o) => [o.status, o.records])).toEqual([
+      ['delivered', 2],
+      ['delivered', 2],
+    ]);
+    expect(sends).toEqual([4]);
   });
 });
