@@ -93,12 +93,9 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   const ownDispatchers: Dispatcher[] = [];
   const lanes: Lane[] = [];
   const pollers = new Map<Lane, AckPoller>();
-  // Lanes are dealt over the endpoints so that every URL gets connections.
-  for (
-    let i = 0;
-    i < config.maxInFlight * endpoints.length && lanes.length < config.maxInFlight * endpoints.length;
-    i++
-  ) {
+  // Lanes are dealt over the endpoints so that every URL gets connections: lane i belongs to endpoint
+  // i % endpoints.length (acquireLane relies on it).
+  for (let i = 0; i < config.maxInFlight * endpoints.length; i++) {
     const endpoint = endpoints[i % endpoints.length]!;
     let dispatcher = deps.dispatcher;
     if (!dispatcher) {
@@ -140,7 +137,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   let pendingBatches = 0;
   let capacityWaiters: (() => void)[] = [];
   let laneWaiters: (() => void)[] = [];
-  let nextLane = 0;
+  let nextEndpoint = 0;
   let blockedUntil = 0;
   let blockError: HecError | undefined;
   let closed = false;
@@ -201,10 +198,15 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         await new Promise<void>((r) => laneWaiters.push(r));
         continue;
       }
-      for (let i = 0; i < lanes.length; i++) {
-        const lane = lanes[(nextLane + i) % lanes.length]!;
-        if (!lane.busy && lane.endpoint.isUp(now)) {
-          nextLane = (nextLane + i + 1) % lanes.length;
+      // Endpoints take turns; within one, the lowest free lane is used, so that as many connections are
+      // open as the concurrency needs, and they stay warm instead of each going cold between uses.
+      for (let k = 0; k < endpoints.length; k++) {
+        const e = (nextEndpoint + k) % endpoints.length;
+        if (!endpoints[e]!.isUp(now)) continue;
+        for (let i = e; i < lanes.length; i += endpoints.length) {
+          const lane = lanes[i]!;
+          if (lane.busy) continue;
+          nextEndpoint = (e + 1) % endpoints.length;
           lane.busy = true;
           inFlight++;
           concurrency.onRequest(inFlight);

@@ -8,6 +8,8 @@ export interface SeenRequest {
   headers: IncomingMessage['headers'];
   events: Record<string, unknown>[];
   raw: string;
+  /** The client's port: one per connection. */
+  remotePort: number | undefined;
 }
 
 export type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | 'destroy';
@@ -46,7 +48,13 @@ export async function startFakeHec(): Promise<FakeHec> {
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const raw = body.toString('utf8');
       const path = req.url ?? '';
-      const seen: SeenRequest = { path, headers: req.headers, events: [], raw };
+      const seen: SeenRequest = {
+        path,
+        headers: req.headers,
+        events: [],
+        raw,
+        remotePort: req.socket.remotePort,
+      };
       let reply: Reply;
       if (path.startsWith('/services/collector/ack')) {
         reply = fake.onAck((JSON.parse(raw) as { acks: number[] }).acks, seen);

@@ -320,6 +320,21 @@ describe('HEC sink: indexer acknowledgement', () => {
 });
 
 describe('HEC sink: endpoints and back-pressure', () => {
+  it('sends one batch after another over one connection when one at a time is in flight, though 16 may be', async () => {
+    const sink = createHecSink(
+      hecConfig({ urls: [hec.url], maxInFlight: 16, adaptiveConcurrency: { enabled: false } }),
+    );
+    for (let i = 1; i <= 6; i++) {
+      const r = tracked(i);
+      await sink.write(r.record);
+      await sink.flush();
+      expect(outcomesOf([r])).toEqual(['ack']);
+    }
+    await sink.close();
+    expect(hec.requests).toHaveLength(6);
+    expect(new Set(hec.requests.map((r) => r.remotePort)).size).toBe(1);
+  });
+
   it('spreads batches over several URLs and routes around one that is down', async () => {
     const other = await startFakeHec();
     // Nothing listens on port 9 on loopback: connections are refused.
