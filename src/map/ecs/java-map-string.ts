@@ -7,27 +7,44 @@
  * inserted keys grew it to, ties in insertion order.
  */
 
-/** Removes null, empty strings, and containers left empty, recursively, as Elastic's pipeline does first. */
+/**
+ * Removes null, empty strings, and containers left empty, recursively, as Elastic's pipeline does first.
+ * A container with nothing to remove is returned as it is, not copied: most are, and the ECS document may
+ * share them with the parsed record (neither is changed afterwards).
+ */
 export function dropEmpty(value: unknown): unknown {
   if (value === null || value === undefined || value === '') return undefined;
   if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const item of value) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
       const kept = dropEmpty(item);
-      if (kept !== undefined) out.push(kept);
+      if (out === undefined && (kept !== item || kept === undefined)) out = value.slice(0, i);
+      if (out !== undefined && kept !== undefined) out.push(kept);
     }
-    return out.length === 0 ? undefined : out;
+    const result = out ?? value;
+    return result.length === 0 ? undefined : result;
   }
   if (typeof value === 'object') {
+    const object = value as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
-    for (const key in value as Record<string, unknown>) {
-      const kept = dropEmpty((value as Record<string, unknown>)[key]);
-      if (kept !== undefined) {
-        out ??= {};
-        out[key] = kept;
+    let kept = 0;
+    for (const key in object) {
+      const child = object[key];
+      const cleaned = dropEmpty(child);
+      if (out === undefined && (cleaned !== child || cleaned === undefined)) {
+        // The first change: copy the keys before it, which were all kept unchanged.
+        out = {};
+        for (const earlier in object) {
+          if (earlier === key) break;
+          out[earlier] = object[earlier];
+        }
       }
+      if (cleaned === undefined) continue;
+      kept++;
+      if (out !== undefined) out[key] = cleaned;
     }
-    return out;
+    return kept === 0 ? undefined : (out ?? object);
   }
   return value;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { communityId, documentId, javaMapString, toEcs } from '../../../../src/map/ecs/index.js';
+import { dropEmpty } from '../../../../src/map/ecs/java-map-string.js';
 import type { RawRecord } from '../../../../src/types.js';
 
 type Doc = Record<string, any>;
@@ -29,6 +30,19 @@ describe('Java Map.toString form', () => {
       '{d=[1, x, true], e={f=1.5}}',
     );
     expect(javaMapString({ bucketName: 'b', Host: 'h', key: 'k' })).toBe('{bucketName=b, Host=h, key=k}');
+  });
+
+  it('drops empties without copying what has none and without changing the original', () => {
+    const clean = { a: 'x', b: [1, { c: 'y' }], d: { e: false } };
+    expect(dropEmpty(clean)).toBe(clean);
+    const dirty = { a: 'x', b: [1, '', { c: null }], d: { e: false, f: [] }, g: { h: '' } };
+    const before = JSON.stringify(dirty);
+    const cleaned = dropEmpty(dirty) as Record<string, unknown>;
+    expect(cleaned).toEqual({ a: 'x', b: [1], d: { e: false } });
+    expect(Object.keys(cleaned)).toEqual(['a', 'b', 'd']);
+    expect(JSON.stringify(dirty)).toBe(before);
+    expect(dropEmpty({ a: { b: [null, ''] } })).toBeUndefined();
+    expect(dropEmpty(['', 'a', undefined, 'b'])).toEqual(['a', 'b']);
   });
 });
 
