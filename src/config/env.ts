@@ -22,6 +22,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean' },
   { env: 'ASC_HEC_MAX_IN_FLIGHT', path: ['sinks', 'hec', 'maxInFlight'], type: 'number' },
   {
+    env: 'ASC_HEC_ADAPTIVE_CONCURRENCY',
+    path: ['sinks', 'hec', 'adaptiveConcurrency', 'enabled'],
+    type: 'boolean',
+  },
+  {
     env: 'ASC_HEC_TLS_REJECT_UNAUTHORIZED',
     path: ['sinks', 'hec', 'tls', 'rejectUnauthorized'],
     type: 'boolean',

@@ -48,11 +48,15 @@ describe('loadConfig', () => {
         AWS_REGION: 'eu-central-1',
         ASC_HEC_URLS: 'https://a:8088, https://b:8088',
         ASC_HEC_TOKEN: 'tok',
+        ASC_HEC_MAX_IN_FLIGHT: '8',
+        ASC_HEC_ADAPTIVE_CONCURRENCY: 'false',
       },
       overrides: { observe: { logLevel: 'warn' } },
     });
     expect(config.aws.region).toBe('eu-central-1');
     expect(config.sinks.hec?.urls).toEqual(['https://a:8088', 'https://b:8088']);
+    expect(config.sinks.hec?.maxInFlight).toBe(8);
+    expect(config.sinks.hec?.adaptiveConcurrency.enabled).toBe(false);
     expect(config.observe.logLevel).toBe('warn');
   });
 
