@@ -1,4 +1,5 @@
 import type { RawRecord } from '../../types.js';
+import { objectUrl } from '../object-url.js';
 import { cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
 import type { CimOptions, HecEvent } from './types.js';
 import { vpcFlowCimFields, vpcFlowTime } from './vpcflow.js';
@@ -19,7 +20,7 @@ export const CIM_SOURCETYPES = {
  */
 export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
   const { origin } = record;
-  const source = options.source ?? (origin.bucket ? `s3://${origin.bucket}/${origin.key}` : origin.key);
+  const source = options.source ?? objectUrl(origin);
   const base = {
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.index === undefined ? {} : { index: options.index }),

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
+import { objectUrl } from '../object-url.js';
 import { dropEmpty, javaMapString } from './java-map-string.js';
 import { DEFAULT_CATEGORIZATION, EVENT_CATEGORIZATION } from './tables.js';
 import { ECS_VERSION, type EcsDocument, type EcsMapOptions } from './types.js';
@@ -166,7 +167,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
   if (relatedIp.length > 0) related.ip = relatedIp;
   if (Object.keys(related).length > 0) doc.related = related;
   doc.aws = { cloudtrail: trail };
-  doc.log = { file: { path: origin.bucket ? `s3://${origin.bucket}/${origin.key}` : origin.key } };
+  doc.log = { file: { path: objectUrl(origin) } };
   return doc;
 }
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
+import { objectUrl } from '../object-url.js';
 import { communityId } from './community-id.js';
 import { TCP_FLAGS, TRANSPORTS } from './tables.js';
 import { ECS_VERSION, type EcsDocument, type EcsMapOptions } from './types.js';
@@ -146,7 +147,7 @@ export function vpcflowToEcs(
   if (Object.keys(orchestrator).length > 0) doc.orchestrator = orchestrator;
   if (fields['ecs-service-name']) doc.service = { name: fields['ecs-service-name'] };
   doc.aws = { vpcflow: flow };
-  doc.log = { file: { path: origin.bucket ? `s3://${origin.bucket}/${origin.key}` : origin.key } };
+  doc.log = { file: { path: objectUrl(origin) } };
   return doc;
 }
 
