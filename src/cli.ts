@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { ConfigError } from './config/index.js';
 import { ConnectorError, NotImplementedError } from './errors.js';
+import { followLauncher } from './launcher.js';
 import { LOG_LEVELS } from './observe/index.js';
 
 /** Exit statuses: 0 done, 1 failed at run time (or some input rejected), 2 usage, config or not built. */
@@ -75,7 +76,9 @@ function invokedAsMain(): boolean {
   }
 }
 
-if (invokedAsMain()) {
+/** Runs the command line of this process to its end and sets the exit status. */
+export function runAsMain(): void {
+  followLauncher();
   let finished = false;
   // The event loop ran dry while a command still awaited something: a bug, never a success. Records may
   // be unacknowledged, so say so and fail instead of exiting 0 in silence.
@@ -91,3 +94,6 @@ if (invokedAsMain()) {
     process.exitCode = code;
   });
 }
+
+// Run directly (development, tests); the installed command starts from bin.ts, which may cap the heap first.
+if (invokedAsMain()) runAsMain();

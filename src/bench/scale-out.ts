@@ -35,9 +35,9 @@ export interface ScaleOutResult {
 
 /** How to start this package's CLI in a child process: the built file, or the source through tsx. */
 export function cliCommand(): { command: string; args: string[] } {
-  const built = fileURLToPath(new URL('../cli.js', import.meta.url));
+  const built = fileURLToPath(new URL('../bin.js', import.meta.url));
   if (existsSync(built)) return { command: process.execPath, args: [built] };
-  const source = fileURLToPath(new URL('../cli.ts', import.meta.url));
+  const source = fileURLToPath(new URL('../bin.ts', import.meta.url));
   return { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), source] };
 }
 
@@ -96,13 +96,23 @@ export function childEnv(region: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Peak resident set size of a live process (Linux VmHWM); undefined where /proc is not available. */
+/**
+ * Peak resident set size of a live process and of the processes it started (Linux VmHWM): `run` may be a
+ * launcher with the consumer as its child (see src/launcher.ts). The sum of their peaks is an upper bound
+ * of what they held at once. Undefined where /proc is not available.
+ */
 export async function peakRssOf(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
+    if (kb === undefined) return undefined;
+    let total = Number(kb) * 1024;
+    const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+    for (const child of children.trim().split(/\s+/).filter(Boolean)) {
+      total += (await peakRssOf(Number(child))) ?? 0;
+    }
+    return total;
   } catch {
     return undefined;
   }

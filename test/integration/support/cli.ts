@@ -20,7 +20,9 @@ export function writeConfig(
 }
 
 // Node itself is the child (tsx as an import hook, not a wrapper process), so a signal reaches the connector.
-const cliArgs = (args: string[]) => ['--import', 'tsx', join(repo, 'src/cli.ts'), ...args];
+// `src/cli.ts` runs the command in place; `src/bin.ts` is the installed command, which may first relaunch
+// `run` and `replay` with a capped heap (its own test uses it).
+const cliArgs = (args: string[], entry = 'src/cli.ts') => ['--import', 'tsx', join(repo, entry), ...args];
 const testEnv = (env: NodeJS.ProcessEnv = {}) => ({
   ...process.env,
   AWS_ACCESS_KEY_ID: 'test',
@@ -38,9 +40,9 @@ export interface ConnectorProcess {
 /** The connector as users run it: a separate process started by the CLI. */
 export function spawnCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; logFile?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; logFile?: string; entry?: 'src/cli.ts' | 'src/bin.ts' } = {},
 ): ConnectorProcess {
-  const child = spawn(process.execPath, cliArgs(args), {
+  const child = spawn(process.execPath, cliArgs(args, options.entry), {
     cwd: repo,
     env: testEnv(options.env),
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogBucket, waitFor } from './support/aws.js';
+import { spawnCli, writeConfig } from './support/cli.js';
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function consumerConfig(group: string): Promise<string> {
+  const target = await createLogBucket();
+  return writeConfig(group, (dir) => ({
+    aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+    source: { sqs: { queueUrls: [target.queueUrl], waitTimeSeconds: 1 } },
+    sinks: { file: { dir: join(dir, 'out') } },
+    deadLetter: { dir: join(dir, 'dead-letter') },
+    detection: { enabled: false },
+    observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
+  })).file;
+}
+
+describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
+  it('runs the consumer in a child with the old space capped, passes SIGTERM on and exits as it does', async () => {
+    const { child, log, exited } = spawnCli(['run', '--config', await consumerConfig('test-launcher')], {
+      entry: 'src/bin.ts',
+    });
+    try {
+      await waitFor('the consumer to start', async () => log().includes('consumer started'));
+      const [worker] = childrenOf(child.pid!);
+      expect(worker).toBeDefined();
+      expect(commandLine(worker!)).toContain('--max-old-space-size=160');
+      expect(commandLine(worker!)).toContain('run');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log()).toContain('stopping: no new messages');
+      expect(alive(worker!)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('leaves no consumer behind when the launcher is killed outright', async () => {
+    const { child, log, exited } = spawnCli(['run', '--config', await consumerConfig('test-launcher')], {
+      entry: 'src/bin.ts',
+    });
+    await waitFor('the consumer to start', async () => log().includes('consumer started'));
+    const [worker] = childrenOf(child.pid!);
+    expect(worker).toBeDefined();
+    child.kill('SIGKILL');
+    await exited;
+    await waitFor('the consumer to end with its launcher', async () => !alive(worker!), 10_000);
+  });
+
+  it('runs in place when the operator chose a heap size', async () => {
+    const { child, log, exited } = spawnCli(['run', '--config', await consumerConfig('test-launcher')], {
+      env: { NODE_OPTIONS: '--max-old-space-size=300' },
+      entry: 'src/bin.ts',
+    });
+    try {
+      await waitFor('the consumer to start', async () => log().includes('consumer started'));
+      expect(childrenOf(child.pid!)).toEqual([]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
