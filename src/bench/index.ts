@@ -189,24 +189,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     parts.pipeline = await step('pipeline per sink', needMoto ?? needSink, async () => {
       const runs: PipelineRunResult[] = [];
       for (const sink of sinksFor(['search', 'hec'])) {
-        // An untimed pass first: a consumer runs for days, so the figure is of JIT-compiled code, not of
-        // the compiler threads warming it up (which process CPU time would count).
-        await benchPipeline({
-          services: services!,
-          sink,
-          ...preset.pipeline,
-          indexPrefix: prefix(`warm-${sink}`),
-          seed: nextSeed(),
-        });
-        runs.push(
-          await benchPipeline({
+        const pass = (label: string) =>
+          benchPipeline({
             services: services!,
             sink,
             ...preset.pipeline,
-            indexPrefix: prefix(`p-${sink}`),
+            indexPrefix: prefix(`${label}-${sink}`),
             seed: nextSeed(),
-          }),
-        );
+          });
+        // An untimed pass first: a consumer runs for days, so the figure is of JIT-compiled code, not of
+        // the compiler threads warming it up (which process CPU time would count).
+        await pass('warm');
+        runs.push(await pass('p'));
       }
       return runs;
     });
