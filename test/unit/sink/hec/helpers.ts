@@ -20,6 +20,9 @@ export interface Tracked {
   outcomes: Outcome[];
 }
 
+/** Retry and health-check timings short enough for unit tests. */
+export const fast = { retry: { initialDelayMs: 5, maxDelayMs: 50 }, healthCheckIntervalMs: 20 };
+
 export function hecConfig(input: Partial<HecSinkConfigInput> & { urls: string[] }): HecSinkConfig {
   return hecSinkConfigSchema.parse({ token: 'unit-token-123', ...input });
 }

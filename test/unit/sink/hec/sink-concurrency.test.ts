@@ -8,7 +8,7 @@ import {
   hecSinkConfigSchema,
 } from '../../../../src/sink/hec/index.js';
 import { type FakeHec, startFakeHec } from './fake-hec.js';
-import { captureLogger, hecConfig, type Tracked, tracked } from './helpers.js';
+import { captureLogger, fast, hecConfig, type Tracked, tracked } from './helpers.js';
 
 let hec: FakeHec;
 beforeEach(async () => {
@@ -17,8 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await hec.close();
 });
-
-const fast = { retry: { initialDelayMs: 5, maxDelayMs: 50 }, healthCheckIntervalMs: 20 };
 
 /**
  * A receiver with room for `capacity` requests at once: each takes `serviceMs`; one more is refused with

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHecSink, HecError, hecSinkConfigSchema } from '../../../../src/sink/hec/index.js';
 import { type FakeHec, startFakeHec } from './fake-hec.js';
-import { captureLogger, event, hecConfig, type Tracked, tracked } from './helpers.js';
+import { captureLogger, event, fast, hecConfig, type Tracked, tracked } from './helpers.js';
 
 let hec: FakeHec;
 beforeEach(async () => {
@@ -13,8 +13,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await hec.close();
 });
-
-const fast = { retry: { initialDelayMs: 5, maxDelayMs: 50 }, healthCheckIntervalMs: 20 };
 
 function outcomesOf(records: Tracked[]): string[] {
   return records.map((r) => r.outcomes.map((o) => o.kind).join(',') || 'pending');
