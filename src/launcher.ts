@@ -57,9 +57,8 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 /**
  * Runs this same command again in a child node process with the old space capped, and mirrors its end.
- * The child has its own process group, so a Ctrl-C reaches it once, through here; signals are passed on.
- * If this process dies without passing anything on (SIGKILL), the child notices the closed channel and
- * dies the same way: no consumer is left running unseen.
+ * Signals are passed on. If this process dies without passing anything on (SIGKILL), the child notices
+ * the closed channel and dies the same way: no consumer is left running unseen.
  */
 export function relaunchWithHeapCap(heapMb: number): void {
   const child = spawn(
@@ -68,7 +67,9 @@ export function relaunchWithHeapCap(heapMb: number): void {
     {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [LAUNCHED_ENV]: String(heapMb) },
-      detached: true,
+      // Its own process group (POSIX), so that a terminal's Ctrl-C reaches it once, through the launcher;
+      // on Windows `detached` would open a console of its own instead.
+      detached: process.platform !== 'win32',
     },
   );
   for (const signal of FORWARDED_SIGNALS) process.on(signal, () => child.kill(signal));
