@@ -85,10 +85,7 @@ export async function runCommand(command: Command, options: { config?: string })
     },
     'consumer started',
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopRequested();
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
   // Sinks get the same grace to drain. What they cannot deliver in time is safe: its messages were not
@@ -122,4 +119,25 @@ function demoConfig(config: ConnectorConfig): ConnectorConfig {
   const hasSink = config.sinks.hec || config.sinks.search || config.sinks.file;
   if (hasSink) return config;
   return validateConfig({ ...config, sinks: { file: { dir: 'out', schema: 'ecs' } } }, 'embedded demo');
+}
+
+/**
+ * Resolves on the first SIGTERM or SIGINT. One request can arrive twice at once (the launcher passes it on
+ * while a process manager signals the whole group), so a signal within a second of the first is taken as
+ * that duplicate and ignored; a later one ends the process at once, as a second Ctrl-C does.
+ */
+function stopRequested(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let firstAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (firstAt === undefined) {
+        firstAt = Date.now();
+        resolve(signal);
+      } else if (Date.now() - firstAt > 1_000) {
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 }

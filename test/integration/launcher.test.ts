@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createLogBucket, waitFor } from './support/aws.js';
+import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
+import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
 import { spawnCli, writeConfig } from './support/cli.js';
 
 function childrenOf(pid: number): number[] {
@@ -58,6 +61,57 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       expect(alive(worker!)).toBe(false);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('stops gracefully when the launcher and a process manager both send SIGTERM', async () => {
+    // A search node that never answers keeps the stop busy for its grace period, so the second SIGTERM
+    // arrives while the consumer is still stopping.
+    const blackHole = createServer(() => undefined);
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as { port: number }).port;
+    const target = await createLogBucket();
+    const { file } = writeConfig('test-launcher', (dir) => ({
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: { sqs: { queueUrls: [target.queueUrl], waitTimeSeconds: 1, shutdownGraceSeconds: 2 } },
+      sinks: {
+        search: {
+          flavour: 'opensearch',
+          node: `http://127.0.0.1:${port}`,
+          target: { mode: 'index', pattern: 'launcher-{logType}' },
+          flushIntervalMs: 100,
+          setup: { auto: false },
+        },
+      },
+      deadLetter: { dir: join(dir, 'dead-letter') },
+      detection: { enabled: false },
+      observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
+    }));
+    const { child, log, exited } = spawnCli(['run', '--config', file], { entry: 'src/bin.ts' });
+    try {
+      await putObject(
+        target,
+        'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/busy.json.gz',
+        gzipSync(cloudTrailObjectText(generateCloudTrailRecords({ seed: 14_000, count: 5 }))),
+      );
+      await waitFor(
+        'the object to be in flight',
+        async () =>
+          log().includes('consumer started') &&
+          (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
+      );
+      const [worker] = childrenOf(child.pid!);
+      expect(worker).toBeDefined();
+      // What a process manager that signals every process of the service does: one SIGTERM each, the
+      // launcher's copy arriving a moment after the consumer's own.
+      process.kill(worker!, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log()).toContain('did not drain within the grace period');
+    } finally {
+      child.kill('SIGKILL');
+      blackHole.close();
     }
   });
 
