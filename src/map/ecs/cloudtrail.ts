@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { dropEmpty, javaMapString } from './java-map-string.js';
+import { hasKeys } from './objects.js';
 import { DEFAULT_CATEGORIZATION, EVENT_CATEGORIZATION } from './tables.js';
 import { ECS_VERSION, type EcsDocument, type EcsMapOptions } from './types.js';
 import { parseUserAgent } from './user-agent.js';
@@ -99,7 +100,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
       aed.mobile_version = additionalData.MobileVersion !== 'No';
     if (str(additionalData.LoginTo)) aed.login_to = additionalData.LoginTo;
     if (additionalData.MFAUsed !== undefined) aed.mfa_used = additionalData.MFAUsed !== 'No';
-    if (Object.keys(aed).length > 0) trail.console_login = { additional_eventdata: aed };
+    if (hasKeys(aed)) trail.console_login = { additional_eventdata: aed };
   }
 
   // Categorisation, as Elastic's "Add ECS categorization" script: outcome from the error fields (ConsoleLogin
@@ -132,7 +133,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
 
   const insight = dropEmpty(ct.insightDetails);
   if (insight !== undefined) flattened.insight_details = insight;
-  if (Object.keys(flattened).length > 0) trail.flattened = flattened;
+  if (hasKeys(flattened)) trail.flattened = flattened;
 
   const tlsDetails = obj(ct.tlsDetails);
   if (tlsDetails) {
@@ -146,7 +147,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
     setIf(tls, 'cipher', str(tlsDetails.cipherSuite));
     const host = str(tlsDetails.clientProvidedHostHeader);
     if (host) tls.client = { server_name: host };
-    if (Object.keys(tls).length > 0) doc.tls = tls;
+    if (hasKeys(tls)) doc.tls = tls;
   }
 
   if (typeof user.id === 'string') relatedUser.unshift(user.id);
@@ -160,12 +161,12 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
   doc.data_stream = { type: 'logs', dataset: 'aws.cloudtrail', namespace: options.namespace ?? 'default' };
   doc.event = event;
   doc.cloud = cloud;
-  if (Object.keys(user).length > 0) doc.user = user;
-  if (Object.keys(group).length > 0) doc.group = group;
+  if (hasKeys(user)) doc.user = user;
+  if (hasKeys(group)) doc.group = group;
   const related: Json = {};
   if (relatedUser.length > 0) related.user = dedupe(relatedUser);
   if (relatedIp.length > 0) related.ip = relatedIp;
-  if (Object.keys(related).length > 0) doc.related = related;
+  if (hasKeys(related)) doc.related = related;
   doc.aws = { cloudtrail: trail };
   doc.log = { file: { path: objectUrl(origin) } };
   return doc;
@@ -203,12 +204,12 @@ function mapIdentity(identity: Json, trail: Json, user: Json, cloud: Json, relat
       setIf(out, 'principal_id', str(issuer.principalId));
       setIf(out, 'arn', str(issuer.arn));
       setIf(out, 'account_id', str(issuer.accountId));
-      if (Object.keys(out).length > 0) context.session_issuer = out;
+      if (hasKeys(out)) context.session_issuer = out;
     }
-    if (Object.keys(context).length > 0) ui.session_context = context;
+    if (hasKeys(context)) ui.session_context = context;
   }
   setIf(ui, 'invoked_by', str(identity.invokedBy));
-  if (Object.keys(ui).length > 0) trail.user_identity = ui;
+  if (hasKeys(ui)) trail.user_identity = ui;
 }
 
 /** Elastic's two forms of a nested object: the Java Map.toString string, and the object itself (flattened). */

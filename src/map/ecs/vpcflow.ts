@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { communityId } from './community-id.js';
+import { hasKeys } from './objects.js';
 import { TCP_FLAGS, TRANSPORTS } from './tables.js';
 import { ECS_VERSION, type EcsDocument, type EcsMapOptions } from './types.js';
 
@@ -144,7 +145,7 @@ export function vpcflowToEcs(
   doc.data_stream = { type: 'logs', dataset: 'aws.vpcflow', namespace: options.namespace ?? 'default' };
   doc.event = event;
   doc.cloud = cloud;
-  if (Object.keys(orchestrator).length > 0) doc.orchestrator = orchestrator;
+  if (hasKeys(orchestrator)) doc.orchestrator = orchestrator;
   if (fields['ecs-service-name']) doc.service = { name: fields['ecs-service-name'] };
   doc.aws = { vpcflow: flow };
   doc.log = { file: { path: objectUrl(origin) } };
@@ -190,9 +191,9 @@ function mapTraffic(fields: Record<string, string>, doc: EcsDocument, options: E
     const id = communityId(srcIp, srcPort, dstIp, dstPort, Number(protocol));
     if (id) network.community_id = id;
   }
-  if (Object.keys(source).length > 0) doc.source = source;
-  if (Object.keys(destination).length > 0) doc.destination = destination;
-  if (Object.keys(network).length > 0) doc.network = network;
+  if (hasKeys(source)) doc.source = source;
+  if (hasKeys(destination)) doc.destination = destination;
+  if (hasKeys(network)) doc.network = network;
   if (srcIp && dstIp) doc.related = { ip: srcIp === dstIp ? [srcIp] : [srcIp, dstIp] };
 }
 
