@@ -23,9 +23,11 @@ describe('replay from a directory', () => {
     mkdirSync(join(objects, 'CloudTrail', 'us-east-1'), { recursive: true });
     mkdirSync(join(objects, 'vpcflowlogs', 'us-east-1'), { recursive: true });
     let cloudtrail = 0;
+    const originals = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < 3; i++) {
       const records = generateCloudTrailRecords({ seed: 11_000 + i, count: 200 });
       cloudtrail += records.length;
+      for (const r of records) originals.set(String(r.eventID), r);
       writeFileSync(
         join(objects, 'CloudTrail', 'us-east-1', `ct-${i}.json.gz`),
         gzipSync(cloudTrailObjectText(records)),
@@ -62,5 +64,15 @@ describe('replay from a directory', () => {
       match: (e) => String(e.source).includes(prefix),
     });
     expect(atHec).toHaveLength(total);
+    // HEC carries each CloudTrail record as it was in the object (its own text spliced into the envelope):
+    // the receiver parsed every one back to the original.
+    const records = atHec.filter((e) => e.sourcetype === 'aws:cloudtrail').map((e) => e.event);
+    expect(records).toHaveLength(cloudtrail);
+    for (const event of records) {
+      expect(event).toEqual(originals.get(String((event as { eventID?: unknown }).eventID)));
+    }
+    expect(atHec.filter((e) => e.sourcetype === 'aws:cloudwatchlogs:vpcflow').map((e) => e.event)).toEqual(
+      expect.arrayContaining(lines.slice(1, 4)),
+    );
   }, 180_000);
 });
