@@ -21,7 +21,7 @@ export function emfMetricName(name: string, labels: Record<string, string | numb
 }
 
 /**
- * Renders the registry's counters as CloudWatch embedded-metric documents. Prometheus counters are
+ * Renders the registry's counters (and histograms' sums and counts) as CloudWatch embedded-metric documents. Prometheus counters are
  * cumulative while CloudWatch adds up what it is sent, so each call emits only what grew since the
  * previous call of the same emitter (a warm Lambda container keeps its counters between invocations).
  */
@@ -34,15 +34,39 @@ export function createEmfEmitter(registry: Registry, options: EmfOptions = {}) {
   return {
     /** The documents for what changed since the last call; empty when nothing did. */
     async render(): Promise<Record<string, unknown>[]> {
-      const deltas: [string, number][] = [];
+      const deltas: [name: string, delta: number, unit: string][] = [];
+      const grew = (name: string, value: number, unit: string): void => {
+        const delta = value - (previous.get(name) ?? 0);
+        previous.set(name, value);
+        if (delta > 0) deltas.push([name, delta, unit]);
+      };
       for (const metric of await registry.getMetricsAsJSON()) {
-        if (String(metric.type) !== 'counter') continue;
-        for (const { value, labels } of metric.values) {
-          const name = emfMetricName(metric.name, labels as Record<string, string | number>);
-          const delta = value - (previous.get(name) ?? 0);
-          previous.set(name, value);
-          if (delta > 0) deltas.push([name, delta]);
+        const type = String(metric.type);
+        if (type === 'counter') {
+          for (const { value, labels } of metric.values) {
+            grew(emfMetricName(metric.name, labels as Record<string, string | number>), value, 'Count');
+          }
+        } else if (type === 'histogram') {
+          // A histogram's sum and count grow like counters: per invocation they give the requests and
+          // their mean time (sum / count); the buckets are left to /metrics.
+          for (const { value, labels, metricName } of metric.values as {
+            value: number;
+            labels: Record<string, string | number>;
+            metricName?: string;
+          }[]) {
+            if (metricName?.endsWith('_sum')) {
+              grew(
+                emfMetricName(metricName, labels),
+                value,
+                metric.name.endsWith('_seconds') ? 'Seconds' : 'None',
+              );
+            } else if (metricName?.endsWith('_count')) {
+              grew(emfMetricName(metricName, labels), value, 'Count');
+            }
+          }
         }
+        // Gauges are left out: at the end of an invocation they say how the container was left, not
+        // what the invocation did (in-flight work is zero again).
       }
       const documents: Record<string, unknown>[] = [];
       for (let i = 0; i < deltas.length; i += MAX_METRICS_PER_DOCUMENT) {
@@ -54,12 +78,12 @@ export function createEmfEmitter(registry: Registry, options: EmfOptions = {}) {
               {
                 Namespace: namespace,
                 Dimensions: [['Service']],
-                Metrics: chunk.map(([name]) => ({ Name: name, Unit: 'Count' })),
+                Metrics: chunk.map(([name, , unit]) => ({ Name: name, Unit: unit })),
               },
             ],
           },
           Service: service,
-          ...Object.fromEntries(chunk),
+          ...Object.fromEntries(chunk.map(([name, delta]) => [name, delta])),
         });
       }
       return documents;

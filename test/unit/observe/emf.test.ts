@@ -59,6 +59,28 @@ describe('CloudWatch embedded metrics from the prom-client registry', () => {
     expect(doc['asc_sqs_messages_deleted_total{queue=q}']).toBe(2);
   });
 
+  it('emits the growth of a histogram as its sum (seconds) and count, not its buckets', async () => {
+    const m = createMetrics();
+    const emf = createEmfEmitter(m.registry, { service: 'fn' });
+    m.sinkLatency.observe({ sink: 'hec' }, 0.25);
+    m.sinkLatency.observe({ sink: 'hec' }, 0.75);
+    const doc = (await emf.render())[0] as EmfDocument;
+    const metrics = doc._aws.CloudWatchMetrics[0]!.Metrics;
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'asc_sink_request_seconds_sum{sink=hec}', Unit: 'Seconds' },
+        { Name: 'asc_sink_request_seconds_count{sink=hec}', Unit: 'Count' },
+      ]),
+    );
+    expect(metrics.some((x) => x.Name.includes('_bucket'))).toBe(false);
+    expect(doc['asc_sink_request_seconds_sum{sink=hec}']).toBeCloseTo(1);
+    expect(doc['asc_sink_request_seconds_count{sink=hec}']).toBe(2);
+    m.sinkLatency.observe({ sink: 'hec' }, 0.5);
+    const next = (await emf.render())[0] as EmfDocument;
+    expect(next['asc_sink_request_seconds_sum{sink=hec}']).toBeCloseTo(0.5);
+    expect(next['asc_sink_request_seconds_count{sink=hec}']).toBe(1);
+  });
+
   it('splits beyond 100 metrics per document (the CloudWatch limit) and writes JSON lines', async () => {
     const m = createMetrics();
     for (let i = 0; i < 130; i++) m.alerts.inc({ rule: `rule-${i}` });
