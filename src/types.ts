@@ -82,8 +82,9 @@ export interface Sink<D = unknown> {
   /** Sends everything buffered and waits until every record written so far is settled. */
   flush(): Promise<void>;
   /**
-   * Starts sending what is buffered now instead of when the batch is full or old, without waiting for it
-   * to settle: the source has nothing more to add for the moment. Optional (sinks that do not batch).
+   * The source has nothing more to add for the moment: send what is buffered soon (after the sink's short
+   * idle age) rather than when the batch is full or old. Does not wait for it to settle. Optional (sinks
+   * that do not batch).
    */
   sendNow?(): void;
   /** Flushes, then releases connections and timers. */

@@ -16,9 +16,9 @@ export interface Mappers {
 export type DocumentObserver = (doc: Record<string, unknown>, id: string) => void;
 
 /**
- * Counts the objects being decoded. When the last one finishes, every sink is asked to send what it holds:
- * the records buffered then belong to objects that wait for them, and nothing more will join the batch
- * until new work arrives, so waiting for the batch age would only add latency.
+ * Counts the objects being decoded. When the last one finishes, every sink is asked to send what it holds
+ * soon: the records buffered then belong to objects that wait for them, and nothing more will join the
+ * batch until new work arrives, so waiting for the full batch age would only add latency.
  */
 export class DecodeActivity {
   #objects = 0;

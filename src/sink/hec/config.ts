@@ -35,6 +35,13 @@ export const hecSinkConfigSchema = z
         maxEvents: z.number().int().positive().default(10_000),
         /** A partly filled batch is sent after this long. */
         maxAgeMs: z.number().int().positive().default(5_000),
+        /**
+         * When no object is being decoded, nothing more will join the batch soon: it is sent once it is
+         * this old instead. 0 (at once) measured best: objects wait for their batch in bounded slots, so
+         * any wait here also holds back the next objects (one in flight: 386 rec/s at 0, 69 at 100 ms).
+         * Raise it for fewer, larger requests when small objects trickle in.
+         */
+        idleAgeMs: z.number().int().min(0).default(0),
       })
       .prefault({}),
     /** HEC fails the whole request when one event is over ~5 MB, so larger events are rejected up front. */

@@ -133,6 +133,8 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
 
   let current: Batch = { entries: [], bytes: 0 };
   let ageTimer: NodeJS.Timeout | undefined;
+  /** When the current batch got its first event (its age counts from there). */
+  let batchStartedAt = 0;
   const deliveries = new Set<Promise<void>>();
   let pendingBatches = 0;
   let capacityWaiters: (() => void)[] = [];
@@ -489,6 +491,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       if (current.entries.length >= config.batch.maxEvents || current.bytes >= config.batch.maxBytes) {
         seal();
       } else if (!ageTimer) {
+        batchStartedAt = Date.now();
         ageTimer = setTimeout(seal, config.batch.maxAgeMs);
       }
     },
@@ -511,7 +514,15 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     },
 
     sendNow() {
-      seal();
+      if (current.entries.length === 0) return;
+      const age = Math.min(config.batch.idleAgeMs, config.batch.maxAgeMs);
+      const wait = batchStartedAt + age - Date.now();
+      if (wait <= 0) {
+        seal();
+        return;
+      }
+      if (ageTimer) clearTimeout(ageTimer);
+      ageTimer = setTimeout(seal, wait);
     },
 
     async flush() {

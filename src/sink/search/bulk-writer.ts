@@ -91,6 +91,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   let active = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  /** When the current batch got its first document. */
+  let batchStartedAt = 0;
   let setupDone: Promise<void> | undefined;
   const waiting: Entry[][] = [];
   const deliveries = new Set<Promise<void>>();
@@ -350,7 +352,14 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     schema: 'ecs',
 
     sendNow(): void {
-      dispatch();
+      if (batch.length === 0) return;
+      const wait = batchStartedAt + Math.min(config.idleFlushMs, config.flushIntervalMs) - Date.now();
+      if (wait <= 0) {
+        dispatch();
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(dispatch, wait);
     },
 
     async write(record: SinkRecord<SearchDocument>): Promise<void> {
@@ -386,6 +395,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         dispatch();
       } else if (!timer) {
         // Not unref'd: a partial batch is work in flight, and the process must not exit before it is sent.
+        batchStartedAt = Date.now();
         timer = setTimeout(dispatch, config.flushIntervalMs);
       }
     },

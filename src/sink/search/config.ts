@@ -139,6 +139,12 @@ export const searchSinkConfigSchema = z
     flushCount: z.number().int().min(1).default(10_000),
     /** Flush a partial request after this long, so a quiet stream still arrives promptly. */
     flushIntervalMs: z.number().int().min(1).default(1_000),
+    /**
+     * When no object is being decoded, nothing more will join the request soon: it is sent once its first
+     * document is this old instead; 0 (at once) keeps latency and throughput best (see the HEC sink's
+     * `batch.idleAgeMs`). Raise it for fewer, larger requests when small objects trickle in.
+     */
+    idleFlushMs: z.number().int().min(0).default(0),
     /** Bulk requests in flight at once. */
     concurrency: z.number().int().min(1).max(64).default(4),
     /**

@@ -333,6 +333,17 @@ describe('HEC sink: endpoints and back-pressure', () => {
     expect(new Set(hec.requests.map((r) => r.remotePort)).size).toBe(1);
   });
 
+  it('when told nothing more is coming, sends after the short idle age instead of the batch age', async () => {
+    const sink = createHecSink(hecConfig({ urls: [hec.url], batch: { maxAgeMs: 60_000, idleAgeMs: 30 } }));
+    const r = tracked(1);
+    await sink.write(r.record);
+    sink.sendNow?.();
+    expect(hec.requests).toHaveLength(0);
+    await expect.poll(() => outcomesOf([r]), { timeout: 1000 }).toEqual(['ack']);
+    expect(hec.requests).toHaveLength(1);
+    await sink.close();
+  });
+
   it('spreads batches over several URLs and routes around one that is down', async () => {
     const other = await startFakeHec();
     // Nothing listens on port 9 on loopback: connections are refused.

@@ -60,6 +60,23 @@ describe('search bulk writer: batching', () => {
     await expect.poll(() => r.settled.length).toBe(1);
   });
 
+  it('when told nothing more is coming, sends after the short idle age instead of the interval', async () => {
+    const client = new FakeClient();
+    const sink = sinkWith(client, { flushIntervalMs: 60_000, idleFlushMs: 30 });
+    sink.sendNow?.();
+    expect(client.calls.length).toBe(0);
+    await sink.write(record('a'));
+    await sink.write(record('b'));
+    sink.sendNow?.();
+    expect(client.calls.length).toBe(0);
+    await expect.poll(() => client.calls.map((c) => c.ids), { timeout: 1000 }).toEqual([['a', 'b']]);
+    const atOnce = sinkWith(client, { flushIntervalMs: 60_000, idleFlushMs: 0 });
+    await atOnce.write(record('c'));
+    atOnce.sendNow?.();
+    await expect.poll(() => client.calls.map((c) => c.ids), { timeout: 1000 }).toEqual([['a', 'b'], ['c']]);
+    await Promise.all([sink.close(), atOnce.close()]);
+  });
+
   it('writes to dated indices in index mode, from the document @timestamp', async () => {
     const client = new FakeClient();
     const sink = sinkWith(client, { target: { mode: 'index', pattern: 'aws-{logType}-{yyyy.MM.dd}' } });
