@@ -381,8 +381,13 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         );
         return;
       }
-      const { doc: _serialised, ...sent } = record;
-      const entry: Entry = { record: sent, line, bytes: Buffer.byteLength(line) };
+      // Once serialised, only the line is kept, not the document (one fixed-shape object per record).
+      const { id, logType, origin, delivery } = record;
+      const entry: Entry = {
+        record: { id, logType, origin, delivery },
+        line,
+        bytes: Buffer.byteLength(line),
+      };
       // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
       while (held > 0 && held + entry.bytes > maxHeld) {
         if (batch.length > 0) dispatch();
