@@ -181,8 +181,9 @@ function kql(ctx: Ctx, node: SearchNode, top = false): string {
           case 'endswith':
             return `${name}: *${kqlEscape(String(v))}`;
           case 'wildcard':
+            // KQL has only `*`: a single-character `?` widens to it.
             return `${name}: ${parseWildcard(String(v))
-              .map((s) => ('wild' in s ? (s.wild === '*' ? '*' : '*') : kqlEscape(s.text)))
+              .map((s) => ('wild' in s ? '*' : kqlEscape(s.text)))
               .join('')}`;
           default:
             return typeof v === 'string' ? `${name}: "${v.replace(/["\\]/g, '\\$&')}"` : `${name}: ${v}`;
