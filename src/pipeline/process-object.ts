@@ -63,6 +63,7 @@ export async function processObject(
   );
   const schemas = new Set<Schema>(sinks.map((s) => s.schema));
   const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
+  const wantCim = schemas.has('cim');
   let logType: LogType | undefined;
 
   pipeline.activity?.start();
@@ -100,7 +101,7 @@ export async function processObject(
       try {
         id = mappers.id(record);
         if (wantEcs) docs.ecs = mappers.ecs(record);
-        if (schemas.has('cim')) docs.cim = mappers.cim(record);
+        if (wantCim) docs.cim = mappers.cim(record);
       } catch (err) {
         metrics.deadLetters.inc({ code: 'MAP_FAILED' });
         tracker.reject({

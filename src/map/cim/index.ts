@@ -21,14 +21,10 @@ export const CIM_SOURCETYPES = {
 export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
   const { origin } = record;
   const source = options.source ?? objectUrl(origin);
-  const base = {
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.index === undefined ? {} : { index: options.index }),
-  };
+  let envelope: HecEvent;
   if (record.logType === 'cloudtrail') {
-    const envelope: HecEvent = {
+    envelope = {
       time: cloudTrailTime(record.event, origin),
-      ...base,
       source,
       sourcetype: CIM_SOURCETYPES.cloudtrail,
       event: record.event,
@@ -38,14 +34,16 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
     const text = record.text;
     if (text !== undefined && text.indexOf('\n') === -1 && text.indexOf('\r') === -1)
       envelope.eventJson = text;
-    return envelope;
+  } else {
+    envelope = {
+      time: vpcFlowTime(record.fields, origin),
+      source,
+      sourcetype: CIM_SOURCETYPES.vpcflow,
+      event: record.line,
+      fields: vpcFlowCimFields(record.fields, origin),
+    };
   }
-  return {
-    time: vpcFlowTime(record.fields, origin),
-    ...base,
-    source,
-    sourcetype: CIM_SOURCETYPES.vpcflow,
-    event: record.line,
-    fields: vpcFlowCimFields(record.fields, origin),
-  };
+  if (options.host !== undefined) envelope.host = options.host;
+  if (options.index !== undefined) envelope.index = options.index;
+  return envelope;
 }
