@@ -17,7 +17,7 @@ import {
   consumerConfig,
   round,
 } from './pipeline.js';
-import { childEnv, freePort, peakRssOf, scrape, spawnRunConsumer } from './scale-out.js';
+import { childEnv, freePort, peakRssOf, scrape, spawnRunConsumer, stopConsumer } from './scale-out.js';
 import { searchAdmin } from './search-admin.js';
 
 export interface RunMemoryResult {
@@ -99,11 +99,7 @@ export async function benchRunMemory(options: {
       peakRssBytes: peak,
     };
   } finally {
-    if (child && child.child.exitCode === null) {
-      child.child.kill('SIGTERM');
-      await Promise.race([child.exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (child.child.exitCode === null) child.child.kill('SIGKILL');
-    }
+    if (child) await stopConsumer(child);
     if (options.services.search && options.sink === 'search') {
       const admin = searchAdmin(options.services.search);
       await admin.remove(options.indexPrefix);

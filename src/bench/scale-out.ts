@@ -57,6 +57,22 @@ export interface Consumer {
   tail: string[];
 }
 
+/** SIGTERM, then the consumer's own grace to stop, then SIGKILL: a bench run never leaves one behind. */
+export async function stopConsumer(consumer: Consumer): Promise<void> {
+  const { child } = consumer;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    consumer.exited.then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), 15_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) child.kill('SIGKILL');
+}
+
 export function spawnRunConsumer(configFile: string, port: number, env: NodeJS.ProcessEnv): Consumer {
   const { command, args } = cliCommand();
   const child = spawn(command, [...args, 'run', '--config', configFile], {
@@ -208,17 +224,7 @@ export async function benchScaleOut(options: {
       ...(peaks.every((p) => p !== undefined) ? { peakRssBytes: peaks as number[] } : {}),
     };
   } finally {
-    for (const c of consumers) if (c.child.exitCode === null) c.child.kill('SIGTERM');
-    await Promise.all(
-      consumers.map((c) =>
-        Promise.race([
-          c.exited,
-          new Promise((r) => setTimeout(r, 15_000)).then(() => {
-            if (c.child.exitCode === null) c.child.kill('SIGKILL');
-          }),
-        ]),
-      ),
-    );
+    await Promise.all(consumers.map(stopConsumer));
     await admin.remove(options.indexPrefix);
     await admin.close();
     await removeBenchBucket(bucket);
