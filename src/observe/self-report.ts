@@ -180,7 +180,7 @@ export function searchReportTarget(client: SearchClient, prefix = 'aws-siem-conn
         }),
         JSON.stringify(doc),
       ]);
-      const res = await client.bulk(`${lines.join('\n')}\n`);
+      const res = await client.bulk(Buffer.from(`${lines.join('\n')}\n`));
       if (res.status >= 300 || res.errors)
         throw new Error(`indexing ${kind} reports answered HTTP ${res.status}`);
     },

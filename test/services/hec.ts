@@ -41,6 +41,9 @@ function collectorConfig(port: number, token: string): unknown {
         endpoint: `127.0.0.1:${port}`,
         auth: { authenticator: 'bearertokenauth/hec' },
         ack: { extension: 'ack', path: '/services/collector/ack' },
+        // Splunk's HEC keeps connections alive; the receiver closes each one unless told otherwise, which
+        // would make every client request pay a TCP connect that it never pays against Splunk.
+        keep_alives_enabled: true,
       },
     },
     exporters: {

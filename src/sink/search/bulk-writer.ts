@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
+import { encodeLines } from '../request-body.js';
 import { type BulkResult, type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
@@ -198,8 +199,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     let pending = entries;
     let attempt = 0;
     while (pending.length > 0) {
-      const body = pending.length === 1 ? pending[0]!.line : pending.map((e) => e.line).join('');
-      const bytes = pending.reduce((n, e) => n + e.bytes, 0);
+      const body = encodeLines(pending);
+      const bytes = body.length;
       const sent = performance.now();
       let result: unknown;
       try {

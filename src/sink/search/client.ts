@@ -29,7 +29,7 @@ export interface JsonResponse {
 export interface SearchClient {
   readonly flavour: SearchSinkConfig['flavour'];
   /** POST /_bulk with a ready NDJSON body. */
-  bulk(body: string): Promise<BulkResult>;
+  bulk(body: Buffer): Promise<BulkResult>;
   /** Any JSON request (templates, policies, counts). */
   request(
     method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD',

@@ -38,7 +38,7 @@ export function createElasticsearchClient(config: SearchSinkConfig, client?: Cli
   const es = client ?? new Client(elasticsearchClientOptions(config));
   return {
     flavour: 'elasticsearch',
-    async bulk(body: string): Promise<BulkResult> {
+    async bulk(body: Buffer): Promise<BulkResult> {
       const res = await sendRequest('Elasticsearch', () =>
         es.transport.request(
           { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: BULK_FILTER_PATH } },

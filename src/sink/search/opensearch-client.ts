@@ -46,7 +46,7 @@ export function createOpenSearchClient(config: SearchSinkConfig, client?: Client
   const os = client ?? new Client(openSearchClientOptions(config));
   return {
     flavour: 'opensearch',
-    async bulk(body: string): Promise<BulkResult> {
+    async bulk(body: Buffer): Promise<BulkResult> {
       const res = await sendRequest('OpenSearch', () =>
         os.transport.request({
           method: 'POST',

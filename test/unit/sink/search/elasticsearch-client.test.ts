@@ -25,6 +25,7 @@ interface SentRequest {
   path: string;
   querystring?: unknown;
   headers: Record<string, string>;
+  body?: unknown;
 }
 type ConnectionClass = new (
   ...args: never[]
@@ -41,7 +42,9 @@ function recordingClient(mock: Mock, options: ClientOptions) {
         querystring: String(params.querystring ?? ''),
         headers: { ...params.headers },
       });
-      return super.request(params, opts);
+      // The sink sends bulk bodies as bytes; the mock parses NDJSON only from text.
+      const body = Buffer.isBuffer(params.body) ? params.body.toString('utf8') : params.body;
+      return super.request({ ...params, body }, opts);
     }
   }
   const client = new Client({ ...options, Connection: Recording as unknown as ClientOptions['Connection'] });

@@ -48,7 +48,7 @@ describe('OpenSearch client wiring', () => {
       const client = createOpenSearchClient(
         config({ node: url, auth: { sigv4: { region: 'eu-west-1', service: 'aoss' } } }),
       );
-      const res = await client.bulk('{"create":{"_index":"i","_id":"1"}}\n{"a":1}\n');
+      const res = await client.bulk(Buffer.from('{"create":{"_index":"i","_id":"1"}}\n{"a":1}\n'));
       expect(res).toEqual({ status: 200, errors: false, items: [{ status: 201 }] });
       const req = seen.at(-1)!;
       expect(req.headers.authorization).toMatch(
@@ -76,9 +76,9 @@ describe('OpenSearch client wiring', () => {
 
   it('throws a transport error when nothing listens', async () => {
     const client = createOpenSearchClient(config({ node: 'http://127.0.0.1:9' }));
-    await expect(client.bulk('{"create":{"_index":"i","_id":"1"}}\n{}\n')).rejects.toBeInstanceOf(
-      SearchTransportError,
-    );
+    await expect(
+      client.bulk(Buffer.from('{"create":{"_index":"i","_id":"1"}}\n{}\n')),
+    ).rejects.toBeInstanceOf(SearchTransportError);
     await client.close();
   });
 });

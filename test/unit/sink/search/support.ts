@@ -81,7 +81,8 @@ export class FakeClient implements SearchClient {
     }),
   ) {}
 
-  async bulk(body: string): Promise<BulkResult> {
+  async bulk(bytes: Buffer): Promise<BulkResult> {
+    const body = bytes.toString('utf8');
     const lines = body
       .split('\n')
       .filter(Boolean)
