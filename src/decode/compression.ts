@@ -38,7 +38,11 @@ async function* gunzip(
   source: AsyncIterable<Uint8Array>,
   fault: { value?: StreamFault },
 ): AsyncGenerator<Uint8Array> {
-  const gz = createGunzip({ chunkSize: 64 * 1024 });
+  // 256 KiB of output per chunk: each chunk is a round trip to the libuv pool and back through the stream,
+  // and at 64 KiB that plumbing cost half as much again as inflating itself (18 vs 12.5 ms of CPU for
+  // 8 MB of CloudTrail; the one-shot gunzipSync takes 11.5). A few chunks per object stay well within
+  // the memory the in-flight objects are allowed.
+  const gz = createGunzip({ chunkSize: 256 * 1024 });
   const piping = pipeline(Readable.from(source, { objectMode: false }), gz);
   // Errors are observed through the iteration below; this only prevents an unhandled rejection.
   piping.catch(() => undefined);
