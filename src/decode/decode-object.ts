@@ -88,25 +88,29 @@ export async function* decodeObject(
   if (logType === 'cloudtrail') {
     const splitter = new JsonRecordSplitter(limits);
     let digest = false;
-    const emit = function* (events: ReturnType<JsonRecordSplitter['push']>): Generator<DecodeResult> {
+    // A chunk's results as an array, yielded one by one below: `yield*` of a generator from this async
+    // generator costs about twice as much per record (each delegated value is awaited again).
+    const results = (events: ReturnType<JsonRecordSplitter['push']>): DecodeResult[] => {
+      const out: DecodeResult[] = [];
       for (const e of events) {
         if (e.kind === 'digest') {
           digest = true;
           continue;
         }
         produced++;
-        if (e.kind === 'record') {
-          yield {
-            kind: 'record',
-            record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
-          };
-        } else {
-          yield rejected(at(e.index), e.code, e.reason, e.raw);
-        }
+        out.push(
+          e.kind === 'record'
+            ? {
+                kind: 'record',
+                record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
+              }
+            : rejected(at(e.index), e.code, e.reason, e.raw),
+        );
       }
+      return out;
     };
-    for await (const chunk of textRest) yield* emit(splitter.push(chunk));
-    yield* emit(splitter.end(fault.value));
+    for await (const chunk of textRest) for (const result of results(splitter.push(chunk))) yield result;
+    for (const result of results(splitter.end(fault.value))) yield result;
     if (produced === 0) yield { kind: 'skipped', reason: digest ? 'digest' : 'empty', origin: at(0) };
     return;
   }
