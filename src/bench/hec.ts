@@ -4,6 +4,7 @@ import { createLogger } from '../observe/index.js';
 import { generateCloudTrailRecords } from '../samples/index.js';
 import { createHecSink, hecSinkConfigSchema } from '../sink/hec/index.js';
 import type { SinkRecord } from '../types.js';
+import { startBusyProxy } from './busy-proxy.js';
 
 export interface HecBenchResult {
   name: string;
@@ -104,8 +105,16 @@ async function runSplunkLogging(url: string, token: string, events: HecEvent[]):
   // A development dependency: the baseline exists only where the bench is run from a checkout.
   const require = createRequire(import.meta.url);
   const { Logger } = require('splunk-logging') as { Logger: SplunkLoggingCtor };
-  // Its best batching: size- and interval-driven (maxBatchCount 0, since the default of 1 posts per event).
-  const logger = new Logger({ token, url, maxBatchCount: 0, maxBatchSize: 1_000_000, batchInterval: 5_000 });
+  // Its best batching: size- and interval-driven (maxBatchCount 0, since the default of 1 posts per event);
+  // and retries, which it makes only on network errors, never on an answer from Splunk such as 503.
+  const logger = new Logger({
+    token,
+    url,
+    maxBatchCount: 0,
+    maxBatchSize: 1_000_000,
+    batchInterval: 5_000,
+    maxRetries: 3,
+  });
   logger.eventFormatter = (message) => message;
   let errors = 0;
   logger.error = () => {
@@ -148,7 +157,7 @@ async function runSplunkLogging(url: string, token: string, events: HecEvent[]):
   // Stop its interval timer, or the process never exits (its issue #13).
   (logger as unknown as { _disableTimer?: () => void })._disableTimer?.();
   return {
-    name: 'splunk-logging 0.11 (maxBatchCount 0, maxBatchSize 1 MB, batchInterval 5 s)',
+    name: 'splunk-logging 0.11 (maxBatchCount 0, maxBatchSize 1 MB, batchInterval 5 s, maxRetries 3)',
     events: events.length,
     delivered: Math.min(delivered, events.length),
     seconds,
@@ -158,9 +167,40 @@ async function runSplunkLogging(url: string, token: string, events: HecEvent[]):
   };
 }
 
+/** In the busy pass, every this many event posts one is refused with 503. */
+const BUSY_EVERY = 4;
+
+/**
+ * Both clients again through a receiver that refuses one event post in `BUSY_EVERY` with 503, as a loaded
+ * indexer does: throughput that loses the refused batches is not throughput. The proxy runs in this
+ * process, so these rows' CPU includes it.
+ */
+async function busyPass(url: string, token: string, events: HecEvent[]): Promise<HecBenchResult[]> {
+  const rows: HecBenchResult[] = [];
+  for (const run of [
+    (target: string) => runSplunkLogging(target, token, events),
+    (target: string) => runOurs(target, token, events, { gzip: true, adaptive: true }),
+  ]) {
+    const proxy = await startBusyProxy(url, BUSY_EVERY);
+    try {
+      const row = await run(proxy.url);
+      const refused = `${proxy.refused()} event posts refused with 503`;
+      rows.push({
+        ...row,
+        name: `${row.name}, receiver busy (503 for 1 post in ${BUSY_EVERY})`,
+        note: row.note ? `${refused}; ${row.note}` : refused,
+      });
+    } finally {
+      await proxy.close();
+    }
+  }
+  return rows;
+}
+
 /**
  * The same generated CloudTrail envelopes through our HEC sink and through splunk-logging with its best
- * batching settings, into the same receiver, one after the other in one process.
+ * batching settings, into the same receiver, one after the other in one process; then both through a
+ * receiver that is busy now and then.
  */
 export async function benchHec(options: {
   url: string;
@@ -190,5 +230,6 @@ export async function benchHec(options: {
   results.push(await runOurs(options.url, options.token, events, { gzip: true, adaptive: false }));
   results.push(await runOurs(options.url, options.token, events, { gzip: false, adaptive: false }));
   results.push(await runOurs(options.url, options.token, events, { gzip: true, adaptive: true }));
+  results.push(...(await busyPass(options.url, options.token, events)));
   return results;
 }

@@ -198,8 +198,15 @@ export function formatReport(report: BenchReport): string {
     ),
     section('HEC sink vs splunk-logging', p.hec, (rs) =>
       table(
-        ['client', 'events', 'delivered', 'events/s', 'µs cpu/event'],
-        rs.map((r) => [r.name, n(r.events), n(r.delivered), n(r.eventsPerSecond), n(r.cpuMicrosPerEvent, 1)]),
+        ['client', 'events', 'delivered', 'lost', 'events/s', 'µs cpu/event'],
+        rs.map((r) => [
+          r.name,
+          n(r.events),
+          n(r.delivered),
+          n(r.events - r.delivered),
+          n(r.eventsPerSecond),
+          n(r.cpuMicrosPerEvent, 1),
+        ]),
       ),
     ),
     section("Search sink vs the client's helpers.bulk", p.search, (rs) =>

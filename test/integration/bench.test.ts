@@ -96,6 +96,12 @@ describe('aws-siem-connector bench --size small', () => {
     expect(p.scaleOut.result.map((r) => r.processes)).toEqual([1, 2, 4]);
     if (p.hec.status !== 'measured' || p.search.status !== 'measured') throw new Error('not measured');
     expect(p.hec.result.some((r) => r.name.startsWith('splunk-logging'))).toBe(true);
+    // Also through a receiver that refuses some posts with 503: our sink resends them and loses nothing.
+    const busy = p.hec.result.filter((r) => r.name.includes('receiver busy'));
+    expect(busy.map((r) => r.name.split(' ')[0])).toEqual(['splunk-logging', 'aws-siem-connector']);
+    for (const r of p.hec.result.filter((r) => r.name.startsWith('aws-siem-connector')))
+      expect(r.delivered, r.name).toBe(r.events);
+    expect(busy[1]?.note).toMatch(/^[1-9]\d* event posts refused with 503/);
     expect(p.search.result.map((r) => r.name)).toEqual(['search sink', 'opensearch helpers.bulk']);
     if (p.objectLatency.status !== 'measured') throw new Error('not measured');
     expect(p.objectLatency.result.searchable?.refreshInterval).toMatch(/^\d+(ms|s)$/);
