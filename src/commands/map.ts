@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { decodeObject } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
+import { type EncodableLine, encodeLines } from '../lines.js';
 import { toEcs } from '../map/ecs/index.js';
 import type { LogType, RawRecord, Schema } from '../types.js';
 
@@ -136,20 +137,21 @@ function isBrokenPipe(err: unknown): boolean {
 }
 
 class BlockWriter {
-  private buffered: string[] = [];
+  private buffered: EncodableLine[] = [];
   private size = 0;
 
   constructor(private readonly stream: Writable) {}
 
   async write(text: string): Promise<void> {
-    this.buffered.push(text);
-    this.size += text.length;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.buffered.push({ line: text, bytes });
+    this.size += bytes;
     if (this.size >= FLUSH_AT) await this.flush();
   }
 
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const block = this.buffered.join('');
+    const block = encodeLines(this.buffered);
     this.buffered = [];
     this.size = 0;
     if (!this.stream.write(block)) {

@@ -1,10 +1,10 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
+import { encodeLines } from '../../lines.js';
 import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
 import { type Logger, logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
-import { encodeLines } from '../request-body.js';
 import { AckPoller } from './acks.js';
 import { classifyResponse, type ResponseClass } from './classify.js';
 import { AdaptiveConcurrency, type ConcurrencyLimit, FixedConcurrency } from './concurrency.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeLines } from '../../../src/sink/request-body.js';
+import { encodeLines } from '../../src/lines.js';
 
 const line = (text: string) => ({ line: text, bytes: Buffer.byteLength(text, 'utf8') });
 
