@@ -38,11 +38,11 @@ async function* gunzip(
   source: AsyncIterable<Uint8Array>,
   fault: { value?: StreamFault },
 ): AsyncGenerator<Uint8Array> {
-  // 256 KiB of output per chunk: each chunk is a round trip to the libuv pool and back through the stream,
-  // and at 64 KiB that plumbing cost half as much again as inflating itself (18 vs 12.5 ms of CPU for
-  // 8 MB of CloudTrail; the one-shot gunzipSync takes 11.5). A few chunks per object stay well within
-  // the memory the in-flight objects are allowed.
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  // 64 KiB of output per chunk. Each chunk is a round trip to the libuv pool and back through the stream;
+  // 256 KiB chunks cut that plumbing (8 MB of CloudTrail: 18 → 12.5 ms of CPU) but let more decoded text
+  // and parsed records wait at once, and one 200 MB object through `run` then peaked at 261 MiB instead
+  // of 240, past the memory budget (docs/performance.md).
+  const gz = createGunzip({ chunkSize: 64 * 1024 });
   const piping = pipeline(Readable.from(source, { objectMode: false }), gz);
   // Errors are observed through the iteration below; this only prevents an unhandled rejection.
   piping.catch(() => undefined);
