@@ -54,6 +54,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       const [worker] = childrenOf(child.pid!);
       expect(worker).toBeDefined();
       expect(commandLine(worker!)).toContain('--max-old-space-size=160');
+      expect(commandLine(worker!)).toContain('--max-semi-space-size=8');
       expect(commandLine(worker!)).toContain('run');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
