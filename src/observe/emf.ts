@@ -21,9 +21,10 @@ export function emfMetricName(name: string, labels: Record<string, string | numb
 }
 
 /**
- * Renders the registry's counters (and histograms' sums and counts) as CloudWatch embedded-metric documents. Prometheus counters are
- * cumulative while CloudWatch adds up what it is sent, so each call emits only what grew since the
- * previous call of the same emitter (a warm Lambda container keeps its counters between invocations).
+ * Renders the registry's counters (and histograms' sums and counts) as CloudWatch embedded-metric
+ * documents. Prometheus counters are cumulative while CloudWatch adds up what it is sent, so each call
+ * emits only what grew since the previous call of the same emitter (a warm Lambda container keeps its
+ * counters between invocations).
  */
 export function createEmfEmitter(registry: Registry, options: EmfOptions = {}) {
   const namespace = options.namespace ?? EMF_NAMESPACE;

@@ -1,4 +1,5 @@
 import maxmind, { type AsnResponse, type CityResponse, type Reader } from 'maxmind';
+import { hasKeys } from './objects.js';
 import type { GeoFields, GeoIpLookup } from './types.js';
 
 /**
@@ -30,7 +31,7 @@ export function geoIpFromReaders(readers: {
         if (sub?.iso_code && c.country?.iso_code)
           geo.region_iso_code = `${c.country.iso_code}-${sub.iso_code}`;
         if (sub?.names?.en) geo.region_name = sub.names.en;
-        if (Object.keys(geo).length > 0) out.geo = geo;
+        if (hasKeys(geo)) out.geo = geo;
       }
       const a = readers.asn?.get(ip);
       if (a) {

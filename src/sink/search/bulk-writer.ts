@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import { encodeLines } from '../../lines.js';
+import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { type BulkResult, type SearchClient, SearchTransportError } from './client.js';
@@ -443,8 +444,7 @@ function isTransientSetupError(err: unknown): boolean {
 
 function describe(entry: Entry): string {
   const { origin, id } = entry.record;
-  const where = origin.bucket ? `s3://${origin.bucket}/${origin.key}` : origin.key;
-  return `document ${id} (${where} record ${origin.record})`;
+  return `document ${id} (${objectUrl(origin)} record ${origin.record})`;
 }
 
 function originDetails(entry: Entry): Record<string, string | number | undefined> {
