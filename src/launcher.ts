@@ -62,6 +62,14 @@ function nodeFlagChosen(flag: RegExp, env: NodeJS.ProcessEnv, execArgv: readonly
   return [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => flag.test(a));
 }
 
+/** The node flags the relaunched process gets: the old-space cap, and the young generation unless chosen. */
+export function heapFlags(heapMb: number, env: NodeJS.ProcessEnv, execArgv: readonly string[]): string[] {
+  const flags = [`--max-old-space-size=${heapMb}`];
+  if (!nodeFlagChosen(/^--max[-_]semi[-_]space[-_]size/, env, execArgv))
+    flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
+  return flags;
+}
+
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 /**
@@ -70,12 +78,9 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
  * the closed channel and dies the same way: no consumer is left running unseen.
  */
 export function relaunchWithHeapCap(heapMb: number): void {
-  const young = nodeFlagChosen(/^--max[-_]semi[-_]space[-_]size/, process.env, process.execArgv)
-    ? []
-    : [`--max-semi-space-size=${SEMI_SPACE_MB}`];
   const child = spawn(
     process.execPath,
-    [...process.execArgv, `--max-old-space-size=${heapMb}`, ...young, ...process.argv.slice(1)],
+    [...process.execArgv, ...heapFlags(heapMb, process.env, process.execArgv), ...process.argv.slice(1)],
     {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [LAUNCHED_ENV]: String(heapMb) },

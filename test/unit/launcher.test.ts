@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_HEAP_MB, heapCapFor } from '../../src/launcher.js';
+import { DEFAULT_MAX_HEAP_MB, heapCapFor, heapFlags } from '../../src/launcher.js';
 
 describe('heapCapFor', () => {
   it('caps run and replay, after global options, and leaves other commands alone', () => {
@@ -19,5 +19,13 @@ describe('heapCapFor', () => {
     expect(heapCapFor(['run'], { ASC_MAX_HEAP_MB: '0' }, [])).toBeUndefined();
     expect(heapCapFor(['run'], { ASC_LAUNCHED_WITH_HEAP_CAP: '160' }, [])).toBeUndefined();
     expect(() => heapCapFor(['run'], { ASC_MAX_HEAP_MB: 'lots' }, [])).toThrow(/ASC_MAX_HEAP_MB/);
+  });
+
+  it('relaunches with the cap and a smaller young generation, keeping a young generation the operator chose', () => {
+    expect(heapFlags(160, {}, [])).toEqual(['--max-old-space-size=160', '--max-semi-space-size=8']);
+    expect(heapFlags(200, { NODE_OPTIONS: '--max-semi-space-size=32' }, [])).toEqual([
+      '--max-old-space-size=200',
+    ]);
+    expect(heapFlags(160, {}, ['--max_semi_space_size=4'])).toEqual(['--max-old-space-size=160']);
   });
 });
