@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
+import { startBlackHole } from './support/black-hole.js';
 import { spawnCli, writeConfig } from './support/cli.js';
 
 function childrenOf(pid: number): number[] {
@@ -68,9 +68,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
   it('stops gracefully when the launcher and a process manager both send SIGTERM', async () => {
     // A search node that never answers keeps the stop busy for its grace period, so the second SIGTERM
     // arrives while the consumer is still stopping.
-    const blackHole = createServer(() => undefined);
-    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
-    const port = (blackHole.address() as { port: number }).port;
+    const blackHole = await startBlackHole();
     const target = await createLogBucket();
     const { file } = writeConfig('test-launcher', (dir) => ({
       aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
@@ -78,7 +76,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       sinks: {
         search: {
           flavour: 'opensearch',
-          node: `http://127.0.0.1:${port}`,
+          node: blackHole.url,
           target: { mode: 'index', pattern: 'launcher-{logType}' },
           flushIntervalMs: 100,
           setup: { auto: false },

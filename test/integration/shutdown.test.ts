@@ -1,17 +1,15 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
+import { startBlackHole } from './support/black-hole.js';
 import { spawnCli, writeConfig } from './support/cli.js';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM with a sink that never answers, exits within the grace period and leaves the message queued', async () => {
     // A "search node" that accepts connections and never replies: requests hang, retries never end.
-    const blackHole = createServer(() => undefined);
-    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
-    const port = (blackHole.address() as { port: number }).port;
+    const blackHole = await startBlackHole();
     try {
       const target = await createLogBucket();
       const { file: configFile } = writeConfig('test-shutdown', (dir) => ({
@@ -27,7 +25,7 @@ describe('graceful shutdown', () => {
         sinks: {
           search: {
             flavour: 'opensearch',
-            node: `http://127.0.0.1:${port}`,
+            node: blackHole.url,
             target: { mode: 'index', pattern: 'shutdown-{logType}' },
             flushIntervalMs: 100,
             requestTimeoutMs: 600_000,
