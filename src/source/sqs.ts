@@ -34,7 +34,14 @@ export class SqsConsumer {
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #abort = new AbortController();
+  /** Aborted when stop begins: no new receives (a long poll in progress is cut short). */
+  readonly #stopReceiving = new AbortController();
+  /**
+   * Aborted only when the grace period runs out: handlers hold this one, so an object still being read
+   * at a stop (an ECS deploy's SIGTERM) finishes within the grace period instead of failing at once and
+   * being read, and partly sent, again by the next consumer.
+   */
+  readonly #abandon = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #work = new Set<Promise<void>>();
   readonly #deletes = new Map<string, { Id: string; ReceiptHandle: string }[]>();
@@ -56,7 +63,7 @@ export class SqsConsumer {
     this.#log = deps.log;
     this.#metrics = deps.metrics;
     // Every object in flight listens on this one signal; Node's default of 10 listeners would warn of a leak.
-    setMaxListeners(0, this.#abort.signal);
+    setMaxListeners(0, this.#abandon.signal);
   }
 
   /** Checks each queue (warns when it has no redrive policy), then starts one receive loop per queue. */
@@ -72,7 +79,7 @@ export class SqsConsumer {
    * (visibility 0) so another consumer takes it at once instead of after the timeout.
    */
   async stop(): Promise<void> {
-    this.#abort.abort();
+    this.#stopReceiving.abort();
     this.#wakeAll();
     await Promise.allSettled(this.#loops);
     const grace = new Promise<'timeout'>((r) =>
@@ -82,7 +89,10 @@ export class SqsConsumer {
       Promise.allSettled([...this.#work]).then(() => 'done' as const),
       grace,
     ]);
-    if (finished === 'timeout') await this.#release([...this.#inFlight.values()]);
+    if (finished === 'timeout') {
+      this.#abandon.abort();
+      await this.#release([...this.#inFlight.values()]);
+    }
     clearInterval(this.#heartbeat);
     await this.#flushDeletes();
   }
@@ -108,7 +118,7 @@ export class SqsConsumer {
 
   async #receiveLoop(queueUrl: string): Promise<void> {
     let backoffMs = 0;
-    while (!this.#abort.signal.aborted) {
+    while (!this.#stopReceiving.signal.aborted) {
       const free = this.#config.maxInFlightMessages - this.#inFlight.size;
       if (free <= 0) {
         await new Promise<void>((r) => this.#waiting.push(r));
@@ -123,12 +133,12 @@ export class SqsConsumer {
             VisibilityTimeout: this.#config.visibilityTimeout,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
-          { abortSignal: this.#abort.signal },
+          { abortSignal: this.#stopReceiving.signal },
         );
         backoffMs = 0;
         for (const message of res.Messages ?? []) this.#dispatch(queueUrl, message);
       } catch (err) {
-        if (this.#abort.signal.aborted) return;
+        if (this.#stopReceiving.signal.aborted) return;
         backoffMs = Math.min(30_000, backoffMs ? backoffMs * 2 : 500);
         this.#log.warn(
           { queueUrl, err: errorMessage(err), retryInMs: backoffMs },
@@ -150,7 +160,7 @@ export class SqsConsumer {
     this.#inFlight.set(message.MessageId, entry);
     this.#metrics.messagesReceived.inc({ queue: queueName(queueUrl) });
     this.#metrics.inFlightMessages.set(this.#inFlight.size);
-    const work = this.#handle(message.Body ?? '', this.#abort.signal)
+    const work = this.#handle(message.Body ?? '', this.#abandon.signal)
       .then(
         (outcome) => {
           if (outcome.done) this.#queueDelete(entry);

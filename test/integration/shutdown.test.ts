@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,9 @@ import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/sampl
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
 import { startBlackHole } from './support/black-hole.js';
 import { spawnCli, writeConfig } from './support/cli.js';
+import { counterValue, startConsumer, testSinks } from './support/consumer.js';
+import { countDocs, distinctIds, openSearchClient } from './support/opensearch.js';
+import { startThrottleProxy } from './support/throttle-proxy.js';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM with a sink that never answers, exits within the grace period and leaves the message queued', async () => {
@@ -72,4 +76,54 @@ describe('graceful shutdown', () => {
       blackHole.close();
     }
   }, 60_000);
+
+  it('finishes the object it is still reading when asked to stop, instead of abandoning it half-sent', async () => {
+    const target = await createLogBucket();
+    // S3 answers at 100 kB/s: the 3,000-record object (about 400 kB compressed) takes seconds to read.
+    const slowS3 = await startThrottleProxy(target.endpoint, 100_000);
+    const prefix = `sd2-${randomUUID().slice(0, 6)}`;
+    try {
+      const records = generateCloudTrailRecords({ seed: 13_100, count: 3000 });
+      await putObject(
+        target,
+        'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/large.json.gz',
+        gzipSync(cloudTrailObjectText(records)),
+      );
+      const consumer = await startConsumer({
+        aws: { region: 'us-east-1', endpoint: slowS3.url, forcePathStyle: true },
+        source: {
+          sqs: {
+            queueUrls: [target.queueUrl],
+            visibilityTimeout: 60,
+            waitTimeSeconds: 1,
+            shutdownGraceSeconds: 60,
+          },
+        },
+        sinks: testSinks(prefix, { hec: false }),
+        deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+      });
+      const acked = () => counterValue(consumer.metrics, 'asc_sink_records_total', { outcome: 'acked' });
+      await waitFor(
+        'the first records of the object to be delivered',
+        async () => (await acked()) > 0,
+        30_000,
+        50,
+      );
+      const ackedAtStop = await acked();
+      expect(ackedAtStop).toBeLessThan(records.length);
+
+      await consumer.stop();
+
+      expect(await acked()).toBe(records.length);
+      expect(await counterValue(consumer.metrics, 'asc_objects_total', { outcome: 'delivered' })).toBe(1);
+      // The object's message and the test event S3 sends when notifications are set up.
+      expect(await counterValue(consumer.metrics, 'asc_sqs_messages_deleted_total')).toBe(2);
+      const os = openSearchClient();
+      expect(await countDocs(os, `${prefix}-*`)).toBe(records.length);
+      expect((await distinctIds(os, `${prefix}-*`)).size).toBe(records.length);
+      expect(await queueDepth(target.sqs, target.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    } finally {
+      await slowS3.close();
+    }
+  }, 120_000);
 });
