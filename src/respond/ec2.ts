@@ -13,12 +13,16 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
+  type Instance,
+  type IpPermission,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { RespondConfig } from './config.js';
-import { ActionRefusedError } from './errors.js';
+import { ActionRefusedError, afterChanges } from './errors.js';
 import type { ApplyResult, PlanContext, Responder, ResponderPlan, UndoResult } from './types.js';
 
 export interface Ec2PlanDetail {
@@ -27,6 +31,10 @@ export interface Ec2PlanDetail {
   /** Security groups per network interface, as they are now. */
   interfaces: { id: string; groups: string[] }[];
   quarantineGroupId: string | undefined;
+  /** Rules found on an existing quarantine group (it must have none): removed before it is used. */
+  strayRules: { ingress: IpPermission[]; egress: IpPermission[] };
+  /** Every interface already holds the quarantine group and the instance carries the tag. */
+  isolated: boolean;
   terminationProtected: boolean;
   autoScalingGroup: string | undefined;
   volumeCount: number;
@@ -46,12 +54,29 @@ export interface Ec2Prior {
 
 export interface Ec2ResponderOptions {
   ec2: EC2Client;
+  /** Resolves an instance's profile role, to check an alert that names the instance by a role session. */
+  iam?: IAMClient | undefined;
   autoScaling?: AutoScalingClient | undefined;
   config: RespondConfig['ec2'];
   now?: () => Date;
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const INSTANCE_SESSION = /^arn:aws[\w-]*:sts::(\d{12}):assumed-role\/([^/]+)\/(i-[0-9a-f]+)$/;
+
+interface InstanceSession {
+  arn: string;
+  account: string;
+  role: string;
+  instanceId: string;
+}
+
+/** `arn:…:sts::ACCOUNT:assumed-role/ROLE/i-…`: the form CloudTrail gives instance credentials. */
+function instanceSession(target: string): InstanceSession | undefined {
+  const arn = target.trim();
+  const m = INSTANCE_SESSION.exec(arn);
+  return m ? { arn, account: m[1]!, role: m[2]!, instanceId: m[3]!.toLowerCase() } : undefined;
+}
 const TAG_ALERT = 'asc:quarantine-alert';
 const TAG_TIME = 'asc:quarantined-at';
 
@@ -63,12 +88,14 @@ const TAG_TIME = 'asc:quarantined-at';
 export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
   readonly action = 'ec2-isolate' as const;
   readonly #ec2: EC2Client;
+  readonly #iam: IAMClient | undefined;
   readonly #asg: AutoScalingClient | undefined;
   readonly #config: RespondConfig['ec2'];
   readonly #now: () => Date;
 
   constructor(options: Ec2ResponderOptions) {
     this.#ec2 = options.ec2;
+    this.#iam = options.iam;
     this.#asg = options.autoScaling;
     this.#config = options.config;
     this.#now = options.now ?? (() => new Date());
@@ -77,24 +104,29 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
   normalise(target: string): string {
     // An instance role session's ARN ends in the instance id (CloudTrail userIdentity.arn of stolen
     // instance credentials), so alerts about such sessions can name the instance directly.
-    const session = /^arn:aws[\w-]*:sts::\d{12}:assumed-role\/[^/]+\/(i-[0-9a-f]+)$/.exec(target.trim());
-    const id = (session?.[1] ?? target).trim().toLowerCase();
+    const id = (instanceSession(target)?.instanceId ?? target).trim().toLowerCase();
     if (!INSTANCE_ID.test(id))
       throw new ActionRefusedError(`"${target.slice(0, 64)}" is not an EC2 instance id`, { target });
     return id;
   }
 
+  /** Protected instances are known by their tags, which only the plan can read. */
+  guard(_target: string): void {}
+
   async plan(target: string, context: PlanContext = {}): Promise<ResponderPlan<Ec2PlanDetail>> {
     const instanceId = this.normalise(target);
-    let instance: Awaited<ReturnType<Ec2IsolateResponder['describe']>>;
+    let found: Awaited<ReturnType<Ec2IsolateResponder['describe']>>;
     try {
-      instance = await this.describe(instanceId);
+      found = await this.describe(instanceId);
     } catch (err) {
       if ((err as Error).name?.startsWith('InvalidInstanceID'))
         throw new ActionRefusedError(`instance ${instanceId} does not exist`);
       throw err;
     }
-    if (!instance) throw new ActionRefusedError(`instance ${instanceId} does not exist`);
+    if (!found) throw new ActionRefusedError(`instance ${instanceId} does not exist`);
+    const { instance, ownerId } = found;
+    const session = context.requested === undefined ? undefined : instanceSession(context.requested);
+    if (session) await this.#checkInstanceSession(session, instance, ownerId);
     const state = instance.State?.Name;
     if (state === 'terminated' || state === 'shutting-down') {
       throw new ActionRefusedError(`instance ${instanceId} is ${state}`);
@@ -112,7 +144,9 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
     }));
     if (interfaces.length === 0)
       throw new ActionRefusedError(`instance ${instanceId} has no network interface`);
-    const quarantineGroupId = await this.#findQuarantineGroup(vpcId);
+    const quarantine = await this.#findQuarantineGroup(vpcId);
+    const quarantineGroupId = quarantine?.id;
+    const strayRules = { ingress: quarantine?.ingress ?? [], egress: quarantine?.egress ?? [] };
     const attr = await this.#ec2.send(
       new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }),
     );
@@ -135,6 +169,12 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       tagged &&
       interfaces.every((eni) => eni.groups.includes(quarantineGroupId));
     const changes: string[] = [];
+    const strayCount = strayRules.ingress.length + strayRules.egress.length;
+    // A quarantine group that has rules (a half-made group, or one a person edited) does not isolate.
+    if (strayCount > 0)
+      changes.push(
+        `remove ${strayCount} rule(s) from security group ${quarantineGroupId}: a quarantine group has none`,
+      );
     if (!isolated) {
       if (!quarantineGroupId)
         changes.push(`create security group ${this.#config.quarantineGroupName} in ${vpcId} with no rules`);
@@ -164,6 +204,8 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         vpcId,
         interfaces,
         quarantineGroupId,
+        strayRules,
+        isolated,
         terminationProtected,
         autoScalingGroup,
         volumeCount,
@@ -178,98 +220,104 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
     const track = (out: { $metadata: { requestId?: string } }) => {
       if (out.$metadata.requestId) requestIds.push(out.$metadata.requestId);
     };
-    if (plan.changes.length === 0) {
-      return {
-        changes: [],
-        requestIds,
-        prior: {
-          instanceId: d.instanceId,
-          interfaces: [],
-          quarantineGroupId: d.quarantineGroupId ?? '',
-          enabledTerminationProtection: false,
-          detachedFrom: undefined,
-          snapshotIds: [],
-          taggedKeys: [],
-        },
-      };
-    }
-    const now = this.#now().toISOString();
+    const changes: string[] = [];
     const prior: Ec2Prior = {
       instanceId: d.instanceId,
-      interfaces: d.interfaces,
-      quarantineGroupId: d.quarantineGroupId ?? (await this.#createQuarantineGroup(d.vpcId, track)),
+      interfaces: [],
+      quarantineGroupId: d.quarantineGroupId ?? '',
       enabledTerminationProtection: false,
       detachedFrom: undefined,
       snapshotIds: [],
       taggedKeys: [],
     };
-    // Evidence before containment: snapshot and protect, then cut the network.
-    if (this.#config.snapshot && d.volumeCount > 0) {
-      const out = await this.#ec2.send(
-        new CreateSnapshotsCommand({
-          InstanceSpecification: { InstanceId: d.instanceId, ExcludeBootVolume: false },
-          Description: `aws-siem-connector quarantine of ${d.instanceId} (alert ${d.alertId})`,
-          TagSpecifications: [
-            {
-              ResourceType: 'snapshot',
-              Tags: [
-                { Key: TAG_ALERT, Value: d.alertId },
-                { Key: TAG_TIME, Value: now },
-              ],
-            },
-          ],
-        }),
-      );
-      track(out);
-      prior.snapshotIds = (out.Snapshots ?? []).map((s) => s.SnapshotId ?? '').filter(Boolean);
-    }
-    if (this.#config.terminationProtection && !d.terminationProtected) {
+    try {
+      if (d.quarantineGroupId)
+        await this.#removeStrayRules(d.quarantineGroupId, d.strayRules, track, changes);
+      if (d.isolated) return { changes, requestIds, prior };
+      const now = this.#now().toISOString();
+      // Recorded before any swap, so that undo of a half-done isolation restores every interface.
+      prior.interfaces = d.interfaces;
+      if (!d.quarantineGroupId) {
+        prior.quarantineGroupId = await this.#createQuarantineGroup(d.vpcId, track);
+        changes.push(`create security group ${this.#config.quarantineGroupName} in ${d.vpcId} with no rules`);
+      }
+      // Evidence before containment: snapshot and protect, then cut the network.
+      if (this.#config.snapshot && d.volumeCount > 0) {
+        const out = await this.#ec2.send(
+          new CreateSnapshotsCommand({
+            InstanceSpecification: { InstanceId: d.instanceId, ExcludeBootVolume: false },
+            Description: `aws-siem-connector quarantine of ${d.instanceId} (alert ${d.alertId})`,
+            TagSpecifications: [
+              {
+                ResourceType: 'snapshot',
+                Tags: [
+                  { Key: TAG_ALERT, Value: d.alertId },
+                  { Key: TAG_TIME, Value: now },
+                ],
+              },
+            ],
+          }),
+        );
+        track(out);
+        prior.snapshotIds = (out.Snapshots ?? []).map((s) => s.SnapshotId ?? '').filter(Boolean);
+        changes.push(`snapshot ${d.volumeCount} EBS volume(s) of ${d.instanceId}`);
+      }
+      if (this.#config.terminationProtection && !d.terminationProtected) {
+        track(
+          await this.#ec2.send(
+            new ModifyInstanceAttributeCommand({
+              InstanceId: d.instanceId,
+              DisableApiTermination: { Value: true },
+            }),
+          ),
+        );
+        prior.enabledTerminationProtection = true;
+        changes.push(`enable termination protection on ${d.instanceId}`);
+      }
+      if (d.autoScalingGroup && this.#asg) {
+        track(
+          await this.#asg.send(
+            new DetachInstancesCommand({
+              AutoScalingGroupName: d.autoScalingGroup,
+              InstanceIds: [d.instanceId],
+              // Keep capacity: the group replaces the instance while it is held for investigation.
+              ShouldDecrementDesiredCapacity: false,
+            }),
+          ),
+        );
+        prior.detachedFrom = d.autoScalingGroup;
+        changes.push(`detach ${d.instanceId} from Auto Scaling group ${d.autoScalingGroup}`);
+      }
+      for (const eni of d.interfaces) {
+        track(
+          await this.#ec2.send(
+            new ModifyNetworkInterfaceAttributeCommand({
+              NetworkInterfaceId: eni.id,
+              Groups: [prior.quarantineGroupId],
+            }),
+          ),
+        );
+        changes.push(
+          `replace groups [${eni.groups.join(', ')}] of ${eni.id} with ${this.#config.quarantineGroupName}`,
+        );
+      }
       track(
         await this.#ec2.send(
-          new ModifyInstanceAttributeCommand({
-            InstanceId: d.instanceId,
-            DisableApiTermination: { Value: true },
+          new CreateTagsCommand({
+            Resources: [d.instanceId],
+            Tags: [
+              { Key: TAG_ALERT, Value: d.alertId },
+              { Key: TAG_TIME, Value: now },
+            ],
           }),
         ),
       );
-      prior.enabledTerminationProtection = true;
+      prior.taggedKeys = [TAG_ALERT, TAG_TIME];
+      changes.push(`tag ${d.instanceId} with ${TAG_ALERT} and ${TAG_TIME}`);
+    } catch (err) {
+      throw afterChanges(err, { prior, changes, requestIds });
     }
-    if (d.autoScalingGroup && this.#asg) {
-      track(
-        await this.#asg.send(
-          new DetachInstancesCommand({
-            AutoScalingGroupName: d.autoScalingGroup,
-            InstanceIds: [d.instanceId],
-            // Keep capacity: the group replaces the instance while it is held for investigation.
-            ShouldDecrementDesiredCapacity: false,
-          }),
-        ),
-      );
-      prior.detachedFrom = d.autoScalingGroup;
-    }
-    for (const eni of d.interfaces) {
-      track(
-        await this.#ec2.send(
-          new ModifyNetworkInterfaceAttributeCommand({
-            NetworkInterfaceId: eni.id,
-            Groups: [prior.quarantineGroupId],
-          }),
-        ),
-      );
-    }
-    track(
-      await this.#ec2.send(
-        new CreateTagsCommand({
-          Resources: [d.instanceId],
-          Tags: [
-            { Key: TAG_ALERT, Value: d.alertId },
-            { Key: TAG_TIME, Value: now },
-          ],
-        }),
-      ),
-    );
-    prior.taggedKeys = [TAG_ALERT, TAG_TIME];
-    return { changes: plan.changes, requestIds, prior };
+    return { changes, requestIds, prior };
   }
 
   async undo(prior: Ec2Prior): Promise<UndoResult> {
@@ -325,12 +373,43 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
     return { changes, requestIds, warnings };
   }
 
-  async describe(instanceId: string) {
+  async describe(
+    instanceId: string,
+  ): Promise<{ instance: Instance; ownerId: string | undefined } | undefined> {
     const out = await this.#ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    return out.Reservations?.[0]?.Instances?.[0];
+    const reservation = out.Reservations?.[0];
+    const instance = reservation?.Instances?.[0];
+    return instance ? { instance, ownerId: reservation?.OwnerId } : undefined;
   }
 
-  async #findQuarantineGroup(vpcId: string): Promise<string | undefined> {
+  /**
+   * A role session's name is chosen by whoever calls AssumeRole, so `…:assumed-role/AnyRole/i-0abc…` proves
+   * nothing about instance i-0abc: the session must be of this account and of the role in the instance's
+   * own instance profile, as real instance credentials are.
+   */
+  async #checkInstanceSession(session: InstanceSession, instance: Instance, ownerId: string | undefined) {
+    const refuse = (why: string) =>
+      new ActionRefusedError(`${session.arn} does not prove instance ${session.instanceId}: ${why}`);
+    if (ownerId !== undefined && session.account !== ownerId)
+      throw refuse(`the session is in account ${session.account}, the instance in ${ownerId}`);
+    const profileArn = instance.IamInstanceProfile?.Arn;
+    if (!profileArn) throw refuse('the instance has no instance profile');
+    if (!this.#iam) throw refuse('no IAM client to read the instance profile');
+    const out = await this.#iam.send(
+      new GetInstanceProfileCommand({
+        InstanceProfileName: profileArn.slice(profileArn.lastIndexOf('/') + 1),
+      }),
+    );
+    const roles = (out.InstanceProfile?.Roles ?? []).map((r) => r.RoleName);
+    if (!roles.includes(session.role))
+      throw refuse(
+        `role ${session.role} is not the role of its instance profile (${roles.join(', ') || 'none'})`,
+      );
+  }
+
+  async #findQuarantineGroup(
+    vpcId: string,
+  ): Promise<{ id: string; ingress: IpPermission[]; egress: IpPermission[] } | undefined> {
     const out = await this.#ec2.send(
       new DescribeSecurityGroupsCommand({
         Filters: [
@@ -339,7 +418,34 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         ],
       }),
     );
-    return out.SecurityGroups?.[0]?.GroupId;
+    const group = out.SecurityGroups?.[0];
+    if (!group?.GroupId) return undefined;
+    return { id: group.GroupId, ingress: group.IpPermissions ?? [], egress: group.IpPermissionsEgress ?? [] };
+  }
+
+  async #removeStrayRules(
+    groupId: string,
+    rules: { ingress: IpPermission[]; egress: IpPermission[] },
+    track: (out: { $metadata: { requestId?: string } }) => void,
+    changes: string[],
+  ): Promise<void> {
+    if (rules.ingress.length > 0) {
+      track(
+        await this.#ec2.send(
+          new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rules.ingress }),
+        ),
+      );
+    }
+    if (rules.egress.length > 0) {
+      track(
+        await this.#ec2.send(
+          new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: rules.egress }),
+        ),
+      );
+    }
+    const count = rules.ingress.length + rules.egress.length;
+    if (count > 0)
+      changes.push(`remove ${count} rule(s) from security group ${groupId}: a quarantine group has none`);
   }
 
   async #createQuarantineGroup(

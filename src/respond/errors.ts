@@ -1,4 +1,4 @@
-import { ConnectorError, type ErrorDetails } from '../errors.js';
+import { ConnectorError, type ErrorDetails, errorMessage } from '../errors.js';
 
 /** A guardrail refused the target (private address, protected principal, …). Nothing was changed. */
 export class ActionRefusedError extends ConnectorError {
@@ -12,4 +12,31 @@ export class ActionFailedError extends ConnectorError {
   constructor(message: string, details: ErrorDetails = {}, cause?: unknown) {
     super('RESPOND_FAILED', message, { details, cause });
   }
+}
+
+/**
+ * An apply that failed after it had changed something. `prior` holds exactly what was changed, so that
+ * the runner records it and undo can revert a half-done action; a retry then plans from the new state.
+ */
+export class PartialApplyError extends ConnectorError {
+  readonly prior: unknown;
+  readonly changes: string[];
+  readonly requestIds: string[];
+
+  constructor(cause: unknown, done: { prior: unknown; changes: string[]; requestIds: string[] }) {
+    super('RESPOND_PARTIAL', `failed after ${done.changes.length} change(s): ${errorMessage(cause)}`, {
+      cause,
+    });
+    this.prior = done.prior;
+    this.changes = done.changes;
+    this.requestIds = done.requestIds;
+  }
+}
+
+/** What an apply throws when a step fails: the error itself when nothing had changed yet. */
+export function afterChanges(
+  cause: unknown,
+  done: { prior: unknown; changes: string[]; requestIds: string[] },
+): unknown {
+  return done.changes.length === 0 ? cause : new PartialApplyError(cause, done);
 }

@@ -40,6 +40,7 @@ export function createResponseRunner(
       }),
       'ec2-isolate': new Ec2IsolateResponder({
         ec2: clients.ec2,
+        iam: clients.iam,
         autoScaling: clients.autoScaling,
         config: config.respond.ec2,
         ...(now ? { now } : {}),

@@ -14,12 +14,19 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import type { RespondConfig } from './config.js';
-import { ActionRefusedError } from './errors.js';
-import type { ApplyResult, Responder, ResponderPlan, UndoResult } from './types.js';
+import { ActionRefusedError, afterChanges } from './errors.js';
+import type { ApplyResult, PlanContext, Responder, ResponderPlan, UndoResult } from './types.js';
 
-export type Principal = { kind: 'user' | 'role'; name: string };
+export type Principal = {
+  kind: 'user' | 'role';
+  name: string;
+  /** The account an ARN names; a bare name has none. */
+  account?: string;
+  /** An assumed-role ARN: the session name, which whoever calls AssumeRole chooses. */
+  session?: string;
+};
 
-export type IamPlanDetail =
+export type IamPlanDetail = (
   | {
       kind: 'user';
       name: string;
@@ -27,7 +34,11 @@ export type IamPlanDetail =
       denyPolicyPresent: boolean;
       loginProfilePresent: boolean;
     }
-  | { kind: 'role'; name: string; previousDocument: string | undefined };
+  | { kind: 'role'; name: string; previousDocument: string | undefined }
+) & {
+  /** From the principal's ARN as IAM reports it. */
+  account: string | undefined;
+};
 
 export type IamPrior =
   | {
@@ -57,11 +68,12 @@ export function parsePrincipal(target: string): Principal {
     if (resource === 'root')
       throw new ActionRefusedError('the account root user is never touched', { target });
     const [type, ...parts] = resource.split('/');
+    const account = arn[2]!;
     if (arn[1] === 'sts' && type === 'assumed-role' && parts.length >= 2)
-      return checked('role', parts[0]!, target);
+      return { ...checked('role', parts[0]!, target), account, session: parts.slice(1).join('/') };
     if (arn[1] === 'iam' && (type === 'user' || type === 'role') && parts.length >= 1) {
       // IAM paths (`user/division/alice`) precede the name, which is the last segment.
-      return checked(type, parts[parts.length - 1]!, target);
+      return { ...checked(type, parts[parts.length - 1]!, target), account };
     }
     throw new ActionRefusedError(`${text}: not a user, role or assumed-role ARN`, { target });
   }
@@ -128,19 +140,37 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
 
   normalise(target: string): string {
     const principal = parsePrincipal(target);
-    const list = principal.kind === 'user' ? this.#config.protectedUsers : this.#config.protectedRoles;
-    if (list.includes(principal.name)) {
-      throw new ActionRefusedError(`${principal.kind} ${principal.name} is protected`, { target });
-    }
     return `${principal.kind}/${principal.name}`;
   }
 
-  async plan(target: string): Promise<ResponderPlan<IamPlanDetail>> {
+  guard(target: string): void {
+    const principal = parsePrincipal(target);
+    const list = principal.kind === 'user' ? this.#config.protectedUsers : this.#config.protectedRoles;
+    // IAM names are unique regardless of case (and looked up so): `BreakGlass` is the protected `breakglass`.
+    const name = principal.name.toLowerCase();
+    if (list.some((p) => p.toLowerCase() === name)) {
+      throw new ActionRefusedError(`${principal.kind} ${principal.name} is protected`, { target });
+    }
+  }
+
+  async plan(target: string, context: PlanContext = {}): Promise<ResponderPlan<IamPlanDetail>> {
     const normal = this.normalise(target);
+    this.guard(normal);
     const principal = parsePrincipal(normal);
-    return principal.kind === 'user'
-      ? this.#planUser(principal.name, normal)
-      : this.#planRole(principal.name, normal);
+    const plan =
+      principal.kind === 'user'
+        ? await this.#planUser(principal.name, normal)
+        : await this.#planRole(principal.name, normal);
+    // An ARN from another account (an organisation trail, a cross-account AssumeRole) must not disable
+    // the principal of the same name here.
+    const named = context.requested === undefined ? undefined : parsePrincipal(context.requested).account;
+    if (named !== undefined && named !== plan.detail.account) {
+      throw new ActionRefusedError(
+        `${context.requested} is in account ${named}; ${principal.kind} ${principal.name} here is in account ${plan.detail.account ?? 'unknown'}`,
+        { target },
+      );
+    }
+    return plan;
   }
 
   async apply(plan: ResponderPlan<IamPlanDetail>): Promise<ApplyResult<IamPrior>> {
@@ -178,32 +208,40 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
       putDenyPolicy: false,
       deletedLoginProfile: false,
     };
-    // Deny first: it stops every credential at once, keys and password alike, before the slower steps.
-    if (!detail.denyPolicyPresent) {
-      track(
-        await this.#client.send(
-          new PutUserPolicyCommand({
-            UserName: detail.name,
-            PolicyName: this.#config.denyPolicyName,
-            PolicyDocument: DENY_ALL,
-          }),
-        ),
-      );
-      prior.putDenyPolicy = true;
+    const changes: string[] = [];
+    try {
+      // Deny first: it stops every credential at once, keys and password alike, before the slower steps.
+      if (!detail.denyPolicyPresent) {
+        track(
+          await this.#client.send(
+            new PutUserPolicyCommand({
+              UserName: detail.name,
+              PolicyName: this.#config.denyPolicyName,
+              PolicyDocument: DENY_ALL,
+            }),
+          ),
+        );
+        prior.putDenyPolicy = true;
+        changes.push(`put inline deny-all policy ${this.#config.denyPolicyName} on user ${detail.name}`);
+      }
+      for (const keyId of detail.activeKeys) {
+        track(
+          await this.#client.send(
+            new UpdateAccessKeyCommand({ UserName: detail.name, AccessKeyId: keyId, Status: 'Inactive' }),
+          ),
+        );
+        prior.deactivatedKeys.push(keyId);
+        changes.push(`set access key ${keyId} of user ${detail.name} Inactive (not deleted)`);
+      }
+      if (this.#config.removeLoginProfile && detail.loginProfilePresent) {
+        track(await this.#client.send(new DeleteLoginProfileCommand({ UserName: detail.name })));
+        prior.deletedLoginProfile = true;
+        changes.push(`delete the console login profile of user ${detail.name}`);
+      }
+    } catch (err) {
+      throw afterChanges(err, { prior, changes, requestIds });
     }
-    for (const keyId of detail.activeKeys) {
-      track(
-        await this.#client.send(
-          new UpdateAccessKeyCommand({ UserName: detail.name, AccessKeyId: keyId, Status: 'Inactive' }),
-        ),
-      );
-      prior.deactivatedKeys.push(keyId);
-    }
-    if (this.#config.removeLoginProfile && detail.loginProfilePresent) {
-      track(await this.#client.send(new DeleteLoginProfileCommand({ UserName: detail.name })));
-      prior.deletedLoginProfile = true;
-    }
-    return { changes: plan.changes, requestIds, prior };
+    return { changes, requestIds, prior };
   }
 
   async undo(prior: IamPrior): Promise<UndoResult> {
@@ -272,7 +310,10 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
   }
 
   async #planUser(name: string, target: string): Promise<ResponderPlan<IamPlanDetail>> {
-    await this.#mustExist(() => this.#client.send(new GetUserCommand({ UserName: name })), `user ${name}`);
+    const user = await this.#mustExist(
+      () => this.#client.send(new GetUserCommand({ UserName: name })),
+      `user ${name}`,
+    );
     const keys: string[] = [];
     let marker: string | undefined;
     do {
@@ -306,7 +347,14 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
       target,
       changes,
       warnings,
-      detail: { kind: 'user', name, activeKeys: keys, denyPolicyPresent, loginProfilePresent },
+      detail: {
+        kind: 'user',
+        name,
+        activeKeys: keys,
+        denyPolicyPresent,
+        loginProfilePresent,
+        account: accountOf(user.User?.Arn),
+      },
     };
   }
 
@@ -335,7 +383,7 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
         `put inline policy ${this.#config.revokeSessionsPolicyName} on role ${name} denying every session issued before now`,
       ],
       warnings: ['this revokes the sessions of every user and service of the role; new sessions still work'],
-      detail: { kind: 'role', name, previousDocument },
+      detail: { kind: 'role', name, previousDocument, account: accountOf(role.Role?.Arn) },
     };
   }
 
@@ -348,6 +396,10 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
       throw err;
     }
   }
+}
+
+function accountOf(arn: string | undefined): string | undefined {
+  return arn === undefined ? undefined : ARN.exec(arn)?.[2];
 }
 
 async function exists(call: () => Promise<unknown>): Promise<boolean> {

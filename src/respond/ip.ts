@@ -31,9 +31,17 @@ export function parseAllowList(entries: readonly string[]): Range[] {
  * Turns an address or CIDR into the block WAF should hold, or refuses it. Only public unicast space can
  * be blocked: private, loopback, link-local, multicast, carrier-grade NAT, documentation and other
  * reserved ranges are refused, as are prefixes broader than the configured minimum and anything that
- * overlaps the allow-list (in either direction, so a /24 around an allowed address is refused too).
+ * overlaps the allow-list. Overlap counts in either direction, for protected ranges and the allow-list alike:
+ * a /24 around an allowed address is refused, and so is a /8 that merely contains 172.16.0.0/12.
  */
 export function normaliseBlockTarget(input: string, guard: IpGuardrails, allow: readonly Range[]): BlockCidr {
+  const block = parseBlockTarget(input);
+  guardBlockTarget(block, guard, allow, input.trim());
+  return block;
+}
+
+/** The block WAF would hold for an address or CIDR, syntax only (undo needs no more). */
+export function parseBlockTarget(input: string): BlockCidr {
   const text = input.trim();
   const range = parseRange(text);
   if (!range)
@@ -44,34 +52,43 @@ export function normaliseBlockTarget(input: string, guard: IpGuardrails, allow: 
     prefix = Math.max(0, prefix - 96);
   }
   const version = addr.kind() === 'ipv4' ? 4 : 6;
-  const minPrefix = version === 4 ? guard.minPrefixV4 : guard.minPrefixV6;
+  return { version, cidr: `${show(networkOf(addr, prefix))}/${prefix}`, prefix };
+}
+
+/** The guardrails of `normaliseBlockTarget` on a parsed block; `shownAs` is how errors name it. */
+export function guardBlockTarget(
+  block: BlockCidr,
+  guard: IpGuardrails,
+  allow: readonly Range[],
+  shownAs: string = block.cidr,
+): void {
+  const text = shownAs;
+  const [network, prefix] = parseRange(block.cidr)!;
+  const minPrefix = block.version === 4 ? guard.minPrefixV4 : guard.minPrefixV6;
   if (prefix < minPrefix) {
     throw new ActionRefusedError(
       `${text}: prefix /${prefix} is broader than the allowed minimum /${minPrefix}`,
       { target: text },
     );
   }
-  const network = networkOf(addr, prefix);
-  const last = lastOf(addr, prefix);
-  for (const edge of [network, last]) {
-    const kind = edge.range();
-    if (kind !== 'unicast') {
-      throw new ActionRefusedError(`${text}: ${kind} addresses are never blocked`, {
-        target: text,
-        range: kind,
-      });
-    }
+  const span = spanOf(network, prefix);
+  // Overlap, not the edges: a /8 can start and end in public space yet hold 172.16.0.0/12 in between.
+  const hit = protectedRanges(network.kind()).find((range) => overlaps(span, range));
+  if (hit) {
+    throw new ActionRefusedError(
+      `${text}: overlaps ${hit.cidr}, and ${hit.kind} addresses are never blocked`,
+      { target: text, range: hit.kind, protected: hit.cidr },
+    );
   }
   for (const [allowAddr, allowPrefix] of allow) {
-    if (allowAddr.kind() !== network.kind()) continue;
-    if (network.match(allowAddr, Math.min(prefix, allowPrefix))) {
-      throw new ActionRefusedError(`${text}: overlaps the allow-list entry ${allowAddr}/${allowPrefix}`, {
-        target: text,
-      });
+    // In one address space, so `::ffff:52.1.2.9` on the allow-list also guards 52.1.2.0/24, and the reverse.
+    if (overlaps(span, spanOf(allowAddr, allowPrefix))) {
+      throw new ActionRefusedError(
+        `${text}: overlaps the allow-list entry ${show(allowAddr)}/${allowPrefix}`,
+        { target: text },
+      );
     }
   }
-  const shown = version === 4 ? network.toString() : (network as ipaddr.IPv6).toRFC5952String();
-  return { version, cidr: `${shown}/${prefix}`, prefix };
 }
 
 /** The same address written differently (`::1/128` vs `0:0::1/128`) compares equal after this. */
@@ -79,9 +96,7 @@ export function canonicalCidr(entry: string): string | undefined {
   const range = parseRange(entry);
   if (!range) return undefined;
   const [addr, prefix] = range;
-  const network = networkOf(addr, prefix);
-  const shown = network.kind() === 'ipv4' ? network.toString() : (network as ipaddr.IPv6).toRFC5952String();
-  return `${shown}/${prefix}`;
+  return `${show(networkOf(addr, prefix))}/${prefix}`;
 }
 
 function parseRange(text: string): Range | undefined {
@@ -106,10 +121,62 @@ function networkOf(addr: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): ipaddr.IPv4
     : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${prefix}`);
 }
 
-function lastOf(addr: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): ipaddr.IPv4 | ipaddr.IPv6 {
-  return addr.kind() === 'ipv4'
-    ? ipaddr.IPv4.broadcastAddressFromCIDR(`${addr}/${prefix}`)
-    : ipaddr.IPv6.broadcastAddressFromCIDR(`${addr}/${prefix}`);
+/** A range as inclusive bounds in one 128-bit space; IPv4 sits at ::ffff:0:0/96, where mapped addresses put it. */
+interface Span {
+  first: bigint;
+  last: bigint;
+}
+
+interface ProtectedRange extends Span {
+  /** The name `range()` gives it: `private`, `carrierGradeNat`, `uniqueLocal`, … */
+  kind: string;
+  cidr: string;
+}
+
+function spanOf(addr: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): Span {
+  const v4 = addr.kind() === 'ipv4';
+  const bytes = (v4 ? (addr as ipaddr.IPv4).toIPv4MappedAddress() : addr).toByteArray();
+  const value = bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+  const host = (1n << BigInt(128 - (v4 ? prefix + 96 : prefix))) - 1n;
+  const first = value & ~host;
+  return { first, last: first | host };
+}
+
+function overlaps(a: Span, b: Span): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+type SpecialRanges = Record<string, Range | Range[]>;
+const protectedCache = new Map<string, ProtectedRange[]>();
+
+/**
+ * The never-block list is the table ipaddr.js's `range()` consults (everything but `unicast`), read rather
+ * than copied so a single address and a CIDR are judged by the same ranges. It is missing from the typings,
+ * so its absence refuses every target instead of letting them all through.
+ */
+function protectedRanges(kind: string): ProtectedRange[] {
+  const cached = protectedCache.get(kind);
+  if (cached) return cached;
+  const proto = kind === 'ipv4' ? ipaddr.IPv4.prototype : ipaddr.IPv6.prototype;
+  const table = (proto as unknown as { SpecialRanges?: SpecialRanges }).SpecialRanges;
+  if (!table || Object.keys(table).length === 0)
+    throw new ActionRefusedError(
+      `cannot check targets: ipaddr.js no longer exposes its ${kind} special ranges`,
+    );
+  const ranges: ProtectedRange[] = [];
+  for (const [name, entry] of Object.entries(table)) {
+    // A name maps to one [address, prefix] pair or to a list of them, as in ipaddr.subnetMatch.
+    const subnets = Array.isArray(entry[0]) ? (entry as Range[]) : [entry as Range];
+    for (const [addr, prefix] of subnets) {
+      ranges.push({ kind: name, cidr: `${show(addr)}/${prefix}`, ...spanOf(addr, prefix) });
+    }
+  }
+  protectedCache.set(kind, ranges);
+  return ranges;
+}
+
+function show(addr: ipaddr.IPv4 | ipaddr.IPv6): string {
+  return addr.kind() === 'ipv4' ? addr.toString() : (addr as ipaddr.IPv6).toRFC5952String();
 }
 
 function truncate(text: string): string {

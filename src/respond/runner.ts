@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js';
 import { metrics } from '../observe/metrics.js';
 import type { AuditEntry, AuditSink } from './audit.js';
 import type { ActionName, RespondConfig } from './config.js';
-import { ActionRefusedError } from './errors.js';
+import { ActionRefusedError, PartialApplyError } from './errors.js';
 import { CircuitBreaker, WindowRateLimiter } from './limits.js';
 import type { ActionRecord, ActionStore } from './store.js';
 import type { ActionOutcome, Requester, Responder } from './types.js';
@@ -81,12 +81,15 @@ export class ResponseRunner {
     let target: string;
     try {
       target = responder.normalise(request.target);
+      responder.guard(target);
     } catch (err) {
       return this.#finish(request, { ...base, status: 'refused', reason: errorMessage(err) });
     }
     const key = idempotencyKey(request.alertId, request.action, target);
     const done = this.#deps.store.get(key);
-    if (done && request.mode !== 'plan') {
+    // An undone action (by a person or the TTL sweeper) no longer answers for its alert: an alert that is
+    // still firing under the same id acts again.
+    if (done && !done.undoneAt && request.mode !== 'plan') {
       return this.#finish(request, {
         ...base,
         target,
@@ -125,7 +128,7 @@ export class ResponseRunner {
     };
     let plan: Awaited<ReturnType<Responder['plan']>>;
     try {
-      plan = await responder.plan(target, { alertId: request.alertId });
+      plan = await responder.plan(target, { alertId: request.alertId, requested: request.target });
     } catch (err) {
       if (err instanceof ActionRefusedError)
         return this.#finish(request, { ...base, status: 'refused', reason: err.message });
@@ -163,7 +166,25 @@ export class ResponseRunner {
         reason: `rate limited: more than ${max} ${request.action} actions in ${windowSeconds}s`,
       });
     }
-    this.#audit(request, { ...planned, status: 'planned' }, 'applying');
+    if (!this.#audit(request, { ...planned, status: 'planned' }, 'applying')) {
+      return this.#finish(request, {
+        ...planned,
+        status: 'failed',
+        reason: 'the audit log cannot be written; nothing was changed',
+      });
+    }
+    const ttl = request.action === 'waf-block-ip' ? (request.ttlSeconds ?? this.#config.waf.ttlSeconds) : 0;
+    const expiresAt = ttl > 0 ? new Date(now.getTime() + ttl * 1000).toISOString() : undefined;
+    const record = (recordKey: string, prior: unknown): ActionRecord => ({
+      key: recordKey,
+      action: request.action,
+      target,
+      alertId: request.alertId,
+      requester: request.requester,
+      appliedAt: now.toISOString(),
+      expiresAt,
+      prior,
+    });
     let result: Awaited<ReturnType<Responder['apply']>>;
     try {
       result = await responder.apply(plan);
@@ -171,26 +192,33 @@ export class ResponseRunner {
       if (err instanceof ActionRefusedError)
         return this.#finish(request, { ...planned, status: 'refused', reason: err.message });
       this.#breaker.failure(this.#now().getTime());
+      const failed = { ...planned, status: 'failed' as const, requestIds: requestIdOf(err) };
+      if (!(err instanceof PartialApplyError))
+        return this.#finish(request, { ...failed, reason: errorMessage(err) }, err);
+      // Half done: what was changed is recorded under its own key, so `respond undo` reverts it, while the
+      // alert's own key stays free and a retry completes the action from the state AWS now reports.
+      const kept = this.#keep(record(`${key}:partial:${now.getTime()}`, err.prior));
       return this.#finish(
         request,
-        { ...planned, status: 'failed', reason: errorMessage(err), requestIds: requestIdOf(err) },
+        {
+          ...failed,
+          changes: err.changes,
+          requestIds: err.requestIds,
+          reason: `${err.message}; ${kept ? 'the changes made are recorded: respond undo reverts them' : 'the changes made could not be recorded (see the log)'}`,
+        },
         err,
       );
     }
     this.#breaker.success();
-    const ttl = request.action === 'waf-block-ip' ? (request.ttlSeconds ?? this.#config.waf.ttlSeconds) : 0;
-    const expiresAt = ttl > 0 ? new Date(now.getTime() + ttl * 1000).toISOString() : undefined;
-    const record: ActionRecord = {
-      key,
-      action: request.action,
-      target,
-      alertId: request.alertId,
-      requester: request.requester,
-      appliedAt: now.toISOString(),
-      expiresAt,
-      prior: result.prior,
-    };
-    this.#deps.store.add(record);
+    if (!this.#keep(record(key, result.prior))) {
+      return this.#finish(request, {
+        ...planned,
+        changes: result.changes,
+        requestIds: result.requestIds,
+        status: 'failed',
+        reason: 'applied, but the action store cannot be written, so undo will not know it (see the log)',
+      });
+    }
     return this.#finish(request, {
       ...planned,
       changes: result.changes,
@@ -224,6 +252,7 @@ export class ResponseRunner {
       return this.#finish(request, { ...base, status: 'skipped', reason: `${action} is not configured` });
     let target: string;
     try {
+      // Syntax only: the guardrails decide what may be blocked or disabled, never what may be reverted.
       target = responder.normalise(rawTarget);
     } catch (err) {
       return this.#finish(request, { ...base, status: 'refused', reason: errorMessage(err) });
@@ -326,7 +355,19 @@ export class ResponseRunner {
     return outcome;
   }
 
-  #audit(request: ActionRequest, outcome: ActionOutcome, event: AuditEntry['event'], err?: unknown): void {
+  /** Stores an applied action; false (and a loud log line with the record) when the store cannot. */
+  #keep(record: ActionRecord): boolean {
+    try {
+      this.#deps.store.add(record);
+      return true;
+    } catch (err) {
+      this.#deps.log?.error({ err, record }, 'action store write failed: revert this action by hand');
+      return false;
+    }
+  }
+
+  /** Writes one audit line; false when it cannot be written. */
+  #audit(request: ActionRequest, outcome: ActionOutcome, event: AuditEntry['event'], err?: unknown): boolean {
     const entry: AuditEntry = {
       time: this.#now().toISOString(),
       event,
@@ -346,9 +387,11 @@ export class ResponseRunner {
     };
     try {
       this.#deps.audit.write(entry);
+      return true;
     } catch (auditErr) {
-      // An action must not be reported done without its audit line; losing the line is logged loudly.
+      // Before a change this refuses the change (see #planAndApply); after one, the line is logged loudly.
       this.#deps.log?.error({ err: auditErr, entry }, 'audit log write failed');
+      return false;
     }
   }
 }

@@ -36,6 +36,11 @@ export interface UndoResult {
 
 export interface PlanContext {
   alertId?: string;
+  /**
+   * The target as the alert or person wrote it. An ARN names an account and a role that the normalised
+   * target (`user/alice`, `i-0abc…`) no longer carries; the plan checks them against what AWS reports.
+   */
+  requested?: string;
 }
 
 /**
@@ -44,8 +49,14 @@ export interface PlanContext {
  */
 export interface Responder<D = unknown, S = unknown> {
   readonly action: ActionName;
-  /** Syntax and static guardrails, no AWS call. Throws `ActionRefusedError`. */
+  /**
+   * The canonical form of a target, syntax only, no AWS call; throws `ActionRefusedError` for what is not
+   * a target at all. Undo uses this alone: a guardrail added after an action must not keep a person (or
+   * the TTL sweeper) from reverting it.
+   */
   normalise(target: string): string;
+  /** Static guardrails on a normalised target (protected names, allow-list, ranges), no AWS call. */
+  guard(target: string): void;
   plan(target: string, context?: PlanContext): Promise<ResponderPlan<D>>;
   apply(plan: ResponderPlan<D>): Promise<ApplyResult<S>>;
   undo(prior: S): Promise<UndoResult>;

@@ -1,7 +1,14 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { RespondConfig } from './config.js';
 import { ActionRefusedError } from './errors.js';
-import { type BlockCidr, canonicalCidr, normaliseBlockTarget, parseAllowList } from './ip.js';
+import {
+  type BlockCidr,
+  canonicalCidr,
+  guardBlockTarget,
+  normaliseBlockTarget,
+  parseAllowList,
+  parseBlockTarget,
+} from './ip.js';
 import type { ApplyResult, Responder, ResponderPlan, UndoResult } from './types.js';
 
 export interface WafPlanDetail {
@@ -50,7 +57,11 @@ export class WafBlockResponder implements Responder<WafPlanDetail, WafPrior> {
   }
 
   normalise(target: string): string {
-    return this.#block(target).cidr;
+    return parseBlockTarget(target).cidr;
+  }
+
+  guard(target: string): void {
+    guardBlockTarget(parseBlockTarget(target), this.#config, this.#allow, target);
   }
 
   async plan(target: string): Promise<ResponderPlan<WafPlanDetail>> {
@@ -110,7 +121,7 @@ export class WafBlockResponder implements Responder<WafPlanDetail, WafPrior> {
   }
 
   priorWithoutRecord(target: string): WafPrior {
-    const block = this.#block(target);
+    const block = parseBlockTarget(target);
     return { cidr: block.cidr, version: block.version, added: true };
   }
 

@@ -9,6 +9,11 @@ import {
   DescribeVpcsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+} from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { liveRunner, motoClients, runId } from './respond-helpers.js';
 
@@ -27,7 +32,7 @@ beforeAll(async () => {
   vpcId = vpcs.Vpcs![0]!.VpcId!;
 });
 
-async function launch(name: string, tags: Record<string, string> = {}) {
+async function launch(name: string, tags: Record<string, string> = {}, instanceProfileArn?: string) {
   const group = await clients.ec2.send(
     new CreateSecurityGroupCommand({ GroupName: `${name}-${runId}`, Description: 'web', VpcId: vpcId }),
   );
@@ -38,6 +43,7 @@ async function launch(name: string, tags: Record<string, string> = {}) {
       MaxCount: 1,
       InstanceType: 't3.micro',
       SecurityGroupIds: [group.GroupId!],
+      ...(instanceProfileArn ? { IamInstanceProfile: { Arn: instanceProfileArn } } : {}),
       TagSpecifications: [
         {
           ResourceType: 'instance',
@@ -177,5 +183,64 @@ describe('EC2 isolate against moto', () => {
       }),
     );
     expect(groups.SecurityGroups).toEqual([]);
+  });
+
+  it('isolates the instance a role session names only when the role is the instance profile’s own', async () => {
+    const role = `web-role-${runId}`;
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: role,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    const profile = await clients.iam.send(
+      new CreateInstanceProfileCommand({ InstanceProfileName: `web-profile-${runId}` }),
+    );
+    await clients.iam.send(
+      new AddRoleToInstanceProfileCommand({ InstanceProfileName: `web-profile-${runId}`, RoleName: role }),
+    );
+    const { instanceId, groupId, eniId } = await launch('session', {}, profile.InstanceProfile!.Arn!);
+    const { runner } = liveRunner({ ec2: { quarantineGroupName } });
+    const isolate = (target: string, alertId: string) =>
+      runner.run({ action: 'ec2-isolate', target, alertId, requester, mode: 'auto' });
+
+    // Anyone who can call AssumeRole chooses the session name: another role, or another account, proves nothing.
+    const forged = await isolate(`arn:aws:sts::123456789012:assumed-role/any-role/${instanceId}`, 'sess-1');
+    expect(forged).toMatchObject({ status: 'refused', reason: expect.stringContaining('instance profile') });
+    const foreign = await isolate(`arn:aws:sts::999999999999:assumed-role/${role}/${instanceId}`, 'sess-2');
+    expect(foreign).toMatchObject({ status: 'refused', reason: expect.stringContaining('999999999999') });
+    expect(await eniHasGroup(eniId, groupId)).toBe(true);
+
+    const real = await isolate(`arn:aws:sts::123456789012:assumed-role/${role}/${instanceId}`, 'sess-3');
+    expect(real.status, real.reason).toBe('applied');
+    expect(await eniHasGroup(eniId, groupId)).toBe(false);
+    await runner.undo('ec2-isolate', instanceId, { source: 'cli' });
+  });
+
+  it('strips the rules from an existing quarantine group before using it', async () => {
+    const name = `${quarantineGroupName}-stray`;
+    // A half-made quarantine group keeps the allow-all outbound rule every new VPC group starts with.
+    const stray = await clients.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: name, Description: 'half made', VpcId: vpcId }),
+    );
+    const { instanceId } = await launch('stray');
+    const { runner } = liveRunner({ ec2: { quarantineGroupName: name } });
+    const outcome = await runner.run({
+      action: 'ec2-isolate',
+      target: instanceId,
+      alertId: 'iso-stray',
+      requester,
+      mode: 'auto',
+    });
+    expect(outcome.status, outcome.reason).toBe('applied');
+    expect(outcome.changes.join('\n')).toContain(`rule(s) from security group ${stray.GroupId}`);
+    const after = await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [stray.GroupId!] }));
+    expect(after.SecurityGroups![0]!.IpPermissions).toEqual([]);
+    expect(after.SecurityGroups![0]!.IpPermissionsEgress).toEqual([]);
   });
 });

@@ -111,7 +111,8 @@ describe('IAM disable against moto', () => {
     const name = `breakglass-${runId}`;
     const [k1, k2] = await userWithKeys(name);
     const { runner } = liveRunner({ iam: { protectedUsers: [name] } });
-    for (const target of [name, 'root', 'arn:aws:iam::123456789012:root']) {
+    // IAM names are unique regardless of case: an alert spelling the name differently is the same user.
+    for (const target of [name, name.toUpperCase(), 'root', 'arn:aws:iam::123456789012:root']) {
       const outcome = await runner.run({
         action: 'iam-disable-user',
         target,
@@ -171,5 +172,31 @@ describe('IAM disable against moto', () => {
       mode: 'auto',
     });
     expect(outcome).toMatchObject({ status: 'refused', reason: expect.stringContaining('does not exist') });
+  });
+
+  it('refuses an ARN of another account, leaving the user of the same name here untouched', async () => {
+    const name = `ci-deploy-${runId}`;
+    const [k1] = await userWithKeys(name);
+    const { runner } = liveRunner({});
+    const outcome = await runner.run({
+      action: 'iam-disable-user',
+      target: `arn:aws:iam::999999999999:user/${name}`,
+      alertId: 'xacct-1',
+      requester,
+      mode: 'auto',
+    });
+    expect(outcome).toMatchObject({ status: 'refused', reason: expect.stringContaining('999999999999') });
+    expect((await keyStatus(name))[k1!]).toBe('Active');
+    expect(await userPolicies(name)).toEqual([]);
+    // The same user named by this account's ARN is disabled.
+    const here = await runner.run({
+      action: 'iam-disable-user',
+      target: `arn:aws:iam::123456789012:user/${name}`,
+      alertId: 'xacct-2',
+      requester,
+      mode: 'auto',
+    });
+    expect(here.status).toBe('applied');
+    expect((await keyStatus(name))[k1!]).toBe('Inactive');
   });
 });

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/index.js';
 import { JsonlAuditLog, MemoryAuditLog } from '../../../src/respond/audit.js';
+import { afterChanges } from '../../../src/respond/errors.js';
 import { ResponseRunner } from '../../../src/respond/runner.js';
-import { ActionStore } from '../../../src/respond/store.js';
+import { type ActionRecord, ActionStore } from '../../../src/respond/store.js';
+import type { Responder } from '../../../src/respond/types.js';
 import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { FakeWaf } from './fake-waf.js';
 
@@ -229,5 +231,140 @@ describe('ResponseRunner', () => {
     const outcome = await runner.run({ ...block('a1'), mode: 'plan' });
     expect(outcome).toMatchObject({ status: 'planned', reason: 'plan only' });
     expect(waf.updates).toBe(0);
+  });
+
+  it('acts again for an alert whose earlier action was undone', async () => {
+    const { runner, waf } = setup();
+    await runner.run(block('a1'));
+    await runner.undo('waf-block-ip', '45.155.204.10', { source: 'sweeper', rule: 'ttl expired' });
+    expect(waf.addresses).toEqual([]);
+    expect((await runner.run(block('a1'))).status).toBe('applied');
+    expect(waf.addresses).toEqual(['45.155.204.10/32']);
+  });
+
+  it('undoes a block of an address that a guardrail added since protects, and still refuses new blocks of it', async () => {
+    const { runner, waf, store } = setup();
+    await runner.run(block('a1'));
+    const stricter = validateConfig({
+      respond: {
+        dryRun: false,
+        enabled: { 'waf-block-ip': true },
+        waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, allowList: ['45.155.204.0/24'] },
+      },
+    });
+    const later = new ResponseRunner(stricter.respond, {
+      responders: {
+        'waf-block-ip': new WafBlockResponder({ client: waf.client, config: stricter.respond.waf }),
+      },
+      store,
+      audit: new MemoryAuditLog(),
+    });
+    expect((await later.run(block('a2'))).status).toBe('refused');
+    expect((await later.undo('waf-block-ip', '45.155.204.10', { source: 'cli' })).status).toBe('undone');
+    expect(waf.addresses).toEqual([]);
+  });
+
+  it('changes nothing when the audit log cannot be written', async () => {
+    const { config, waf } = setup();
+    const runner = new ResponseRunner(config.respond, {
+      responders: {
+        'waf-block-ip': new WafBlockResponder({ client: waf.client, config: config.respond.waf }),
+      },
+      store: new ActionStore(),
+      audit: {
+        write() {
+          throw new Error('disk full');
+        },
+      },
+    });
+    const outcome = await runner.run(block('a1'));
+    expect(outcome).toMatchObject({ status: 'failed', reason: expect.stringContaining('audit log') });
+    expect(waf.updates).toBe(0);
+  });
+
+  it('reports an action applied but not recorded as failed, without throwing', async () => {
+    const { config, waf } = setup();
+    const store = new ActionStore();
+    store.add = (_record: ActionRecord) => {
+      throw new Error('read-only file system');
+    };
+    const runner = new ResponseRunner(config.respond, {
+      responders: {
+        'waf-block-ip': new WafBlockResponder({ client: waf.client, config: config.respond.waf }),
+      },
+      store,
+      audit: new MemoryAuditLog(),
+    });
+    const outcome = await runner.run(block('a1'));
+    expect(outcome).toMatchObject({ status: 'failed', reason: expect.stringContaining('action store') });
+    expect(outcome.changes).toEqual(['add 45.155.204.10/32 to WAF IP set blocked-v4 (REGIONAL)']);
+    expect(waf.addresses).toEqual(['45.155.204.10/32']);
+  });
+
+  it('records a half-done action so that undo reverts it, and a retry of the alert completes it', async () => {
+    // Two steps, the second of which fails once: the shape of a user disable that fails on its second key.
+    const state = { first: false, second: false };
+    let failSecond = true;
+    type Prior = { first: boolean; second: boolean };
+    const twoSteps: Responder<null, Prior> = {
+      action: 'iam-disable-user',
+      normalise: (target) => target,
+      guard: () => {},
+      async plan(target) {
+        const changes = [...(state.first ? [] : ['first']), ...(state.second ? [] : ['second'])];
+        return { action: 'iam-disable-user', target, changes, warnings: [], detail: null };
+      },
+      async apply() {
+        const prior = { first: false, second: false };
+        const changes: string[] = [];
+        try {
+          if (!state.first) {
+            state.first = prior.first = true;
+            changes.push('first');
+          }
+          if (!state.second) {
+            if (failSecond) {
+              failSecond = false;
+              throw new Error('Throttling');
+            }
+            state.second = prior.second = true;
+            changes.push('second');
+          }
+        } catch (err) {
+          throw afterChanges(err, { prior, changes, requestIds: [] });
+        }
+        return { changes, requestIds: [], prior };
+      },
+      async undo(prior) {
+        const changes: string[] = [];
+        if (prior.second) {
+          state.second = false;
+          changes.push('revert second');
+        }
+        if (prior.first) {
+          state.first = false;
+          changes.push('revert first');
+        }
+        return { changes, requestIds: [], warnings: [] };
+      },
+    };
+    const config = validateConfig({ respond: { dryRun: false, enabled: { 'iam-disable-user': true } } });
+    const runner = new ResponseRunner(config.respond, {
+      responders: { 'iam-disable-user': twoSteps as Responder },
+      store: new ActionStore(),
+      audit: new MemoryAuditLog(),
+    });
+    const disable = { ...block('a1', 'user/mallory'), action: 'iam-disable-user' as const };
+
+    const first = await runner.run(disable);
+    expect(first).toMatchObject({ status: 'failed', changes: ['first'] });
+    expect(first.reason).toContain('respond undo reverts them');
+    const retry = await runner.run(disable);
+    expect(retry).toMatchObject({ status: 'applied', changes: ['second'] });
+    expect(state).toEqual({ first: true, second: true });
+
+    const undone = await runner.undo('iam-disable-user', 'user/mallory', { source: 'cli' });
+    expect(undone).toMatchObject({ status: 'undone', changes: ['revert second', 'revert first'] });
+    expect(state).toEqual({ first: false, second: false });
   });
 });

@@ -89,6 +89,10 @@ describe('example playbooks', () => {
     expect(requests.map((r) => r.action)).toEqual(['ec2-isolate', 'iam-disable-user']);
     const ec2 = new Ec2IsolateResponder({ ec2: {} as never, config: config.respond.ec2 });
     expect(ec2.normalise(requests[0]!.target)).toBe('i-0a1b2c3d4e5f60718');
-    expect(parsePrincipal(requests[1]!.target)).toEqual({ kind: 'role', name: 'web-role' });
+    expect(parsePrincipal(requests[1]!.target)).toMatchObject({
+      kind: 'role',
+      name: 'web-role',
+      account: '123456789012',
+    });
   });
 });
