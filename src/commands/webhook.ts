@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConnectorError } from '../errors.js';
 import { createSelfReporter, metrics } from '../observe/index.js';
 import { createResponseRunner, JsonlAuditLog, TeeAuditLog } from '../respond/index.js';
-import { createWebhookApp, resolveWebhookSecrets } from '../webhook/index.js';
+import { createWebhookApp, resolveWebhookSecrets, startSweeper } from '../webhook/index.js';
 import { commandContext } from './context.js';
 
 export interface WebhookServeOptions {
@@ -12,7 +12,7 @@ export interface WebhookServeOptions {
   insecureNoAuth?: boolean;
 }
 
-/** `webhook serve`: the receiver, its runner and the TTL sweeper, until SIGINT/SIGTERM. */
+/** `webhook serve`: the receiver, its runner and (unless dry-run) the TTL sweeper, until SIGINT/SIGTERM. */
 export async function webhookServeCommand(command: Command, options: WebhookServeOptions): Promise<void> {
   const { config, log } = commandContext(command, options.config);
   const port = options.port === undefined ? config.webhook.port : Number(options.port);
@@ -40,15 +40,11 @@ export async function webhookServeCommand(command: Command, options: WebhookServ
     { address, dryRun: respond.dryRun, enabled: respond.enabled, policies: config.webhook.policy.length },
     'webhook receiver listening',
   );
-  const sweeper =
-    respond.sweepIntervalSeconds > 0
-      ? setInterval(() => {
-          runner.sweep().catch((err: unknown) => log.error({ err }, 'TTL sweep failed'));
-        }, respond.sweepIntervalSeconds * 1000)
-      : undefined;
+  // `respond` already carries --dry-run, so the sweeper sees the same dry-run as the runner.
+  const stopSweeper = startSweeper(runner, respond, log);
   await new Promise<void>((resolve) => {
     const stop = () => {
-      if (sweeper) clearInterval(sweeper);
+      stopSweeper();
       app
         .close()
         .then(() => reporter?.close())

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ConnectorError, errorMessage } from '../errors.js';
 import { metrics } from '../observe/metrics.js';
 import type { ActionOutcome, ResponseRunner } from '../respond/index.js';
-import { bearerToken, ReplayGuard, secretEquals, verifySignature } from './auth.js';
+import { bearerToken, ReplayGuard, secretEquals, timestampRefusal, verifySignature } from './auth.js';
 import type { WebhookConfig } from './config.js';
 import { type Alert, type PayloadRoute, parseAlert } from './payloads.js';
 import { requestsFor } from './policy.js';
@@ -107,7 +107,7 @@ export async function createWebhookApp(config: WebhookConfig, deps: WebhookDeps)
         done(httpError(401, 'UNAUTHORIZED', 'signature does not match'), undefined);
         return;
       }
-      if (!replay.firstSeen(signed.signature.toLowerCase(), now())) {
+      if (!replay.firstSeen(signed.timestamp, raw, now())) {
         done(httpError(401, 'UNAUTHORIZED', 'replayed request'), undefined);
         return;
       }
@@ -226,8 +226,8 @@ function authenticate(
       const signature = header(request, 'x-asc-signature');
       if (!timestamp || !signature) return 'X-ASC-Timestamp and X-ASC-Signature are required';
       if (!/^\d{1,12}$/.test(timestamp)) return 'X-ASC-Timestamp must be Unix seconds';
-      if (Math.abs(now / 1000 - Number(timestamp)) > windowSeconds)
-        return 'timestamp outside the replay window';
+      const stale = timestampRefusal(Number(timestamp), now, windowSeconds);
+      if (stale) return stale;
       if (!/^(sha256=)?[0-9a-fA-F]{64}$/.test(signature)) return 'X-ASC-Signature must be sha256=<hex>';
       request.ascSignature = { timestamp, signature, verified: false };
       return undefined;

@@ -32,7 +32,10 @@ export const webhookConfigSchema = z.strictObject({
   /** Key for /alerts/generic: HMAC-SHA256 over `timestamp.body`. */
   hmacSecret: z.string().min(16, 'webhook HMAC secret must be at least 16 characters').optional(),
   hmacSecretFile: z.string().min(1).optional(),
-  /** Signed requests older or newer than this are refused; signatures seen within it are refused again. */
+  /**
+   * Signed requests older than this are refused, and so are those stamped more than 30 s (or this, if
+   * less) ahead; each signed request is accepted once while its timestamp is.
+   */
   replayWindowSeconds: z.number().int().min(1).max(3600).default(300),
   bodyLimit: z.number().int().min(1024).default(1_048_576),
   /** Per client address. */

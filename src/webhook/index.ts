@@ -5,3 +5,4 @@ export { createLambdaHandler, handler } from './lambda.js';
 export { type Alert, parseAlert } from './payloads.js';
 export { requestsFor, valuesAt } from './policy.js';
 export { resolveWebhookSecrets, type WebhookSecrets } from './secrets.js';
+export { startSweeper } from './sweeper.js';

@@ -155,6 +155,52 @@ describe('webhook receiver', () => {
       expect(replay.json().message).toContain('replayed');
     });
 
+    it('refuses a replay whose signature is re-spelled (bare, upper-case or prefixed upper-case hex)', async () => {
+      const { app } = await receiver();
+      const req = signed(genericBody('g-5'));
+      const hex = req.headers['x-asc-signature'].slice('sha256='.length);
+      expect((await app.inject({ method: 'POST', url: '/alerts/generic', ...req })).statusCode).toBe(202);
+      for (const spelling of [hex, hex.toUpperCase(), `sha256=${hex.toUpperCase()}`]) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/alerts/generic',
+          payload: req.payload,
+          headers: { ...req.headers, 'x-asc-signature': spelling },
+        });
+        expect(res.statusCode).toBe(401);
+        expect(res.json().message).toContain('replayed');
+      }
+    });
+
+    it('refuses a correctly signed timestamp more than the clock skew ahead', async () => {
+      const { app, config } = await receiver();
+      const nowS = Math.floor(Date.now() / 1000);
+      // Within the window, but a future stamp would stay acceptable for longer than the window.
+      const ahead = signed(genericBody('g-6'), HMAC, String(nowS + config.webhook.replayWindowSeconds - 10));
+      const res = await app.inject({ method: 'POST', url: '/alerts/generic', ...ahead });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().message).toContain('future');
+      const skewed = signed(genericBody('g-7'), HMAC, String(nowS + 20));
+      expect((await app.inject({ method: 'POST', url: '/alerts/generic', ...skewed })).statusCode).toBe(202);
+    });
+
+    it('refuses a replay for as long as its timestamp is accepted, not one window after it was seen', async () => {
+      let clock = Date.now();
+      const { app, config } = await receiver({ deps: { now: () => clock } });
+      const windowMs = config.webhook.replayWindowSeconds * 1000;
+      const ts = Math.floor(clock / 1000) + 25;
+      const req = signed(genericBody('g-8'), HMAC, String(ts));
+      expect((await app.inject({ method: 'POST', url: '/alerts/generic', ...req })).statusCode).toBe(202);
+      // Past "seen + window", still within "ts + window": the timestamp is accepted, so the guard must hold.
+      clock += windowMs + 5_000;
+      const late = await app.inject({ method: 'POST', url: '/alerts/generic', ...req });
+      expect(late.statusCode).toBe(401);
+      expect(late.json().message).toContain('replayed');
+      clock = ts * 1000 + windowMs + 1;
+      const expired = await app.inject({ method: 'POST', url: '/alerts/generic', ...req });
+      expect(expired.json().message).toContain('outside the replay window');
+    });
+
     it('401 for a wrong key, a tampered body, a stale timestamp or no signature', async () => {
       const { app, waf, audit } = await receiver();
       const wrongKey = signed(genericBody('g-2'), 'another-secret-of-16+');
