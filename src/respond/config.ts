@@ -56,8 +56,12 @@ const ec2Schema = z.strictObject({
   snapshot: z.boolean().default(true),
   /** Turn on termination protection so evidence survives. */
   terminationProtection: z.boolean().default(true),
-  /** Detach the instance from its Auto Scaling group (the group launches a replacement). */
-  detachFromAsg: z.boolean().default(false),
+  /**
+   * Detach the instance from its Auto Scaling group (the group launches a replacement). On by default, as
+   * in AWS's incident-response guidance: termination protection does not stop Auto Scaling, and an isolated
+   * instance fails its health checks and would be terminated, evidence and all.
+   */
+  detachFromAsg: z.boolean().default(true),
   /** Instances carrying any of these tag keys are never isolated. */
   protectedTagKeys: z.array(z.string().min(1)).default(['asc:protected']),
 });

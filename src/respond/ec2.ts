@@ -21,6 +21,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { errorMessage } from '../errors.js';
 import type { RespondConfig } from './config.js';
 import { ActionRefusedError, afterChanges } from './errors.js';
 import type { ApplyResult, PlanContext, Responder, ResponderPlan, UndoResult } from './types.js';
@@ -151,13 +152,14 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }),
     );
     const terminationProtected = attr.DisableApiTermination?.Value === true;
-    let autoScalingGroup: string | undefined;
-    if (this.#config.detachFromAsg && this.#asg) {
+    let groupOfInstance: string | undefined;
+    if (this.#asg) {
       const out = await this.#asg.send(
         new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
       );
-      autoScalingGroup = out.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+      groupOfInstance = out.AutoScalingInstances?.[0]?.AutoScalingGroupName;
     }
+    const autoScalingGroup = this.#config.detachFromAsg ? groupOfInstance : undefined;
     const volumeCount = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId).length;
     // Isolated = every interface holds the quarantine group and the instance carries our tag. Requiring
     // "only the quarantine group" would be stricter, but some EC2 views (and emulators) report an attached
@@ -198,6 +200,12 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         ? []
         : [
             'connections already open may survive a security-group change (connection tracking); see the playbook',
+            // Termination protection does not stop Auto Scaling: a failing health check replaces the instance.
+            ...(groupOfInstance && !autoScalingGroup
+              ? [
+                  `${instanceId} stays in Auto Scaling group ${groupOfInstance} (respond.ec2.detachFromAsg is false): the group may terminate it when its health check fails`,
+                ]
+              : []),
           ],
       detail: {
         instanceId,
@@ -335,16 +343,28 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       );
       changes.push(`restore groups [${eni.groups.join(', ')}] on ${eni.id}`);
     }
+    const asgWarnings: string[] = [];
     if (prior.detachedFrom && this.#asg) {
-      track(
-        await this.#asg.send(
-          new AttachInstancesCommand({
-            AutoScalingGroupName: prior.detachedFrom,
-            InstanceIds: [prior.instanceId],
-          }),
-        ),
-      );
-      changes.push(`attach ${prior.instanceId} to Auto Scaling group ${prior.detachedFrom}`);
+      // The group launched a replacement when the instance left; attaching raises its desired capacity by
+      // one. A group at its maximum refuses: the instance's network is restored all the same, so that is a
+      // warning for a person, not a failed undo that every retry would repeat.
+      try {
+        track(
+          await this.#asg.send(
+            new AttachInstancesCommand({
+              AutoScalingGroupName: prior.detachedFrom,
+              InstanceIds: [prior.instanceId],
+            }),
+          ),
+        );
+        changes.push(
+          `attach ${prior.instanceId} to Auto Scaling group ${prior.detachedFrom} (desired capacity +1)`,
+        );
+      } catch (err) {
+        asgWarnings.push(
+          `${prior.instanceId} could not be attached to Auto Scaling group ${prior.detachedFrom} again (${errorMessage(err)}); attach it by hand if it should return`,
+        );
+      }
     }
     if (prior.enabledTerminationProtection) {
       track(
@@ -368,8 +388,12 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       );
       changes.push(`remove tags ${prior.taggedKeys.join(', ')} from ${prior.instanceId}`);
     }
-    const warnings =
-      prior.snapshotIds.length > 0 ? [`snapshots kept as evidence: ${prior.snapshotIds.join(', ')}`] : [];
+    const warnings = [
+      ...asgWarnings,
+      ...(prior.snapshotIds.length > 0
+        ? [`snapshots kept as evidence: ${prior.snapshotIds.join(', ')}`]
+        : []),
+    ];
     return { changes, requestIds, warnings };
   }
 

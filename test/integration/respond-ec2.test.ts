@@ -1,4 +1,10 @@
 import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
   CreateSecurityGroupCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
@@ -6,6 +12,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -242,5 +249,55 @@ describe('EC2 isolate against moto', () => {
     const after = await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [stray.GroupId!] }));
     expect(after.SecurityGroups![0]!.IpPermissions).toEqual([]);
     expect(after.SecurityGroups![0]!.IpPermissionsEgress).toEqual([]);
+  });
+
+  it('detaches an instance from its Auto Scaling group, so the group cannot terminate the evidence, and undo attaches it again', async () => {
+    const subnets = await clients.ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+    );
+    const template = `asg-template-${runId}`;
+    await clients.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: template,
+        LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.micro' },
+      }),
+    );
+    const group = `asg-${runId}`;
+    await clients.autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: group,
+        LaunchTemplate: { LaunchTemplateName: template },
+        MinSize: 1,
+        MaxSize: 3,
+        DesiredCapacity: 1,
+        VPCZoneIdentifier: subnets.Subnets![0]!.SubnetId!,
+      }),
+    );
+    const members = async () =>
+      (
+        await clients.autoScaling.send(
+          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }),
+        )
+      ).AutoScalingGroups![0]!.Instances!.map((i) => i.InstanceId!);
+    const [instanceId] = await members();
+    const { runner } = liveRunner({ ec2: { quarantineGroupName } });
+    const applied = await runner.run({
+      action: 'ec2-isolate',
+      target: instanceId!,
+      alertId: 'iso-asg',
+      requester,
+      mode: 'auto',
+    });
+    expect(applied.status, applied.reason).toBe('applied');
+    expect(applied.changes.join('\n')).toContain(`detach ${instanceId} from Auto Scaling group ${group}`);
+    const after = await clients.autoScaling.send(
+      new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId!] }),
+    );
+    expect(after.AutoScalingInstances ?? []).toEqual([]);
+    expect(await members()).not.toContain(instanceId);
+
+    const undone = await runner.undo('ec2-isolate', instanceId!, { source: 'cli' });
+    expect(undone.status).toBe('undone');
+    expect(await members()).toContain(instanceId);
   });
 });
