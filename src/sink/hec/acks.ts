@@ -1,10 +1,17 @@
 import type { Logger } from '../../observe/index.js';
-import { classifyResponse } from './classify.js';
+import { classifyAckPoll } from './classify.js';
 import { HecError } from './errors.js';
 import type { Lane } from './transport.js';
 
+/**
+ * How a wait for an ackId ended: true (acked), false (timed out), 'superseded' (HEC handed the same id to
+ * a newer batch on this channel, so this batch's ack can no longer be told apart), or a HecError (the
+ * receiver says acks cannot work).
+ */
+export type AckResult = boolean | 'superseded' | HecError;
+
 interface Waiter {
-  resolve(result: true | HecError): void;
+  resolve(result: AckResult): void;
 }
 
 /**
@@ -23,23 +30,38 @@ export class AckPoller {
     private readonly minIntervalMs: number,
     private readonly maxIntervalMs: number,
     private readonly log: Logger,
+    /** Masks secrets in text that came from the receiver (a body could echo the token). */
+    private readonly mask: (text: string) => string = (text) => text,
   ) {
     this.interval = minIntervalMs;
   }
 
-  /** Resolves true when acked, a HecError when the receiver says acks cannot work, or false on time-out. */
-  wait(ackId: number, timeoutMs: number): Promise<boolean | HecError> {
+  wait(ackId: number, timeoutMs: number): Promise<AckResult> {
     return new Promise((resolve) => {
-      const timeout = setTimeout(() => {
+      const older = this.pending.get(ackId);
+      if (older) {
+        // The id came back while a batch still waits on it: the indexer restarted, or a load balancer
+        // without stickiness sent the request to another indexer, and ids on this channel count from 0
+        // again. One `true` for the id could now settle either batch. The newer one keeps the id (after a
+        // restart only the new counter can answer); the older one is sent again at once, a counted resend
+        // that costs at worst a duplicate of one batch. Failing it back would also lose nothing, but only
+        // after its whole SQS message is redelivered (more duplicates, minutes later); keeping both on one
+        // id, as before, let one ack settle a batch that was never indexed.
         this.pending.delete(ackId);
-        resolve(false);
-      }, timeoutMs);
-      this.pending.set(ackId, {
+        older.resolve('superseded');
+      }
+      const waiter: Waiter = {
         resolve: (result) => {
           clearTimeout(timeout);
           resolve(result);
         },
-      });
+      };
+      const timeout = setTimeout(() => {
+        // Only its own waiter: a newer batch may hold the id by now.
+        if (this.pending.get(ackId) === waiter) this.pending.delete(ackId);
+        resolve(false);
+      }, timeoutMs);
+      this.pending.set(ackId, waiter);
       this.schedule();
     });
   }
@@ -55,25 +77,31 @@ export class AckPoller {
   private async poll(): Promise<void> {
     if (this.pending.size === 0 || this.closed) return;
     this.polling = true;
-    const ids = [...this.pending.keys()];
+    // The waiters asked about: an answer applies to them only, not to a batch that took an id over while
+    // the poll was in flight.
+    const asked = new Map(this.pending);
     let progressed = false;
     try {
-      const res = await this.lane.pollAcks(ids);
-      const verdict = classifyResponse(res.status, res.body, res.retryAfter);
+      const res = await this.lane.pollAcks([...asked.keys()]);
+      const verdict = classifyAckPoll(res.status, res.body, res.retryAfter, res.contentType);
       if (verdict.kind === 'fatal') {
-        const err = new HecError(verdict.code, `HEC ack poll refused: ${verdict.reason}`, {
-          details: { url: this.lane.endpoint.url, status: res.status },
-        });
+        const url = this.lane.endpoint.url;
+        const err = new HecError(
+          verdict.code,
+          this.mask(`HEC ack poll to ${url} refused: ${verdict.reason}`),
+          {
+            details: { url, status: res.status },
+          },
+        );
         for (const [id, waiter] of this.pending) {
           this.pending.delete(id);
           waiter.resolve(err);
         }
       } else if (verdict.kind === 'ok') {
-        const acks = (JSON.parse(res.body) as { acks?: Record<string, boolean> }).acks ?? {};
-        for (const [id, done] of Object.entries(acks)) {
-          const waiter = this.pending.get(Number(id));
-          if (done && waiter) {
-            this.pending.delete(Number(id));
+        for (const [id, done] of verdict.acks) {
+          const waiter = asked.get(id);
+          if (done && waiter && this.pending.get(id) === waiter) {
+            this.pending.delete(id);
             waiter.resolve(true);
             progressed = true;
           }

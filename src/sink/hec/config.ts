@@ -102,15 +102,19 @@ export const hecSinkConfigSchema = z
     retry: z
       .strictObject({
         initialDelayMs: z.number().int().positive().default(250),
+        /** Longest single wait, a Retry-After header included (a proxy's `Retry-After: 900` is cut to this). */
         maxDelayMs: z.number().int().positive().default(30_000),
         /**
-         * How long one batch keeps being retried before its records are failed (not dropped): the source
-         * then leaves the SQS message for redelivery.
+         * How long one batch keeps being retried, or waits for a healthy endpoint, before its records are
+         * failed (not dropped): the source then leaves the SQS message for redelivery.
          */
         windowMs: z.number().int().positive().default(600_000),
       })
       .prefault({}),
-    /** While an endpoint is marked down, /services/collector/health is probed at this interval. */
+    /**
+     * After a failed send, an endpoint gets no batch until /services/collector/health answers healthy (or
+     * with a status that cannot tell, such as a proxy's 404); while it does not, it is probed at this interval.
+     */
     healthCheckIntervalMs: z.number().int().positive().default(5_000),
     /** After a configuration error (bad token, index, ack mode) batches fail fast for this long, then retry. */
     blockedRetryMs: z.number().int().positive().default(60_000),

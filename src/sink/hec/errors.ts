@@ -11,6 +11,8 @@ export type HecErrorCode =
   | 'HEC_CHANNEL_INVALID'
   | 'HEC_ENDPOINT_INVALID'
   | 'HEC_UNEXPECTED_RESPONSE'
+  /** Something other than HEC answered (a 2xx without HEC's success reply, a 400 without a HEC code). */
+  | 'HEC_FOREIGN_RESPONSE'
   | 'HEC_UNAVAILABLE'
   | 'HEC_REJECTED'
   | 'HEC_EVENT_TOO_LARGE'

@@ -6,7 +6,7 @@ import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
 import { type Logger, logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { AckPoller } from './acks.js';
-import { classifyResponse, type ResponseClass } from './classify.js';
+import { classifyHealth, classifyResponse, type ResponseClass } from './classify.js';
 import { AdaptiveConcurrency, type ConcurrencyLimit, FixedConcurrency } from './concurrency.js';
 import type { HecSinkConfig } from './config.js';
 import { HecError } from './errors.js';
@@ -73,16 +73,17 @@ interface Batch {
   bytes: number;
 }
 
-// Timers of the sinks are never unref'd: a batch waiting for its age, a retry back-off or an ack poll is
-// work in flight, and the process must not exit (replay, Lambda) while records wait on it.
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
+/** setTimeout's ceiling; longer waits are cut into pieces by the loops that wait. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const TAKEN = Promise.resolve();
 
 export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): HecSink {
   const log = (deps.logger ?? logger()).child({ sink: 'hec' });
-  const authorization = `Splunk ${resolveToken(config)}`;
+  const token = resolveToken(config);
+  const authorization = `Splunk ${token}`;
+  /** Text that came from a receiver goes into errors and logs; should it echo the token, it is masked. */
+  const mask = (text: string) => (token ? text.split(token).join('[token]') : text);
   const endpoints = config.urls.map((u) => new Endpoint(u));
   const ownDispatchers: Dispatcher[] = [];
   const lanes: Lane[] = [];
@@ -99,7 +100,10 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     const lane = new Lane(endpoint, dispatcher, authorization, config.requestTimeoutMs);
     lanes.push(lane);
     if (config.ack.enabled) {
-      pollers.set(lane, new AckPoller(lane, config.ack.pollIntervalMs, config.ack.maxPollIntervalMs, log));
+      pollers.set(
+        lane,
+        new AckPoller(lane, config.ack.pollIntervalMs, config.ack.maxPollIntervalMs, log, mask),
+      );
     }
   }
   let inFlight = 0;
@@ -130,14 +134,51 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   /** When the current batch got its first event (its age counts from there). */
   let batchStartedAt = 0;
   const deliveries = new Set<Promise<void>>();
+  /** write() calls not yet returned: records waiting for room in the pending-batch window. */
+  const writes = new Set<Promise<void>>();
+  const probes = new Set<Promise<void>>();
+  /** Timers that only pace retries and waits; each removes itself when it fires or is cut short. */
+  const pacing = new Set<NodeJS.Timeout>();
   let pendingBatches = 0;
   let capacityWaiters: (() => void)[] = [];
   let laneWaiters: (() => void)[] = [];
   let nextEndpoint = 0;
   let blockedUntil = 0;
   let blockError: HecError | undefined;
-  let closed = false;
-  let warnedNoAckId = false;
+  /** close() was called: writes are refused from then on. */
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  /** close() has finished: nothing of the sink may keep the process alive any more. */
+  let released = false;
+  const warnedNoAckId = new Set<string>();
+  /** Endpoints whose health probe failed, until one succeeds (logged once each way). */
+  const unhealthy = new Set<Endpoint>();
+
+  // Timers of the sink are not unref'd while it is open: a batch waiting for its age, a retry back-off or
+  // an ack poll is work in flight, and the process must not exit (replay, Lambda) while records wait on
+  // it. A wait that ends early (woken) clears its timer, so no timer outlives the wait it paced, and
+  // close() returns only once nothing waits.
+  function pause(ms: number, wakers?: (() => void)[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pacing.delete(timer);
+        resolve();
+      };
+      const timer = setTimeout(
+        () => {
+          // Woken by time: leave the wakers list (a wake-up swaps the list, so it may be gone already).
+          const at = wakers?.indexOf(done) ?? -1;
+          if (at >= 0) wakers?.splice(at, 1);
+          done();
+        },
+        Math.min(MAX_TIMER_MS, Math.max(0, ms)),
+      );
+      pacing.add(timer);
+      if (released) timer.unref();
+      wakers?.push(done);
+    });
+  }
 
   // --- settling: exactly one of ack / reject / fail per record -------------------------------------
   function ackAll(entries: Entry[]): void {
@@ -172,36 +213,80 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     for (const w of waiters) w();
   }
 
-  async function probe(endpoint: Endpoint, lane: Lane): Promise<boolean> {
-    try {
-      const res = await lane.health();
-      if (res.status === 200) {
-        endpoint.markUp();
-        log.info({ url: endpoint.url }, 'HEC endpoint healthy again');
-        return true;
+  /**
+   * Asks an endpoint that failed whether it is healthy again, on one of its free lanes, before it gets a
+   * batch: a GET is cheaper than a batch refused again, and batches meanwhile go to other endpoints.
+   */
+  function probe(endpoint: Endpoint, lane: Lane): void {
+    endpoint.probing = true;
+    lane.busy = true;
+    const probing = (async () => {
+      let reason: string;
+      try {
+        const res = await lane.health();
+        if (classifyHealth(res.status) === 'up') {
+          endpoint.markUp();
+          // A busy receiver recovers within one back-off many times a minute: only news after an outage
+          // (a probe that failed) is worth an info line.
+          const wasOut = unhealthy.delete(endpoint);
+          log[wasOut ? 'info' : 'debug'](
+            { url: endpoint.url, status: res.status },
+            'HEC endpoint healthy again',
+          );
+          return;
+        }
+        reason = `HTTP ${res.status}`;
+      } catch (err) {
+        reason = (err as Error).message;
       }
-      endpoint.markDown(Date.now(), undefined, config.healthCheckIntervalMs);
-    } catch {
-      endpoint.markDown(Date.now(), undefined, config.healthCheckIntervalMs);
-    }
-    return false;
+      endpoint.stillDown(Date.now(), config.healthCheckIntervalMs);
+      if (!unhealthy.has(endpoint)) {
+        unhealthy.add(endpoint);
+        log.warn(
+          { url: endpoint.url, reason },
+          `HEC endpoint ${endpoint.url} is unhealthy (${reason}); batches go to other endpoints, and its health is checked every ${config.healthCheckIntervalMs} ms`,
+        );
+      }
+    })().finally(() => {
+      probes.delete(probing);
+      endpoint.probing = false;
+      lane.busy = false;
+      wakeLaneWaiter();
+    });
+    probes.add(probing);
   }
 
-  async function acquireLane(): Promise<Lane> {
+  /**
+   * A free lane of a healthy endpoint, within the concurrency limit; undefined once `deadline` passed (the
+   * batch's retry window), so that no wait for a connection outlasts the window.
+   */
+  async function acquireLane(deadline: number): Promise<Lane | undefined> {
     for (;;) {
       const now = Date.now();
-      if (inFlight >= concurrency.limit) {
-        await new Promise<void>((r) => laneWaiters.push(r));
-        continue;
-      }
-      // Endpoints take turns; within one, the lowest free lane is used, so that as many connections are
-      // open as the concurrency needs, and they stay warm instead of each going cold between uses.
-      for (let k = 0; k < endpoints.length; k++) {
-        const e = (nextEndpoint + k) % endpoints.length;
-        if (!endpoints[e]!.isUp(now)) continue;
-        for (let i = e; i < lanes.length; i += endpoints.length) {
-          const lane = lanes[i]!;
-          if (lane.busy) continue;
+      if (now >= deadline) return undefined;
+      // Wake at the deadline at the latest, or when the soonest endpoint's down time ends.
+      let wakeAt = deadline;
+      if (inFlight < concurrency.limit) {
+        // Endpoints take turns; within one, the lowest free lane is used, so that as many connections are
+        // open as the concurrency needs, and they stay warm instead of each going cold between uses.
+        for (let k = 0; k < endpoints.length; k++) {
+          const e = (nextEndpoint + k) % endpoints.length;
+          const endpoint = endpoints[e]!;
+          if (endpoint.probing) continue;
+          if (!endpoint.isUp(now)) {
+            wakeAt = Math.min(wakeAt, endpoint.downUntil);
+            continue;
+          }
+          let lane: Lane | undefined;
+          for (let i = e; i < lanes.length && !lane; i += endpoints.length) {
+            if (!lanes[i]!.busy) lane = lanes[i];
+          }
+          if (!lane) continue;
+          if (endpoint.needsProbe) {
+            // Its down time is over: /health decides whether it takes batches again (a release wakes us).
+            probe(endpoint, lane);
+            continue;
+          }
           nextEndpoint = (e + 1) % endpoints.length;
           lane.busy = true;
           inFlight++;
@@ -209,22 +294,8 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           return lane;
         }
       }
-      const free = lanes.filter((l) => !l.busy);
-      if (free.length > 0) {
-        // Every endpoint with a free lane is down: wait for the soonest, then probe /health before use.
-        const soonest = free.reduce((a, b) => (a.endpoint.downUntil <= b.endpoint.downUntil ? a : b));
-        const wait = soonest.endpoint.downUntil - now;
-        if (wait > 0) {
-          await Promise.race([sleep(wait), new Promise<void>((r) => laneWaiters.push(r))]);
-          continue;
-        }
-        soonest.busy = true;
-        const up = await probe(soonest.endpoint, soonest);
-        soonest.busy = false;
-        if (!up) wakeLaneWaiter();
-        continue;
-      }
-      await new Promise<void>((r) => laneWaiters.push(r));
+      // Wait for a lane to be released or a probe to answer, an endpoint's down time to end, or the deadline.
+      await pause(wakeAt - now, laneWaiters);
     }
   }
 
@@ -238,7 +309,8 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   function backoff(attempt: number, retryAfterMs: number | undefined): number {
     const cap = Math.min(config.retry.maxDelayMs, config.retry.initialDelayMs * 2 ** Math.min(attempt, 20));
     const jittered = cap / 2 + Math.random() * (cap / 2);
-    return Math.max(jittered, retryAfterMs ?? 0);
+    // Retry-After counts up to the max delay: the operator's bound on any one wait (see Endpoint.markDown).
+    return Math.max(jittered, Math.min(retryAfterMs ?? 0, config.retry.maxDelayMs));
   }
 
   function block(err: HecError): void {
@@ -286,7 +358,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       answered('network-error', 'retry');
       return { verdict: { kind: 'retry', reason: `network error: ${(err as Error).message}` } };
     }
-    const verdict = classifyResponse(res.status, res.body, res.retryAfter);
+    const verdict = classifyResponse(res.status, res.body, res.retryAfter, res.contentType);
     answered(res.status, verdict.kind);
     return { verdict, res };
   }
@@ -294,12 +366,23 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   async function deliver(entries: Entry[]): Promise<void> {
     const started = Date.now();
     let attempt = 0;
+    let lastReason = 'no HEC endpoint was up with a free connection';
     for (;;) {
       if (Date.now() < blockedUntil && blockError) {
         failAll(entries, blockError);
         return;
       }
-      const lane = await acquireLane();
+      const lane = await acquireLane(started + config.retry.windowMs);
+      if (!lane) {
+        const err = new HecError(
+          'HEC_UNAVAILABLE',
+          `HEC did not take the batch within ${config.retry.windowMs} ms: ${lastReason}`,
+          { details: { urls: config.urls.join(' ') } },
+        );
+        log.warn({ events: entries.length }, err.message);
+        failAll(entries, err);
+        return;
+      }
       // Blocked while this batch waited for a lane: do not spend a request on a known-bad configuration.
       if (Date.now() < blockedUntil && blockError) {
         releaseLane(lane);
@@ -329,11 +412,11 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           }
           if (verdict.ackId === undefined) {
             // Splunk Cloud honours indexer ack only for Firehose: a 200 with code 0 is the best there is.
-            if (!warnedNoAckId) {
-              warnedNoAckId = true;
+            if (!warnedNoAckId.has(where.url)) {
+              warnedNoAckId.add(where.url);
               log.warn(
                 where,
-                'HEC answered without an ackId although ack is enabled; treating 200 as delivered',
+                `HEC at ${where.url} answered code 0 without an ackId although sinks.hec.ack.enabled is set: indexer acknowledgement is not in effect there, so batches count as delivered on HTTP ${where.status} code 0`,
               );
             }
             ackAll(entries);
@@ -362,8 +445,11 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           stats.resent += entries.length;
           log.warn(
             { ...where, ackId: verdict.ackId, channel: lane.channel, events: entries.length },
-            'HEC ack timed out; sending the batch again',
+            acked === 'superseded'
+              ? "HEC gave this ackId to a newer batch on the channel (indexer restart, or a load balancer without sticky sessions): this batch's ack cannot be known; sending it again"
+              : 'HEC ack timed out; sending the batch again',
           );
+          lastReason = acked === 'superseded' ? 'its ackId was reused' : 'its ack never came';
           break;
         }
         case 'retry': {
@@ -380,8 +466,9 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
             return;
           }
           stats.retried += entries.length;
+          lastReason = verdict.reason;
           log.debug({ ...where, delay, reason: verdict.reason }, 'HEC retry');
-          await sleep(delay);
+          await pause(delay);
           break;
         }
         case 'split': {
@@ -406,9 +493,11 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           return;
         }
         case 'fatal': {
-          const err = new HecError(verdict.code, `HEC refused the request: ${verdict.reason}`, {
-            details: { ...where, hecCode: verdict.hecCode },
-          });
+          const err = new HecError(
+            verdict.code,
+            mask(`HEC at ${where.url} refused the request: ${verdict.reason}`),
+            { details: { ...where, hecCode: verdict.hecCode } },
+          );
           block(err);
           failAll(entries, err);
           return;
@@ -440,6 +529,47 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     deliveries.add(delivery);
   }
 
+  async function takeWhenRoom(record: SinkRecord<HecEvent>): Promise<void> {
+    while (pendingBatches >= config.maxPendingBatches) {
+      await new Promise<void>((r) => capacityWaiters.push(r));
+    }
+    buffer(record);
+  }
+
+  function buffer(record: SinkRecord<HecEvent>): void {
+    const line = `${hecEventJson(envelope(record))}\n`;
+    const bytes = Buffer.byteLength(line, 'utf8');
+    const { id, logType, origin, delivery } = record;
+    const entry: Entry = { line, bytes, record: { id, logType, origin, delivery }, settled: false };
+    if (bytes > config.maxEventBytes) {
+      reject(
+        entry,
+        `event is ${bytes} bytes, over the ${config.maxEventBytes}-byte limit (HEC would refuse the whole request)`,
+      );
+      return;
+    }
+    if (current.entries.length > 0 && current.bytes + bytes > config.batch.maxBytes) seal();
+    current.entries.push(entry);
+    current.bytes += bytes;
+    if (current.entries.length >= config.batch.maxEvents || current.bytes >= config.batch.maxBytes) {
+      seal();
+    } else if (!ageTimer) {
+      batchStartedAt = Date.now();
+      ageTimer = setTimeout(seal, config.batch.maxAgeMs);
+    }
+  }
+
+  /**
+   * Sends what is buffered and waits for every record written before the call: writes still waiting for
+   * room in the pending-batch window join the buffer only when a delivery ends, so they are waited for
+   * first (a flush that saw no delivery left them behind, with an age timer, after close).
+   */
+  async function flush(): Promise<void> {
+    await Promise.allSettled([...writes]);
+    seal();
+    while (deliveries.size > 0) await Promise.allSettled([...deliveries]);
+  }
+
   function envelope(record: SinkRecord<HecEvent>): HecEvent {
     const ev = record.doc;
     const sourcetype =
@@ -463,31 +593,25 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     name: 'hec',
     schema: 'cim',
 
-    async write(record) {
-      if (closed) throw new HecError('HEC_CLOSED', 'HEC sink is closed');
-      while (pendingBatches >= config.maxPendingBatches) {
-        await new Promise<void>((r) => capacityWaiters.push(r));
-      }
-      const line = `${hecEventJson(envelope(record))}\n`;
-      const bytes = Buffer.byteLength(line, 'utf8');
-      const { id, logType, origin, delivery } = record;
-      const entry: Entry = { line, bytes, record: { id, logType, origin, delivery }, settled: false };
-      if (bytes > config.maxEventBytes) {
-        reject(
-          entry,
-          `event is ${bytes} bytes, over the ${config.maxEventBytes}-byte limit (HEC would refuse the whole request)`,
+    write(record) {
+      // Refused from the moment close() is called: close waits for what was taken before, and a record
+      // taken after it would be sent on released connections or left behind.
+      if (closing) {
+        return Promise.reject(
+          new HecError(
+            'HEC_CLOSED',
+            'HEC sink is closed: write() after close() was refused; the record was not taken',
+          ),
         );
-        return;
       }
-      if (current.entries.length > 0 && current.bytes + bytes > config.batch.maxBytes) seal();
-      current.entries.push(entry);
-      current.bytes += bytes;
-      if (current.entries.length >= config.batch.maxEvents || current.bytes >= config.batch.maxBytes) {
-        seal();
-      } else if (!ageTimer) {
-        batchStartedAt = Date.now();
-        ageTimer = setTimeout(seal, config.batch.maxAgeMs);
+      // With room (the usual case) the record is taken at once, with no promise of its own per record.
+      if (pendingBatches < config.maxPendingBatches) {
+        buffer(record);
+        return TAKEN;
       }
+      const taking = takeWhenRoom(record).finally(() => writes.delete(taking));
+      writes.add(taking);
+      return taking;
     },
 
     /** Backs /readyz: ready when one endpoint at least answers HEC's health endpoint with 200. */
@@ -519,18 +643,21 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       ageTimer = setTimeout(seal, wait);
     },
 
-    async flush() {
-      seal();
-      while (deliveries.size > 0) await Promise.all([...deliveries]);
-    },
+    flush,
 
-    async close() {
-      if (closed) return;
-      await this.flush();
-      closed = true;
-      for (const poller of pollers.values()) poller.close();
-      await Promise.all(ownDispatchers.map((d) => d.close()));
-      laneWaiters = [];
+    close() {
+      closing = true;
+      closed ??= (async () => {
+        // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
+        while (writes.size > 0 || current.entries.length > 0 || deliveries.size > 0) await flush();
+        await Promise.allSettled([...probes]);
+        released = true;
+        for (const poller of pollers.values()) poller.close();
+        // Nothing should be left to pace; should something be, it must not keep the process alive.
+        for (const timer of pacing) timer.unref();
+        await Promise.all(ownDispatchers.map((d) => d.close()));
+      })();
+      return closed;
     },
 
     stats() {

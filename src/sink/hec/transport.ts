@@ -7,13 +7,20 @@ export interface HecResponse {
   status: number;
   body: string;
   retryAfter?: string;
+  /** Only to tell an operator what answered when the reply is not HEC's. */
+  contentType?: string;
 }
 
-/** One HEC base URL, with its down/up state (from failed sends and /health probes). */
+/**
+ * One HEC base URL, with its health: up; down until `downUntil` after a failed send (back-off); then due
+ * for a /services/collector/health probe, which brings it up again or keeps it down for another interval.
+ */
 export class Endpoint {
   readonly origin: string;
   readonly basePath: string;
   downUntil = 0;
+  /** A health probe is in flight: nothing else is sent to the endpoint until it answers. */
+  probing = false;
   private failures = 0;
 
   constructor(readonly url: string) {
@@ -23,14 +30,30 @@ export class Endpoint {
     this.basePath = parsed.pathname.replace(/\/services\/collector.*$/, '').replace(/\/+$/, '');
   }
 
+  /** Its down time is over (it may still need a probe first: see `needsProbe`). */
   isUp(now: number): boolean {
     return this.downUntil <= now;
   }
 
+  /** Failed since it last answered well: ask /health whether it recovered before sending it a batch. */
+  get needsProbe(): boolean {
+    return this.failures > 0;
+  }
+
+  /**
+   * A send failed. Retry-After is honoured up to `maxMs` (the retry's max delay): a proxy's
+   * `Retry-After: 900` must not hold every batch past its retry window, and after the down time a /health
+   * probe, not a batch, checks whether the endpoint really is back.
+   */
   markDown(now: number, retryAfterMs: number | undefined, maxMs: number): void {
     this.failures++;
     const backoff = Math.min(maxMs, 250 * 2 ** Math.min(this.failures - 1, 16));
-    this.downUntil = now + Math.max(retryAfterMs ?? 0, backoff);
+    this.downUntil = now + Math.min(maxMs, Math.max(retryAfterMs ?? 0, backoff));
+  }
+
+  /** A probe said it is still unhealthy: probe again after `intervalMs`. */
+  stillDown(now: number, intervalMs: number): void {
+    this.downUntil = now + intervalMs;
   }
 
   markUp(): void {
@@ -75,10 +98,12 @@ export class Lane {
     });
     const text = await res.body.text();
     const retryAfter = res.headers['retry-after'];
+    const contentType = res.headers['content-type'];
     return {
       status: res.statusCode,
       body: text,
       ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      ...(typeof contentType === 'string' ? { contentType } : {}),
     };
   }
 

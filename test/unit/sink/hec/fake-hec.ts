@@ -20,6 +20,9 @@ export interface FakeHec {
   requests: SeenRequest[];
   onEvent: (req: SeenRequest, n: number) => Reply | Promise<Reply>;
   onAck: (ids: number[], req: SeenRequest) => Reply;
+  onHealth: () => Reply;
+  /** GET /services/collector/health requests seen. */
+  healthChecks: number;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,8 @@ export async function startFakeHec(): Promise<FakeHec> {
     requests: [],
     onEvent: () => ({ status: 200, body: { text: 'Success', code: 0 } }),
     onAck: (ids) => ({ status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, true])) } }),
+    onHealth: () => ({ status: 200, body: { text: 'HEC is healthy', code: 17 } }),
+    healthChecks: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   let eventCount = 0;
@@ -59,7 +64,8 @@ export async function startFakeHec(): Promise<FakeHec> {
       if (path.startsWith('/services/collector/ack')) {
         reply = fake.onAck((JSON.parse(raw) as { acks: number[] }).acks, seen);
       } else if (path.startsWith('/services/collector/health')) {
-        reply = { status: 200, body: { text: 'HEC is healthy', code: 17 } };
+        fake.healthChecks++;
+        reply = fake.onHealth();
       } else {
         seen.events = parseStacked(raw);
         fake.requests.push(seen);

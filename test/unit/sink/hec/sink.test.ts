@@ -14,6 +14,16 @@ afterEach(async () => {
   await hec.close();
 });
 
+/** Waits for `work`, or `ms` at most: a test of a fix must fail, not hang, without it. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Timers keeping the process alive. */
+const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
 function outcomesOf(records: Tracked[]): string[] {
   return records.map((r) => r.outcomes.map((o) => o.kind).join(',') || 'pending');
 }
@@ -215,6 +225,101 @@ describe('HEC sink: retries, splits and fatal errors', () => {
     await sink.close();
   });
 
+  it.each([
+    ['a login page', 200, '<html><form action="/login">Sign in</form></html>', 'text/html'],
+    ["a load balancer's fixed 200", 200, 'OK', 'text/plain'],
+    ['an empty JSON object', 200, '{}', 'application/json'],
+    ['an empty 204', 204, '', 'text/plain'],
+  ])(
+    'a 2xx without HEC success reply (%s) never acks: records fail back, the sink blocks',
+    async (_name, status, body, type) => {
+      hec.onEvent = () => ({ status, body, headers: { 'content-type': type } });
+      const capture = captureLogger();
+      const sink = createHecSink(hecConfig({ urls: [hec.url] }), { logger: capture.log });
+      const records = [tracked(1), tracked(2)];
+      for (const r of records) await sink.write(r.record);
+      await sink.flush();
+      expect(outcomesOf(records)).toEqual(['fail', 'fail']);
+      expect((records[0]!.outcomes[0]?.error as HecError | undefined)?.code).toBe('HEC_FOREIGN_RESPONSE');
+      expect(sink.stats()).toMatchObject({ acked: 0, blocked: true });
+      const errors = capture.lines().filter((l) => l.level === 50);
+      expect(errors).toHaveLength(1);
+      const msg = String(errors[0]?.msg);
+      expect(msg).toContain(hec.url);
+      expect(msg).toContain(`HTTP ${status}, content-type ${type}`);
+      if (body) expect(msg).toContain(JSON.stringify(body.slice(0, 20)).slice(0, -1));
+      await sink.close();
+    },
+  );
+
+  it('never logs the token, even when a foreign reply echoes the request headers', async () => {
+    hec.onEvent = (req) => ({
+      status: 200,
+      body: `request headers: authorization=${req.headers.authorization}`,
+      headers: { 'content-type': 'text/plain' },
+    });
+    const capture = captureLogger();
+    const sink = createHecSink(hecConfig({ urls: [hec.url] }), { logger: capture.log });
+    const r = tracked(1);
+    await sink.write(r.record);
+    await sink.flush();
+    expect(r.outcomes[0]?.kind).toBe('fail');
+    expect(capture.text()).toContain('authorization=Splunk [token]');
+    expect(capture.text()).not.toContain('unit-token-123');
+    expect(r.outcomes[0]?.error?.message).not.toContain('unit-token-123');
+    await sink.close();
+  });
+
+  it.each([
+    ['<html><center>The plain HTTP request was sent to HTTPS port</center></html>'],
+    ['<html><head><title>400 Request Header Or Cookie Too Large</title></head></html>'],
+  ])(
+    'a 400 without a HEC code (%s) blocks: one request, records failed back, none dead-lettered',
+    async (body) => {
+      hec.onEvent = () => ({ status: 400, body, headers: { 'content-type': 'text/html' } });
+      const capture = captureLogger();
+      const sink = createHecSink(hecConfig({ urls: [hec.url] }), { logger: capture.log });
+      const records = Array.from({ length: 8 }, (_, i) => tracked(i));
+      for (const r of records) await sink.write(r.record);
+      await sink.flush();
+      expect(hec.requests).toHaveLength(1);
+      expect(outcomesOf(records)).toEqual(Array(8).fill('fail'));
+      expect((records[0]!.outcomes[0]?.error as HecError | undefined)?.code).toBe('HEC_FOREIGN_RESPONSE');
+      expect(sink.stats()).toMatchObject({ split: 0, rejected: 0, blocked: true });
+      expect(String(capture.lines().find((l) => l.level === 50)?.msg)).toContain(
+        'HTTP 400, content-type text/html',
+      );
+      await sink.close();
+    },
+  );
+
+  it('413 splits until the requests fit; an event too large alone is rejected, the rest delivered', async () => {
+    // A proxy's body limit: the middle event alone is over it.
+    hec.onEvent = (req) =>
+      Buffer.byteLength(req.raw) > 2_000
+        ? {
+            status: 413,
+            body: '<html>413 Request Entity Too Large</html>',
+            headers: { 'content-type': 'text/html' },
+          }
+        : { status: 200, body: { code: 0 } };
+    const sink = createHecSink(hecConfig({ urls: [hec.url], gzip: false }), { logger: captureLogger().log });
+    const records = Array.from({ length: 6 }, (_, i) =>
+      tracked(
+        i,
+        i === 3
+          ? event(i, { event: { blob: 'y'.repeat(3_000) } })
+          : event(i, { event: { pad: 'z'.repeat(300) } }),
+      ),
+    );
+    for (const r of records) await sink.write(r.record);
+    await sink.flush();
+    expect(outcomesOf(records)).toEqual(['ack', 'ack', 'ack', 'reject', 'ack', 'ack']);
+    expect(records[3]!.outcomes[0]?.reason).toMatch(/HTTP 413/);
+    expect(sink.stats().blocked).toBe(false);
+    await sink.close();
+  });
+
   it('maps HEC JSON codes for index and channel to their own errors', async () => {
     hec.onEvent = () => ({ status: 400, body: { text: 'Incorrect index', code: 7 } });
     const sink = createHecSink(hecConfig({ urls: [hec.url] }), { logger: captureLogger().log });
@@ -305,14 +410,63 @@ describe('HEC sink: indexer acknowledgement', () => {
     await sink.close();
   });
 
-  it('treats 200 without an ackId as delivered (Splunk Cloud)', async () => {
+  it('treats 200 without an ackId as delivered (Splunk Cloud), warning once that acks are not in effect at that URL', async () => {
+    const capture = captureLogger();
     const sink = createHecSink(hecConfig({ urls: [hec.url], ack: { enabled: true } }), {
-      logger: captureLogger().log,
+      logger: capture.log,
     });
-    const r = tracked(1);
-    await sink.write(r.record);
-    await sink.flush();
-    expect(r.outcomes).toEqual([{ kind: 'ack' }]);
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) {
+      await sink.write(r.record);
+      await sink.flush();
+    }
+    expect(outcomesOf(records)).toEqual(['ack', 'ack']);
+    const warnings = capture.lines().filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]?.msg)).toContain(hec.url);
+    expect(String(warnings[0]?.msg)).toMatch(/acknowledgement is not in effect/);
+    await sink.close();
+  });
+
+  it('an ackId handed out again on a channel: the older batch is resent at once, each record acked once', async () => {
+    // The indexer restarted between the two batches: its ackIds count from 0 again on the same channel.
+    const ids = [0, 0, 1];
+    let posts = 0;
+    let zeroRead = false;
+    hec.onEvent = () => ({ status: 200, body: { text: 'Success', code: 0, ackId: ids[posts++] ?? posts } });
+    hec.onAck = (asked) => ({
+      status: 200,
+      body: {
+        acks: Object.fromEntries(
+          asked.map((id) => {
+            // Read-once: id 0 (by then the second batch's) is true once the older batch was sent again;
+            // later ids at once.
+            if (id !== 0) return [id, true];
+            const done = posts >= 3 && !zeroRead;
+            if (done) zeroRead = true;
+            return [id, done];
+          }),
+        ),
+      },
+    });
+    const capture = captureLogger();
+    const sink = createHecSink(
+      hecConfig({
+        urls: [hec.url],
+        maxInFlight: 1,
+        batch: { maxEvents: 1 },
+        // Long enough that only the fix (not the ack time-out) resends the older batch within the test.
+        ack: { enabled: true, pollIntervalMs: 10, maxPollIntervalMs: 20, timeoutMs: 60_000 },
+      }),
+      { logger: capture.log },
+    );
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) await sink.write(r.record);
+    await within(sink.flush(), 3_000);
+    expect(outcomesOf(records)).toEqual(['ack', 'ack']);
+    expect(hec.requests.map((r) => (r.events[0]!.event as { n: number }).n)).toEqual([1, 2, 1]);
+    expect(sink.stats().resent).toBe(1);
+    expect(capture.text()).toMatch(/ackId to a newer batch/);
     await sink.close();
   });
 });
@@ -383,6 +537,87 @@ describe('HEC sink: endpoints and back-pressure', () => {
     release();
     await third;
     expect(thirdBuffered).toBe(true);
+    await sink.close();
+  });
+
+  it('close() waits for a write that was waiting for room, then leaves no timer behind', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    hec.onEvent = async () => {
+      await gate;
+      return { status: 200, body: { code: 0 } };
+    };
+    const sink = createHecSink(hecConfig({ urls: [hec.url], batch: { maxEvents: 1 }, maxPendingBatches: 1 }));
+    const timersBefore = liveTimers();
+    const first = tracked(1);
+    const second = tracked(2);
+    await sink.write(first.record);
+    // The window is full: this write waits until the first batch is delivered.
+    const waiting = sink.write(second.record);
+    const closing = sink.close();
+    // Taken after close() was called: refused at once, not buffered behind the others.
+    await expect(sink.write(tracked(3).record)).rejects.toMatchObject({ code: 'HEC_CLOSED' });
+    release();
+    await waiting;
+    await within(closing, 3_000);
+    expect(outcomesOf([first, second])).toEqual(['ack', 'ack']);
+    expect(hec.requests.flatMap((r) => r.events.map((e) => (e.event as { n: number }).n))).toEqual([1, 2]);
+    expect(liveTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it('Retry-After is capped at the max delay: a 900 s one does not hold the batch or the others', async () => {
+    let calls = 0;
+    hec.onEvent = () =>
+      ++calls === 1
+        ? { status: 503, body: { text: 'Server is busy', code: 9 }, headers: { 'retry-after': '900' } }
+        : { status: 200, body: { code: 0 } };
+    const sink = createHecSink(
+      hecConfig({
+        urls: [hec.url],
+        maxInFlight: 1,
+        batch: { maxEvents: 1 },
+        retry: { initialDelayMs: 5, maxDelayMs: 50, windowMs: 10_000 },
+        healthCheckIntervalMs: 20,
+      }),
+      { logger: captureLogger().log },
+    );
+    const timersBefore = liveTimers();
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) await sink.write(r.record);
+    await within(sink.flush(), 2_000);
+    expect(outcomesOf(records)).toEqual(['ack', 'ack']);
+    await within(sink.close(), 2_000);
+    // No wait for the endpoint's down time outlives the sink.
+    expect(liveTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it('an endpoint that stays down: its health is probed, and waiting batches fail back when the window is spent', async () => {
+    hec.onEvent = () => ({ status: 503, body: { text: 'Server is busy', code: 9 } });
+    hec.onHealth = () => ({ status: 503, body: { text: 'HEC is unhealthy, queues are full', code: 18 } });
+    const capture = captureLogger();
+    const sink = createHecSink(
+      hecConfig({
+        urls: [hec.url],
+        maxInFlight: 1,
+        batch: { maxEvents: 1 },
+        retry: { initialDelayMs: 5, maxDelayMs: 20, windowMs: 300 },
+        healthCheckIntervalMs: 20,
+      }),
+      { logger: capture.log },
+    );
+    const started = Date.now();
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) await sink.write(r.record);
+    await within(sink.flush(), 3_000);
+    expect(outcomesOf(records)).toEqual(['fail', 'fail']);
+    for (const r of records) expect(r.outcomes[0]?.error).toMatchObject({ code: 'HEC_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // After the first refusal, /health (not another batch) was asked whether the endpoint recovered.
+    expect(hec.requests).toHaveLength(1);
+    expect(hec.healthChecks).toBeGreaterThan(1);
+    expect(capture.text()).toMatch(/is unhealthy \(HTTP 503\)/);
     await sink.close();
   });
 
