@@ -69,8 +69,14 @@ variable "waf_ip_set_arn" {
   default = ""
 }
 variable "iam_response_user_path" {
-  type    = string
-  default = ""
+  description = "IAM path (e.g. /humans/) under which the webhook may disable users and revoke the sessions of roles; empty disables that response."
+  type        = string
+  default     = ""
+  validation {
+    # Not "/": that would cover every user and role, the webhook's own role included (PutRolePolicy on itself).
+    condition     = can(regex("^$|^/[!-~]+/$", var.iam_response_user_path))
+    error_message = "iam_response_user_path is empty or an IAM path below the root, such as /humans/."
+  }
 }
 variable "ec2_response_enabled" {
   type    = bool

@@ -82,6 +82,42 @@ describe('IAM policy linter catches what it must', () => {
     ]);
   });
 
+  it('lets only account-less resource types (EBS snapshots) go without an account, and never without a region', () => {
+    const doc = {
+      Statement: [
+        {
+          Sid: 'snap',
+          Effect: 'Allow',
+          Action: 'ec2:CreateSnapshots',
+          Resource: 'arn:aws:ec2:us-east-1::snapshot/*',
+        },
+        {
+          Sid: 'snap-sub',
+          Effect: 'Allow',
+          Action: 'ec2:CreateSnapshots',
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}::snapshot/*' },
+        },
+        {
+          Sid: 'snap-any-region',
+          Effect: 'Allow',
+          Action: 'ec2:CreateTags',
+          Resource: 'arn:aws:ec2:*::snapshot/*',
+        },
+        {
+          Sid: 'instance',
+          Effect: 'Allow',
+          Action: 'ec2:CreateTags',
+          Resource: 'arn:aws:ec2:us-east-1::instance/*',
+        },
+        { Sid: 'asg', Effect: 'Allow', Action: 'autoscaling:DescribeAutoScalingInstances', Resource: '*' },
+      ],
+    };
+    expect(lintPolicyDocument(doc, 'f', 'doc').map((f) => `${f.where}: ${f.problem}`)).toEqual([
+      'doc statement snap-any-region: unscoped resource "arn:aws:ec2:*::snapshot/*"',
+      'doc statement instance: unscoped resource "arn:aws:ec2:us-east-1::instance/*"',
+    ]);
+  });
+
   it('checks both branches of Fn::If', () => {
     const doc = {
       Statement: [

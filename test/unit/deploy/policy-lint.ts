@@ -13,8 +13,13 @@ export const RESOURCE_STAR_ONLY = new Set([
   'ec2:DescribeInstances',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeNetworkInterfaces',
+  'autoscaling:DescribeAutoScalingInstances',
   'ecr:GetAuthorizationToken',
 ]);
+
+// Resource types whose ARN has no account field (Service Authorization Reference ARN formats), e.g.
+// arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}. They pass without an account but need a region.
+export const ACCOUNTLESS_RESOURCE_TYPES = new Set(['ec2:snapshot']);
 
 export interface PolicyFinding {
   file: string;
@@ -65,9 +70,11 @@ function unscopedResource(r: string): boolean {
   // Variables (${AWS::Partition}, ${LogBucketName}) stand for concrete values; their colons are not ARN separators.
   const arn = r.replace(/\$\{[^}]*\}/g, 'var').split(':');
   if (arn[0] !== 'arn' || arn.length < 6) return !r.startsWith('${');
-  const [, , service, , account, ...rest] = arn;
+  const [, , service, region, account, ...rest] = arn;
   const resource = rest.join(':');
   if (!service || service.includes('*')) return true;
+  const type = `${service}:${resource.split(/[/:]/)[0]}`;
+  if (account === '' && ACCOUNTLESS_RESOURCE_TYPES.has(type)) return !region || region.includes('*');
   // Global services (s3) carry no account; everything else must name the account.
   if (service !== 's3' && (account === undefined || account === '' || account === '*')) return true;
   return (
