@@ -28,14 +28,35 @@ export function directoryDeadLetter(dir: string): DeadLetter {
   let made: Promise<unknown> | undefined;
   // Appends are chained so that concurrent writers never interleave partial lines.
   let tail: Promise<void> = Promise.resolve();
+  /**
+   * The directory is made once; a failure (a volume not mounted yet, a full disk) is forgotten, so the
+   * next write tries again instead of every write failing until a restart.
+   */
+  const ensureDir = (): Promise<unknown> => {
+    if (!made) {
+      const attempt = mkdir(dir, { recursive: true });
+      attempt.catch(() => {
+        if (made === attempt) made = undefined;
+      });
+      made = attempt;
+    }
+    return made;
+  };
   return {
     write(entry) {
       const line = `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`;
       const file = join(dir, `dead-letter-${new Date().toISOString().slice(0, 10)}.ndjson`);
-      made ??= mkdir(dir, { recursive: true });
       const next = tail.then(async () => {
-        await made;
-        await appendFile(file, line);
+        await ensureDir();
+        try {
+          await appendFile(file, line);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          // The directory went away after it was made (cleaned up, remounted): make it again, once.
+          made = undefined;
+          await ensureDir();
+          await appendFile(file, line);
+        }
       });
       tail = next.catch(() => undefined);
       return next;

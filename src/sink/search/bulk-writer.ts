@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../../errors.js';
 import { encodeLines } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
@@ -91,17 +90,48 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   /** Bytes buffered or in flight; write() waits while this is over the limit. */
   let held = 0;
   let active = 0;
-  let closed = false;
+  /** close() was called: writes are refused from then on. */
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  /** close() has finished: nothing of the sink may keep the process alive any more. */
+  let released = false;
   let timer: NodeJS.Timeout | undefined;
   /** When the current batch got its first document. */
   let batchStartedAt = 0;
   let setupDone: Promise<void> | undefined;
   const waiting: Entry[][] = [];
   const deliveries = new Set<Promise<void>>();
+  /** write() calls not yet returned: a write waiting for buffer space still has a record to add. */
+  const writes = new Set<Promise<void>>();
   const spaceWaiters: Array<() => void> = [];
+  /** Flush timers and back-offs; see pace(). */
+  const pacing = new Set<NodeJS.Timeout>();
   // Each entry is settled exactly once; the last-resort path in pump() skips those already settled.
   const settledEntries = new WeakSet<Entry>();
   const unsettled = (e: Entry): boolean => !settledEntries.has(e);
+
+  // Timers are not unref'd while the sink is open: a partial batch waiting for its age or a retry back-off
+  // is work in flight, and the process must not exit (replay, Lambda) while records wait on it. close()
+  // returns only once nothing waits; should a timer still exist then, it must not keep the process alive.
+  function pace(callback: () => void, ms: number): NodeJS.Timeout {
+    const handle = setTimeout(() => {
+      pacing.delete(handle);
+      callback();
+    }, ms);
+    pacing.add(handle);
+    if (released) handle.unref();
+    return handle;
+  }
+
+  function unpace(handle: NodeJS.Timeout | undefined): void {
+    if (!handle) return;
+    clearTimeout(handle);
+    pacing.delete(handle);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => pace(resolve, ms));
+  }
 
   function release(entry: Entry): void {
     held -= entry.bytes;
@@ -331,10 +361,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   }
 
   function dispatch(): void {
-    if (timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
+    unpace(timer);
+    timer = undefined;
     if (batch.length === 0) return;
     waiting.push(batch);
     batch = [];
@@ -342,10 +370,33 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     pump();
   }
 
-  /** Resolves when every batch queued or in flight at the time of the call is settled. */
-  async function drain(): Promise<void> {
+  /** Sends the current batch and resolves when every batch queued or in flight is settled. */
+  async function flush(): Promise<void> {
+    dispatch();
     while (waiting.length > 0 || deliveries.size > 0) {
       await Promise.all([...deliveries]);
+    }
+  }
+
+  /**
+   * Takes one serialised entry into the current batch, first waiting while the buffer is full. A write
+   * waiting here when close() is called still adds its record, and close() waits for it.
+   */
+  async function take(entry: Entry): Promise<void> {
+    // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
+    while (held > 0 && held + entry.bytes > maxHeld) {
+      if (batch.length > 0) dispatch();
+      await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+    }
+    held += entry.bytes;
+    batch.push(entry);
+    batchBytes += entry.bytes;
+    if (closing || batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
+      // Closing: nothing more will join this batch, and close() is waiting for it.
+      dispatch();
+    } else if (!timer) {
+      batchStartedAt = Date.now();
+      timer = pace(dispatch, config.flushIntervalMs);
     }
   }
 
@@ -356,20 +407,26 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     sendNow(): void {
       if (batch.length === 0) return;
       const wait = batchStartedAt + Math.min(config.idleFlushMs, config.flushIntervalMs) - Date.now();
-      if (wait <= 0) {
+      if (wait <= 0 || closing) {
         dispatch();
         return;
       }
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(dispatch, wait);
+      unpace(timer);
+      timer = pace(dispatch, wait);
     },
 
     async write(record: SinkRecord<SearchDocument>): Promise<void> {
-      if (closed) {
-        record.delivery.fail(
-          new SearchSinkError('SEARCH_CLOSED', `search sink is closed; ${record.id} not written`),
-        );
+      // Refused from the moment close() is called: close waits for what was taken before, and a record
+      // taken after it would be sent on a closed client or left behind.
+      if (closing) {
         stats.failed++;
+        record.delivery.fail(
+          new SearchSinkError(
+            'SEARCH_CLOSED',
+            `search sink is closed: write() after close() was refused; ${record.id} was not written`,
+            { details: { id: record.id, bucket: record.origin.bucket, key: record.origin.key } },
+          ),
+        );
         return;
       }
       let line: string;
@@ -390,33 +447,26 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         line,
         bytes: Buffer.byteLength(line),
       };
-      // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
-      while (held > 0 && held + entry.bytes > maxHeld) {
-        if (batch.length > 0) dispatch();
-        await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-      }
-      held += entry.bytes;
-      batch.push(entry);
-      batchBytes += entry.bytes;
-      if (batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
-        dispatch();
-      } else if (!timer) {
-        // Not unref'd: a partial batch is work in flight, and the process must not exit before it is sent.
-        batchStartedAt = Date.now();
-        timer = setTimeout(dispatch, config.flushIntervalMs);
-      }
+      const taking = take(entry).finally(() => writes.delete(taking));
+      writes.add(taking);
+      return taking;
     },
 
-    async flush(): Promise<void> {
-      dispatch();
-      await drain();
-    },
+    flush,
 
-    async close(): Promise<void> {
-      closed = true;
-      dispatch();
-      await drain();
-      await client.close();
+    close(): Promise<void> {
+      closing = true;
+      closed ??= (async () => {
+        // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
+        while (writes.size > 0 || batch.length > 0 || waiting.length > 0 || deliveries.size > 0) {
+          dispatch();
+          await Promise.allSettled([...writes, ...deliveries]);
+        }
+        released = true;
+        for (const handle of pacing) handle.unref();
+        await client.close();
+      })();
+      return closed;
     },
 
     stats: () => ({ ...stats }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { indexPatternProblem } from './index-name.js';
 
 const sigv4Schema = z.strictObject({
   region: z.string().min(1),
@@ -63,11 +64,18 @@ const targetSchema = z.discriminatedUnion('mode', [
   }),
   z.strictObject({
     mode: z.literal('index'),
-    /** `{logType}` and `{yyyy}`, `{MM}`, `{dd}`, `{yyyy.MM.dd}` (UTC, from the document's @timestamp). */
+    /**
+     * `{logType}` and `{yyyy}`, `{MM}`, `{dd}`, `{yyyy.MM.dd}`, `{yyyy-MM-dd}` (UTC, from the document's
+     * @timestamp). Checked here against the server's index name rules, so a bad pattern stops the start
+     * instead of failing every record.
+     */
     pattern: z
       .string()
       .min(1)
-      .regex(/^[a-z0-9_.{}-]+$/i, 'letters, digits, _ . - and {placeholders} only')
+      .superRefine((p, ctx) => {
+        const problem = indexPatternProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .refine((p) => p.includes('{logType}'), 'must contain {logType} so each log type has its own mapping')
       .default('aws-{logType}-{yyyy.MM.dd}'),
     /** `create` keeps resends idempotent (409 = already there); `index` overwrites. */
@@ -83,13 +91,17 @@ const retrySchema = z.strictObject({
 });
 
 const lifecycleSchema = z.strictObject({
-  /** Delete indices (or data stream backing indices) this many days after rollover/creation. */
+  /**
+   * Delete data stream backing indices this many days after their rollover; in index mode, plain indices
+   * this many days after their creation (they have no rollover alias, so the policy has no rollover).
+   */
   deleteAfterDays: z.number().int().min(1),
-  /** Roll over the write index at this age (data stream / ILM / ISM syntax, e.g. `1d`). */
+  /** Data streams only: roll over the write index at this age (ILM / ISM syntax, e.g. `1d`). */
   rolloverMaxAge: z
     .string()
     .regex(/^\d+[dhm]$/)
     .default('1d'),
+  /** Data streams only: roll over the write index at this primary shard size. */
   rolloverMaxPrimarySize: z
     .string()
     .regex(/^\d+(gb|mb)$/)

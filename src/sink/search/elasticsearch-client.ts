@@ -12,6 +12,18 @@ import { readCa, readSecret } from './secrets.js';
 
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 
+/**
+ * REST API compatibility with 8.x, sent on every request. The 9.x client asks for `compatible-with=9`,
+ * which Elasticsearch 8.x refuses (400 media_type_header_exception); 9.x servers accept
+ * `compatible-with=8` (REST API compatibility keeps the previous major working), so one client serves
+ * both. `headers` is the client's documented option for headers sent with each request; the client only
+ * fills in `accept` and `content-type` where none is set.
+ */
+const COMPATIBLE_WITH_8 = {
+  json: 'application/vnd.elasticsearch+json; compatible-with=8',
+  ndjson: 'application/vnd.elasticsearch+x-ndjson; compatible-with=8',
+} as const;
+
 /** Options for `@elastic/elasticsearch` from our config (exported for tests of the wiring). */
 export function elasticsearchClientOptions(config: SearchSinkConfig): ClientOptions {
   const auth = config.auth ?? {};
@@ -22,6 +34,7 @@ export function elasticsearchClientOptions(config: SearchSinkConfig): ClientOpti
     requestTimeout: config.requestTimeoutMs,
     compression: config.compression,
     tls: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
+    headers: { accept: COMPATIBLE_WITH_8.json, 'content-type': COMPATIBLE_WITH_8.json },
   };
   if (config.cloudId !== undefined) options.cloud = { id: config.cloudId };
   else if (config.node !== undefined) options.node = config.node;
@@ -42,7 +55,8 @@ export function createElasticsearchClient(config: SearchSinkConfig, client?: Cli
       const res = await sendRequest('Elasticsearch', () =>
         es.transport.request(
           { method: 'POST', path: '/_bulk', bulkBody: body, querystring: { filter_path: BULK_FILTER_PATH } },
-          { meta: true },
+          // A bulk body is NDJSON: the client-wide JSON content type would not describe it.
+          { meta: true, headers: { 'content-type': COMPATIBLE_WITH_8.ndjson } },
         ),
       );
       return toBulkResult(res.status, res.body);

@@ -1,5 +1,6 @@
 import type { LogType } from '../../types.js';
 import type { SearchTarget } from './config.js';
+import { DATE_PLACEHOLDERS } from './index-name.js';
 
 export const LOG_TYPES: readonly LogType[] = ['cloudtrail', 'vpcflow'];
 
@@ -25,8 +26,6 @@ export function templatePatterns(target: SearchTarget, logType: LogType): string
     .replace(/\*+/g, '*');
   return [pattern];
 }
-
-const DATE_PLACEHOLDERS = /\{(yyyy\.MM\.dd|yyyy-MM-dd|yyyy|MM|dd)\}/g;
 
 export function createTargetResolver(target: SearchTarget, now: () => number = Date.now): TargetResolver {
   const op = target.mode === 'datastream' ? 'create' : target.op;

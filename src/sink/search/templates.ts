@@ -154,7 +154,7 @@ export function buildArtefacts(config: SearchSinkConfig, table: FieldTable = loa
     artefacts.push({
       kind: 'lifecycle_policy',
       name: names.policy,
-      body: flavour === 'elasticsearch' ? ilmPolicy(lifecycle) : ismPolicy(config, lifecycle),
+      body: flavour === 'elasticsearch' ? ilmPolicy(config, lifecycle) : ismPolicy(config, lifecycle),
     });
   }
 
@@ -203,43 +203,61 @@ export function buildArtefacts(config: SearchSinkConfig, table: FieldTable = loa
   return artefacts;
 }
 
-function ilmPolicy(lifecycle: NonNullable<SearchSinkConfig['setup']['lifecycle']>): Mapping {
+type Lifecycle = NonNullable<SearchSinkConfig['setup']['lifecycle']>;
+
+/**
+ * Data streams roll over their write index, so retention counts from rollover. Index mode writes plain
+ * (usually dated) indices that have no rollover alias: a rollover step would fail on every one of them
+ * ("rollover_alias not defined"), leave it stuck in hot and never reach the delete phase. There the
+ * policy deletes by index age alone.
+ */
+function rollsOver(config: SearchSinkConfig): boolean {
+  return config.target.mode === 'datastream';
+}
+
+function ilmPolicy(config: SearchSinkConfig, lifecycle: Lifecycle): Mapping {
+  const hot = rollsOver(config)
+    ? {
+        actions: {
+          rollover: {
+            max_age: lifecycle.rolloverMaxAge,
+            max_primary_shard_size: lifecycle.rolloverMaxPrimarySize,
+          },
+        },
+      }
+    : { actions: {} };
   return {
     policy: {
       phases: {
-        hot: {
-          actions: {
-            rollover: {
-              max_age: lifecycle.rolloverMaxAge,
-              max_primary_shard_size: lifecycle.rolloverMaxPrimarySize,
-            },
-          },
-        },
+        hot,
+        // Without a rollover, min_age counts from the index's creation.
         delete: { min_age: `${lifecycle.deleteAfterDays}d`, actions: { delete: {} } },
       },
     },
   };
 }
 
-function ismPolicy(
-  config: SearchSinkConfig,
-  lifecycle: NonNullable<SearchSinkConfig['setup']['lifecycle']>,
-): Mapping {
+function ismPolicy(config: SearchSinkConfig, lifecycle: Lifecycle): Mapping {
+  const rollover = rollsOver(config);
   return {
     policy: {
-      description: `${MANAGED_BY}: roll over, then delete after ${lifecycle.deleteAfterDays} days`,
+      description: rollover
+        ? `${MANAGED_BY}: roll over, then delete after ${lifecycle.deleteAfterDays} days`
+        : `${MANAGED_BY}: delete indices ${lifecycle.deleteAfterDays} days after creation`,
       default_state: 'hot',
       states: [
         {
           name: 'hot',
-          actions: [
-            {
-              rollover: {
-                min_index_age: lifecycle.rolloverMaxAge,
-                min_primary_shard_size: lifecycle.rolloverMaxPrimarySize,
-              },
-            },
-          ],
+          actions: rollover
+            ? [
+                {
+                  rollover: {
+                    min_index_age: lifecycle.rolloverMaxAge,
+                    min_primary_shard_size: lifecycle.rolloverMaxPrimarySize,
+                  },
+                },
+              ]
+            : [],
           transitions: [
             { state_name: 'delete', conditions: { min_index_age: `${lifecycle.deleteAfterDays}d` } },
           ],

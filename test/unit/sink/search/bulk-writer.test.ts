@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createSearchSink,
   type SearchResponseInfo,
@@ -286,6 +286,77 @@ describe('search bulk writer: concurrency and back-pressure', () => {
     const after = record('after');
     await sink.write(after);
     expect(after.settled[0]).toMatchObject({ outcome: 'fail', error: { code: 'SEARCH_CLOSED' } });
+  });
+
+  it('close() waits for a write blocked on a full buffer, sends its record, and leaves no timer behind', async () => {
+    // Only the sink's timers are faked: the test yields with setImmediate, which stays real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const client = new FakeClient();
+      let release!: () => void;
+      client.gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const closedAfterCalls: number[] = [];
+      const closeClient = client.close.bind(client);
+      client.close = async () => {
+        closedAfterCalls.push(client.calls.length);
+        await closeClient();
+      };
+      // A long interval: a record left in a batch after close() would sit there behind a timer.
+      const sink = sinkWith(client, { flushCount: 100, concurrency: 1, maxBufferedBytes: 1024 });
+      const a = record('a', { pad: 'x'.repeat(600) });
+      const b = record('b', { pad: 'x'.repeat(600) });
+      await sink.write(a);
+      sink.sendNow!();
+      await new Promise((r) => setImmediate(r));
+      expect(client.calls).toHaveLength(1);
+      let bTaken = false;
+      const writingB = sink.write(b).then(() => {
+        bTaken = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(bTaken).toBe(false);
+
+      let closeDone = false;
+      const closing = sink.close().then(() => {
+        closeDone = true;
+      });
+      const late = record('late');
+      await sink.write(late);
+      expect(late.settled[0]).toMatchObject({ outcome: 'fail', error: { code: 'SEARCH_CLOSED' } });
+      expect(late.settled[0]!.outcome === 'fail' && late.settled[0]!.error.message).toMatch(/closed/);
+      await new Promise((r) => setImmediate(r));
+      expect(closeDone).toBe(false);
+
+      release();
+      client.gate = undefined;
+      await closing;
+      await writingB;
+      expect(a.settled).toEqual([{ outcome: 'ack' }]);
+      expect(b.settled).toEqual([{ outcome: 'ack' }]);
+      expect(client.calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
+      expect(closedAfterCalls).toEqual([2]);
+      expect(vi.getTimerCount()).toBe(0);
+      // A second close() is the same close.
+      await sink.close();
+      expect(closedAfterCalls).toEqual([2]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('close() waits for a delivery in its retry back-off, then nothing is left to keep the process alive', async () => {
+    const client = new FakeClient((call, n) =>
+      n === 1 ? { status: 503, error: { reason: 'busy' } } : created(call),
+    );
+    const sink = sinkWith(client, { retry: { initialDelayMs: 40, maxDelayMs: 40, maxElapsedMs: 5_000 } });
+    const r = record('r');
+    await sink.write(r);
+    await sink.close();
+    expect(r.settled).toEqual([{ outcome: 'ack' }]);
+    expect(client.calls).toHaveLength(2);
+    expect(client.closed).toBe(true);
   });
 });
 

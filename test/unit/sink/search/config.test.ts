@@ -43,6 +43,38 @@ describe('search sink config', () => {
     expect(paths).toContain(path);
   });
 
+  it.each([
+    ['AWS-{logType}-{yyyy.MM.dd}', 'lower case'],
+    ['aws-{LogType}', 'unknown placeholder {LogType}'],
+    ['_aws-{logType}', 'must not start with _, - or +'],
+    ['-aws-{logType}', 'must not start with _, - or +'],
+    ['aws {logType}', 'found space'],
+    ['aws:{logType}', 'found :'],
+    ['aws#{logType}', 'found #'],
+    ['aws-{logType}-*', 'found *'],
+    ['aws,x-{logType}', 'found ,'],
+    ['aws/{logType}', 'found /'],
+    ['aws-{logType}-{date}', 'unknown placeholder {date}'],
+    ['aws-{logType}-{yyyy', 'unknown placeholder {yyyy'],
+    [`${'a'.repeat(250)}-{logType}`, '255 bytes'],
+  ])('refuses the index pattern %s, which the server can never use (%s)', (pattern, message) => {
+    const result = parse({ flavour: 'opensearch', node: 'https://a', target: { mode: 'index', pattern } });
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues.find((i) => i.path.join('.') === 'target.pattern');
+    expect(issue?.message).toContain(message);
+  });
+
+  it.each([
+    'aws-{logType}-{yyyy.MM.dd}',
+    '{logType}-{yyyy-MM-dd}',
+    'logs_aws.{logType}-{yyyy}.{MM}.{dd}',
+    'aws-{logType}',
+  ])('accepts the index pattern %s; upper case stays legal inside date placeholders', (pattern) => {
+    expect(
+      parse({ flavour: 'opensearch', node: 'https://a', target: { mode: 'index', pattern } }).success,
+    ).toBe(true);
+  });
+
   it('validates as the sinks.search section of the whole config', () => {
     const cfg = validateConfig({
       sinks: { search: { flavour: 'elasticsearch', cloudId: 'c:ZXhhbXBsZQ==' } },

@@ -1,4 +1,6 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { Client } from '@elastic/elasticsearch';
 import type { MockPattern } from '@elastic/elasticsearch-mock';
 import { describe, expect, it } from 'vitest';
@@ -132,5 +134,57 @@ describe('Elasticsearch client wiring', () => {
     expect(options.node).toBeUndefined();
     expect(options.tls).toEqual({ rejectUnauthorized: true });
     expect(options.maxRetries).toBe(0);
+  });
+
+  it('asks for REST API compatibility with 8 on the wire, which Elasticsearch 8.x and 9.x both accept', async () => {
+    // Plays an 8.x node: it refuses what Elasticsearch 8 refuses, a compatible-with other than 7 or 8.
+    const seen: Array<{ method: string; path: string; headers: IncomingHttpHeaders }> = [];
+    const server = createServer((req, res) => {
+      seen.push({ method: req.method!, path: req.url!.split('?')[0]!, headers: req.headers });
+      req.resume();
+      req.on('end', () => {
+        const versions = [req.headers.accept, req.headers['content-type']]
+          .map((h) => /compatible-with=(\d+)/.exec(h ?? '')?.[1])
+          .filter(Boolean);
+        const refused = versions.some((v) => v !== '8' && v !== '7');
+        const body = refused
+          ? { error: { type: 'media_type_header_exception' }, status: 400 }
+          : req.url!.startsWith('/_bulk')
+            ? { errors: false, items: [{ create: { status: 201 } }] }
+            : { version: { number: '8.19.0' } };
+        res.writeHead(refused ? 400 : 200, {
+          'content-type': 'application/vnd.elasticsearch+json;compatible-with=8',
+          'x-elastic-product': 'Elasticsearch',
+        });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const cfg = config({
+      flavour: 'elasticsearch',
+      node: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    });
+    const client = createElasticsearchClient(cfg);
+    try {
+      const bulk = await client.bulk(Buffer.from('{"create":{"_index":"i","_id":"1"}}\n{"a":1}\n'));
+      const get = await client.request('GET', '/');
+      const put = await client.request('PUT', '/_index_template/x', { index_patterns: ['x-*'] });
+      expect([bulk.status, get.status, put.status]).toEqual([200, 200, 200]);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const byPath = Object.fromEntries(seen.map((s) => [`${s.method} ${s.path}`, s.headers]));
+    expect(byPath['POST /_bulk']).toMatchObject({
+      accept: 'application/vnd.elasticsearch+json; compatible-with=8',
+      'content-type': 'application/vnd.elasticsearch+x-ndjson; compatible-with=8',
+    });
+    for (const request of ['GET /', 'PUT /_index_template/x']) {
+      expect(byPath[request]).toMatchObject({
+        accept: 'application/vnd.elasticsearch+json; compatible-with=8',
+        'content-type': 'application/vnd.elasticsearch+json; compatible-with=8',
+      });
+    }
+    expect(JSON.stringify(seen)).not.toContain('compatible-with=9');
   });
 });

@@ -87,6 +87,40 @@ describe('template artefacts', () => {
     });
   });
 
+  it('rolls over data streams, but deletes plain indices by age alone: they have no rollover alias', () => {
+    const setup = { auto: false, lifecycle: { deleteAfterDays: 14, rolloverMaxAge: '2d' } };
+    const index = { mode: 'index' as const, pattern: 'aws-{logType}-{yyyy.MM.dd}' };
+    const policyOf = (flavour: 'elasticsearch' | 'opensearch', target?: typeof index) => {
+      const artefacts = buildArtefacts(config({ flavour, setup, ...(target ? { target } : {}) }));
+      const policy = artefacts.find((a) => a.kind === 'lifecycle_policy')!.body.policy as Mapping;
+      return { policy, text: JSON.stringify(policy) };
+    };
+
+    const esStream = policyOf('elasticsearch');
+    expect(esStream.policy.phases.hot.actions.rollover).toMatchObject({ max_age: '2d' });
+    expect(esStream.policy.phases.delete).toEqual({ min_age: '14d', actions: { delete: {} } });
+    const esIndex = policyOf('elasticsearch', index);
+    expect(esIndex.text).not.toContain('rollover');
+    expect(esIndex.policy.phases.hot).toEqual({ actions: {} });
+    expect(esIndex.policy.phases.delete).toEqual({ min_age: '14d', actions: { delete: {} } });
+
+    const osStream = policyOf('opensearch');
+    expect(osStream.policy.states[0].actions[0].rollover).toMatchObject({ min_index_age: '2d' });
+    const osIndex = policyOf('opensearch', index);
+    expect(osIndex.text).not.toContain('rollover');
+    expect(osIndex.policy.states).toEqual([
+      {
+        name: 'hot',
+        actions: [],
+        transitions: [{ state_name: 'delete', conditions: { min_index_age: '14d' } }],
+      },
+      { name: 'delete', actions: [{ delete: {} }], transitions: [] },
+    ]);
+    expect(osIndex.policy.ism_template).toEqual([
+      { index_patterns: ['aws-cloudtrail-*', 'aws-vpcflow-*'], priority: 250 },
+    ]);
+  });
+
   it('lists each field once and maps every listed field', () => {
     const table = loadFieldTable();
     const types = mappedFieldTypes(table, 'cloudtrail');
