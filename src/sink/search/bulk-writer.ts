@@ -382,12 +382,16 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
    * Takes one serialised entry into the current batch, first waiting while the buffer is full. A write
    * waiting here when close() is called still adds its record, and close() waits for it.
    */
-  async function take(entry: Entry): Promise<void> {
+  async function takeWhenRoom(entry: Entry): Promise<void> {
     // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
     while (held > 0 && held + entry.bytes > maxHeld) {
       if (batch.length > 0) dispatch();
       await new Promise<void>((resolve) => spaceWaiters.push(resolve));
     }
+    buffer(entry);
+  }
+
+  function buffer(entry: Entry): void {
     held += entry.bytes;
     batch.push(entry);
     batchBytes += entry.bytes;
@@ -447,7 +451,12 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         line,
         bytes: Buffer.byteLength(line),
       };
-      const taking = take(entry).finally(() => writes.delete(taking));
+      // With room (the usual case) the entry is buffered at once, with no promise of its own per record.
+      if (!(held > 0 && held + entry.bytes > maxHeld)) {
+        buffer(entry);
+        return;
+      }
+      const taking = takeWhenRoom(entry).finally(() => writes.delete(taking));
       writes.add(taking);
       return taking;
     },
