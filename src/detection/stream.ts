@@ -1,5 +1,5 @@
 import { decodeObject } from '../decode/index.js';
-import { documentId, toEcs } from '../map/ecs/index.js';
+import { documentId, EcsMapError, toEcs } from '../map/ecs/index.js';
 import type { LogType, RejectedRecord } from '../types.js';
 import type { Evaluator } from './evaluate.js';
 import type { Alert } from './model.js';
@@ -68,8 +68,27 @@ export async function evaluateObject(
   for await (const result of decodeObject(body, { origin: { key: options.key }, logType: options.type })) {
     if (result.kind === 'rejected') rejected.push(result.rejected);
     if (result.kind !== 'record') continue;
+    let doc: Record<string, unknown>;
+    try {
+      doc = toEcs(result.record) as Record<string, unknown>;
+    } catch (err) {
+      // A record the mapper refuses (no timestamp, a non-numeric port) is reported like a decoding error;
+      // the records after it are still evaluated.
+      if (!(err instanceof EcsMapError)) throw err;
+      rejected.push({
+        origin: result.record.origin,
+        code: err.code,
+        reason: err.message,
+        field: err.field,
+        raw: (result.record.logType === 'cloudtrail'
+          ? JSON.stringify(result.record.event)
+          : result.record.line
+        ).slice(0, 4096),
+      });
+      continue;
+    }
     records++;
-    emit(evaluator.evaluate(toEcs(result.record) as Record<string, unknown>, documentId(result.record)));
+    emit(evaluator.evaluate(doc, documentId(result.record)));
   }
   return { alerts, records, rejected };
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
+import { EcsMapError } from './errors.js';
 import { dropEmpty, javaMapString } from './java-map-string.js';
 import { hasKeys } from './objects.js';
 import { DEFAULT_CATEGORIZATION, EVENT_CATEGORIZATION } from './tables.js';
@@ -17,6 +18,9 @@ const FLATTENED_LIMIT = 32766;
  * field for field, so Elastic's prebuilt rules and dashboards work on it. Differences from Elastic are
  * deliberate and small: `sharedEventID` is mapped (Elastic's pipeline looks for `sharedEventId` and misses
  * it), related.ip is filled, and source.ip is only set for a well-formed IP.
+ *
+ * Throws EcsMapError when eventTime is missing or not a time: it is the document's @timestamp, which a
+ * data stream requires, and a record placed at the wrong time would mislead every time-bound search.
  */
 export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapOptions = {}): EcsDocument {
   const event: Json = { kind: 'event' };
@@ -25,10 +29,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
   const user: Json = {};
   const relatedUser: string[] = [];
   const relatedIp: string[] = [];
-  const doc: EcsDocument = {};
-
-  const time = isoTime(ct.eventTime);
-  if (time) doc['@timestamp'] = time;
+  const doc: EcsDocument = { '@timestamp': eventTime(ct.eventTime, origin) };
 
   setIf(trail, 'event_version', str(ct.eventVersion));
   const identity = obj(ct.userIdentity);
@@ -242,10 +243,45 @@ function uniqueResources(value: unknown): Json[] | undefined {
 
 /** CloudTrail writes whole-second UTC times (`2026-11-28T10:00:00Z`); those only gain milliseconds. */
 const WHOLE_SECOND_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether a text of the whole-second form is also a real UTC time, so it can be passed on as it is.
+ * Checked digit by digit: Date.parse would cost more than the rest of the fast path, and the shape
+ * alone would let `2026-13-45T99:00:00Z` through as a timestamp Elasticsearch refuses.
+ */
+function isRealWholeSecond(value: string): boolean {
+  if (!WHOLE_SECOND_UTC.test(value)) return false;
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return false;
+  if (month === 2 && day === 29) {
+    const year = Number(value.slice(0, 4));
+    if (year % 4 !== 0 || (year % 100 === 0 && year % 400 !== 0)) return false;
+  }
+  return twoDigits(value, 11) < 24 && twoDigits(value, 14) < 60 && twoDigits(value, 17) < 60;
+}
+
+function twoDigits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
+}
+
+/** The record's @timestamp; the CIM mapper's words for the same faults. */
+function eventTime(value: unknown, origin: RecordOrigin): string {
+  if (value === undefined || value === null || value === '')
+    throw new EcsMapError('eventTime is missing', origin, 'eventTime', 'record');
+  const iso = isoTime(value);
+  if (iso === undefined) {
+    const shown = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+    throw new EcsMapError(`eventTime ${shown} is not a timestamp`, origin, 'eventTime', 'record');
+  }
+  return iso;
+}
 
 function isoTime(value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
-  if (WHOLE_SECOND_UTC.test(value)) return `${value.slice(0, 19)}.000Z`;
+  if (isRealWholeSecond(value)) return `${value.slice(0, 19)}.000Z`;
+  // Any other form, or a day the calendar lacks: as the CIM mapper reads it (V8 rolls 02-30 over to March).
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }

@@ -5,6 +5,7 @@ import type { EcsDocument, EcsMapOptions } from './types.js';
 import { vpcflowToEcs } from './vpcflow.js';
 
 export { communityId } from './community-id.js';
+export { EcsMapError } from './errors.js';
 export { geoIpFromReaders, openGeoIp } from './geoip.js';
 export { javaMapString } from './java-map-string.js';
 export {
@@ -15,7 +16,10 @@ export {
   type GeoIpLookup,
 } from './types.js';
 
-/** Raw record → ECS document (pure; enrichment only through the injected GeoIP lookup). */
+/**
+ * Raw record → ECS document (pure; enrichment only through the injected GeoIP lookup). Throws EcsMapError
+ * (code MAP_FAILED) for a record that cannot make a valid document; the caller dead-letters it.
+ */
 export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
   return record.logType === 'cloudtrail'
     ? cloudtrailToEcs(record.event, record.origin, options)

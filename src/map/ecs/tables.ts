@@ -24,3 +24,10 @@ export const TRANSPORTS: ReadonlyMap<string, string> = new Map(
 export const TCP_FLAGS: readonly { bit: number; name: string }[] = table<{
   flags: { bit: number; name: string }[];
 }>('tcp-flags.json').flags;
+
+/** Flow fields AWS documents as integers (Parquet INT_32/INT_64): their text must be a whole number. */
+export const FLOW_NUMBER_FIELDS: ReadonlySet<string> = new Set(
+  Object.entries(table<{ fields: Record<string, { type: string }> }>('vpcflow-fields.json').fields)
+    .filter(([, field]) => field.type.startsWith('INT_'))
+    .map(([name]) => name),
+);

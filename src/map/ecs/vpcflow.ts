@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
+import { isWholeNumber } from '../whole-number.js';
 import { communityId } from './community-id.js';
+import { EcsMapError } from './errors.js';
 import { hasKeys } from './objects.js';
-import { TCP_FLAGS, TRANSPORTS } from './tables.js';
+import { FLOW_NUMBER_FIELDS, TCP_FLAGS, TRANSPORTS } from './tables.js';
 import { ECS_VERSION, type EcsDocument, type EcsMapOptions } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -38,20 +40,43 @@ const RENAMED: Record<string, string | [string, string]> = {
   'sublocation-id': ['sublocation', 'id'],
 };
 
+/** Beyond these a port or an IANA protocol number is nonsense that a document must not carry. */
+const MAX_PORT = 65535;
+const MAX_PROTOCOL = 255;
+
+/** Consumed number fields that only traffic records parse (NODATA/SKIPDATA lines check them apart). */
+const TRAFFIC_NUMBERS: readonly [string, number][] = [
+  ['srcport', MAX_PORT],
+  ['dstport', MAX_PORT],
+  ['protocol', MAX_PROTOCOL],
+  ['packets', Number.MAX_SAFE_INTEGER],
+  ['bytes', Number.MAX_SAFE_INTEGER],
+];
+
 /**
  * Where a flow field goes under aws.vpcflow: nowhere (consumed by a top-level field), a key, or a key
- * under a parent. Decided once per field name, since every line of an object repeats the same names.
+ * under a parent; and whether its text must be checked as a whole number on the way (number fields
+ * that are not consumed: those consumed are checked where they are parsed). Decided once per field
+ * name, since every line of an object repeats the same names.
  */
 type FlowTarget = null | string | [string, string];
-const targets = new Map<string, FlowTarget>();
+interface FlowField {
+  target: FlowTarget;
+  number: boolean;
+}
+const flowFields = new Map<string, FlowField>();
 
-function targetOf(name: string): FlowTarget {
-  let target = targets.get(name);
-  if (target === undefined) {
-    target = CONSUMED.has(name) ? null : (RENAMED[name] ?? name.replaceAll('-', '_'));
-    targets.set(name, target);
+function flowField(name: string): FlowField {
+  let field = flowFields.get(name);
+  if (field === undefined) {
+    const consumed = CONSUMED.has(name);
+    field = {
+      target: consumed ? null : (RENAMED[name] ?? name.replaceAll('-', '_')),
+      number: !consumed && FLOW_NUMBER_FIELDS.has(name),
+    };
+    flowFields.set(name, field);
   }
-  return target;
+  return field;
 }
 
 /**
@@ -59,6 +84,10 @@ function targetOf(name: string): FlowTarget {
  * SKIPDATA records describe an interval without (recorded) traffic: they keep their status, interface and
  * times, and carry no source/destination/network fields. `-` never reaches the document (Elastic leaks it
  * into cloud.region / cloud.availability_zone; we do not).
+ *
+ * Throws EcsMapError for a record without a usable time (neither end nor start: @timestamp comes from
+ * them, and a data stream refuses a document without it) or with a number field that is not a whole
+ * number: dropping the field silently would index a record that looks complete but is not.
  */
 export function vpcflowToEcs(
   fields: Record<string, string>,
@@ -71,13 +100,16 @@ export function vpcflowToEcs(
   const cloud: Json = { provider: 'aws' };
   const flow: Json = {};
 
-  const end = epoch(fields.end);
-  const start = epoch(fields.start);
+  // Both are checked even when end alone decides @timestamp, as the CIM mapper does.
+  const end = epoch(fields.end, 'end', origin);
+  const start = epoch(fields.start, 'start', origin);
   if (end) {
     doc['@timestamp'] = end;
     event.end = end;
   } else if (start) {
     doc['@timestamp'] = start;
+  } else {
+    throw new EcsMapError('flow record has neither end nor start', origin, 'end', 'line');
   }
   if (start) event.start = start;
 
@@ -96,7 +128,9 @@ export function vpcflowToEcs(
   }
   if (fields['reject-reason']) event.reason = fields['reject-reason'];
 
-  if (traffic) mapTraffic(fields, doc, options);
+  if (traffic) mapTraffic(fields, origin, doc, options);
+  // AWS writes `-` there; a value that is present must still be a number, as for the CIM mapper.
+  else for (const [name, max] of TRAFFIC_NUMBERS) whole(fields, name, origin, max);
 
   if (fields['account-id']) cloud.account = { id: fields['account-id'] };
   if (fields['instance-id']) cloud.instance = { id: fields['instance-id'] };
@@ -104,9 +138,11 @@ export function vpcflowToEcs(
   if (fields['az-id']) cloud.availability_zone = fields['az-id'];
 
   for (const name in fields) {
-    const target = targetOf(name);
+    const field = flowField(name);
+    const target = field.target;
     if (target === null) continue;
     const value = fields[name]!;
+    if (field.number && !isWholeNumber(value)) throw notWhole(name, value, origin);
     if (typeof target === 'string') {
       flow[target] = value;
     } else {
@@ -117,11 +153,10 @@ export function vpcflowToEcs(
   }
   const tcpFlags = fields['tcp-flags'];
   if (tcpFlags !== undefined) {
-    const bits = Number.parseInt(tcpFlags, 10);
-    if (Number.isInteger(bits)) {
-      const names = TCP_FLAGS.filter((f) => (bits & f.bit) !== 0).map((f) => f.name);
-      if (names.length > 0) flow.tcp_flags_array = names;
-    }
+    // A whole number: checked in the loop above.
+    const bits = Number(tcpFlags);
+    const names = TCP_FLAGS.filter((f) => (bits & f.bit) !== 0).map((f) => f.name);
+    if (names.length > 0) flow.tcp_flags_array = names;
   }
 
   const orchestrator: Json = {};
@@ -152,12 +187,17 @@ export function vpcflowToEcs(
   return doc;
 }
 
-function mapTraffic(fields: Record<string, string>, doc: EcsDocument, options: EcsMapOptions): void {
+function mapTraffic(
+  fields: Record<string, string>,
+  origin: RecordOrigin,
+  doc: EcsDocument,
+  options: EcsMapOptions,
+): void {
   const network: Json = {};
   const src = fields.srcaddr;
   const dst = fields.dstaddr;
-  const srcPort = port(fields.srcport);
-  const dstPort = port(fields.dstport);
+  const srcPort = whole(fields, 'srcport', origin, MAX_PORT);
+  const dstPort = whole(fields, 'dstport', origin, MAX_PORT);
   const source: Json = {};
   const destination: Json = {};
   if (src) endpoint(source, src, srcPort, options);
@@ -166,13 +206,14 @@ function mapTraffic(fields: Record<string, string>, doc: EcsDocument, options: E
   else if (dstPort !== undefined) destination.port = dstPort;
 
   const protocol = fields.protocol;
+  const protocolNumber = whole(fields, 'protocol', origin, MAX_PROTOCOL);
   if (protocol !== undefined) {
     network.iana_number = protocol;
     const transport = TRANSPORTS.get(protocol);
     if (transport) network.transport = transport;
   }
-  const packets = count(fields.packets);
-  const bytes = count(fields.bytes);
+  const packets = whole(fields, 'packets', origin, Number.MAX_SAFE_INTEGER);
+  const bytes = whole(fields, 'bytes', origin, Number.MAX_SAFE_INTEGER);
   // Elastic attributes the flow's totals to its source as well as to the network.
   if (bytes !== undefined) {
     source.bytes = bytes;
@@ -187,8 +228,8 @@ function mapTraffic(fields: Record<string, string>, doc: EcsDocument, options: E
   if (srcIp) network.type = srcIp.includes(':') ? 'ipv6' : 'ipv4';
   const direction = fields['flow-direction'];
   if (direction === 'ingress' || direction === 'egress') network.direction = direction;
-  if (srcIp && dstIp && srcPort !== undefined && dstPort !== undefined && protocol !== undefined) {
-    const id = communityId(srcIp, srcPort, dstIp, dstPort, Number(protocol));
+  if (srcIp && dstIp && srcPort !== undefined && dstPort !== undefined && protocolNumber !== undefined) {
+    const id = communityId(srcIp, srcPort, dstIp, dstPort, protocolNumber);
     if (id) network.community_id = id;
   }
   if (hasKeys(source)) doc.source = source;
@@ -208,30 +249,44 @@ function endpoint(target: Json, address: string, p: number | undefined, options:
   if (p !== undefined) target.port = p;
 }
 
-function port(value: string | undefined): number | undefined {
+/** A consumed number field: absent (`-`), its value, or EcsMapError naming it when not a whole number up to `max`. */
+function whole(
+  fields: Record<string, string>,
+  name: string,
+  origin: RecordOrigin,
+  max: number,
+): number | undefined {
+  const value = fields[name];
   if (value === undefined) return undefined;
+  if (!isWholeNumber(value)) throw notWhole(name, value, origin);
   const n = Number(value);
-  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+  if (n > max)
+    throw new EcsMapError(`${name} "${value}" is out of range (at most ${max})`, origin, name, 'line');
+  return n;
 }
 
-function count(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+function notWhole(name: string, value: string, origin: RecordOrigin): EcsMapError {
+  // The CIM mapper's words for the same fault, so both schemas report a line alike.
+  const what = name === 'protocol' ? 'an IANA protocol number' : 'a whole number';
+  return new EcsMapError(`${name} "${value}" is not ${what}`, origin, name, 'line');
 }
+
+/** Epoch seconds `new Date` can still represent (±8.64e15 ms). */
+const MAX_EPOCH_SECONDS = 8.64e12;
 
 /** Flows of one object share a few aggregation-interval boundaries, so their ISO forms are reused. */
-const epochCache = new Map<string, string | undefined>();
+const epochCache = new Map<string, string>();
 
-function epoch(value: string | undefined): string | undefined {
+function epoch(value: string | undefined, name: 'start' | 'end', origin: RecordOrigin): string | undefined {
   if (value === undefined) return undefined;
-  if (epochCache.has(value)) return epochCache.get(value);
-  const n = Number(value);
-  let iso: string | undefined;
-  if (Number.isFinite(n) && n >= 0) {
-    const d = new Date(n * 1000);
-    iso = Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  let iso = epochCache.get(value);
+  if (iso !== undefined) return iso;
+  if (!isWholeNumber(value)) throw notWhole(name, value, origin);
+  const seconds = Number(value);
+  if (seconds > MAX_EPOCH_SECONDS) {
+    throw new EcsMapError(`${name} "${value}" is out of range for a timestamp`, origin, name, 'line');
   }
+  iso = new Date(seconds * 1000).toISOString();
   if (epochCache.size >= 4096) epochCache.clear();
   epochCache.set(value, iso);
   return iso;

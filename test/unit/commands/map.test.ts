@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMap } from '../../../src/commands/map.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MAP_EXIT, mapCommand, runMap } from '../../../src/commands/map.js';
 import {
   cloudTrailObjectText,
   generateCloudTrailRecords,
@@ -58,7 +58,11 @@ describe('map command', () => {
 
   it('reports rejects on stderr with file and record, keeps the good ones, and counts them', async () => {
     const bad = join(dir, 'bad.ndjson');
-    await writeFile(bad, '{"eventID":"a","eventName":"X"}\n{nope}\n{"eventID":"c","eventName":"Y"}\n');
+    const at = '"eventTime":"2026-11-28T10:00:00Z"';
+    await writeFile(
+      bad,
+      `{"eventID":"a","eventName":"X",${at}}\n{nope}\n{"eventID":"c","eventName":"Y",${at}}\n`,
+    );
     const { summary, out, err } = await run([bad], 'cloudtrail');
     expect(summary).toMatchObject({ mapped: 2, rejected: 1 });
     expect(
@@ -71,6 +75,83 @@ describe('map command', () => {
     const missing = await run([join(dir, 'missing.json')], 'cloudtrail');
     expect(missing.summary.rejected).toBe(1);
     expect(missing.err).toMatch(/missing\.json: cannot read/);
+  });
+
+  it('ECS: records without a usable time or with a bad number go to stderr; the good ones still print', async () => {
+    const good = (id: string) => ({ eventID: id, eventName: 'X', eventTime: '2026-11-28T10:00:00Z' });
+    const trail = join(dir, 'mixed.json');
+    await writeFile(
+      trail,
+      JSON.stringify({ Records: [good('a'), {}, { eventID: 'b', eventTime: 'garbage' }, good('c')] }),
+    );
+    const ct = await run([trail], 'cloudtrail');
+    expect(ct.summary).toEqual({ mapped: 2, rejected: 2, skipped: 0 });
+    expect(
+      ct.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).event.id),
+    ).toEqual(['a', 'c']);
+    expect(ct.err).toContain(`${trail}: record 2: MAP_FAILED: ${trail} record 2: eventTime is missing\n`);
+    expect(ct.err).toContain(`record 3: eventTime "garbage" is not a timestamp\n`);
+
+    const flows = join(dir, 'mixed.log');
+    await writeFile(
+      flows,
+      [
+        '2 1 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1418530010 1418530070 ACCEPT OK',
+        '2 1 eni-1 10.0.0.1 10.0.0.2 443 abc 6 10 840 1418530010 1418530070 ACCEPT OK',
+        '2 1 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 xx 1418530070 ACCEPT OK',
+        '2 1 eni-1 - - - - - - - 1418530010 1418530070 - NODATA',
+      ].join('\n'),
+    );
+    const fl = await run([flows], 'vpcflow');
+    expect(fl.summary).toEqual({ mapped: 2, rejected: 2, skipped: 0 });
+    expect(
+      fl.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).aws.vpcflow.log_status),
+    ).toEqual(['OK', 'NODATA']);
+    expect(fl.err).toContain(
+      `${flows}: line 2: MAP_FAILED: ${flows} line 2: dstport "abc" is not a whole number\n`,
+    );
+    expect(fl.err).toContain(`line 3: start "xx" is not a whole number\n`);
+  });
+
+  it('exits 1 when a record was rejected, 0 when all mapped', async () => {
+    const trail = join(dir, 'exit.json');
+    const exitStatus = async (records: unknown[]) => {
+      await writeFile(trail, JSON.stringify({ Records: records }));
+      let out = '';
+      let err = '';
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out += chunk.toString();
+        return true;
+      });
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        err += chunk.toString();
+        return true;
+      });
+      const before = process.exitCode;
+      process.exitCode = undefined;
+      try {
+        await mapCommand([trail], { type: 'cloudtrail', schema: 'ecs' });
+        return { code: process.exitCode, out, err };
+      } finally {
+        process.exitCode = before;
+        stdout.mockRestore();
+        stderr.mockRestore();
+      }
+    };
+    const ok = { eventID: 'a', eventName: 'X', eventTime: '2026-11-28T10:00:00Z' };
+    const mixed = await exitStatus([ok, { eventID: 'b', eventTime: 'garbage' }]);
+    expect(mixed.code).toBe(MAP_EXIT.rejected);
+    expect(JSON.parse(mixed.out).event.id).toBe('a');
+    expect(mixed.err).toContain('record 2: eventTime "garbage" is not a timestamp');
+    const clean = await exitStatus([ok]);
+    expect(clean.code ?? 0).toBe(MAP_EXIT.ok);
+    expect(clean.err).toBe('');
   });
 
   it('reads stdin with -', async () => {

@@ -98,6 +98,28 @@ describe('processObject', () => {
     });
   });
 
+  it('dead-letters a record the ECS mapper refuses, with its reason, counts it and delivers its neighbours', async () => {
+    const sink = memorySink('search', 'ecs');
+    const pipeline = pipelineWith([sink]);
+    const timeless = { ...record(2), eventTime: undefined };
+    const outcome = await processObject(
+      chunks(Buffer.from(JSON.stringify({ Records: [record(1), timeless, record(3)] }))),
+      pipeline,
+      { origin: { bucket: 'b', key: 'AWSLogs/1/CloudTrail/y.json' }, logType: 'cloudtrail' },
+    );
+    expect(outcome).toMatchObject({ status: 'delivered', records: 3, deadLettered: 1 });
+    expect(sink.received.map((r) => r.origin.record)).toEqual([1, 3]);
+    expect(pipeline.deadLetter.entries).toEqual([
+      expect.objectContaining({
+        code: 'MAP_FAILED',
+        reason: 's3://b/AWSLogs/1/CloudTrail/y.json record 2: eventTime is missing',
+        origin: expect.objectContaining({ record: 2 }),
+      }),
+    ]);
+    const counted = await pipeline.metrics.deadLetters.get();
+    expect(counted.values).toEqual([expect.objectContaining({ labels: { code: 'MAP_FAILED' }, value: 1 })]);
+  });
+
   it('sends a record a sink rejects to the dead letter, naming the sink, and still delivers the rest', async () => {
     const sink = memorySink('search', 'ecs', (r) => (r.origin.record === 2 ? 'reject' : 'ack'));
     const pipeline = pipelineWith([sink]);

@@ -66,9 +66,11 @@ describe('toEcs options and ids', () => {
       srcport: '5',
       dstport: '22',
       protocol: '6',
+      start: '1418530010',
+      end: '1418530070',
       'log-status': 'OK',
     },
-    line: '203.0.113.5 10.0.0.1 5 22 6 OK',
+    line: '203.0.113.5 10.0.0.1 5 22 6 1418530010 1418530070 OK',
   };
 
   it('enriches through an injected GeoIP lookup, namespace and event.original on request', () => {
