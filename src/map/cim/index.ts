@@ -36,12 +36,13 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
       envelope.eventJson = text;
   } else {
     envelope = {
-      time: vpcFlowTime(record.fields, origin),
       source,
       sourcetype: CIM_SOURCETYPES.vpcflow,
       event: record.line,
       fields: vpcFlowCimFields(record.fields, origin),
     };
+    const time = vpcFlowTime(record.fields, origin);
+    if (time !== undefined) envelope.time = time;
   }
   if (options.host !== undefined) envelope.host = options.host;
   if (options.index !== undefined) envelope.index = options.index;

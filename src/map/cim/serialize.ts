@@ -6,9 +6,9 @@ import type { HecEvent } from './types.js';
  * serialising the parsed record again was the largest single cost of shipping it.
  */
 export function hecEventJson(ev: HecEvent): string {
-  let json = `{"time":${JSON.stringify(ev.time)}`;
-  if (ev.host !== undefined) json += `,"host":${JSON.stringify(ev.host)}`;
-  json += `,"source":${JSON.stringify(ev.source)},"sourcetype":${JSON.stringify(ev.sourcetype)}`;
+  let json = ev.time === undefined ? '{' : `{"time":${JSON.stringify(ev.time)},`;
+  if (ev.host !== undefined) json += `"host":${JSON.stringify(ev.host)},`;
+  json += `"source":${JSON.stringify(ev.source)},"sourcetype":${JSON.stringify(ev.sourcetype)}`;
   if (ev.index !== undefined) json += `,"index":${JSON.stringify(ev.index)}`;
   json += `,"event":${ev.eventJson ?? JSON.stringify(ev.event)},"fields":${JSON.stringify(ev.fields)}}`;
   return json;

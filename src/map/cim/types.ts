@@ -5,8 +5,11 @@ export type CimFields = Record<string, string | number | string[]>;
 
 /** One envelope for HEC's /services/collector/event. */
 export interface HecEvent {
-  /** Epoch seconds with a fraction. */
-  time: number;
+  /**
+   * Epoch seconds with a fraction. Absent for a flow layout without start and end: HEC then stamps the
+   * event with the time it receives it, as Elastic's pipeline keeps the time it read the line.
+   */
+  time?: number;
   host?: string;
   /** `s3://bucket/key`, or the local path. */
   source: string;

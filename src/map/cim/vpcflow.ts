@@ -10,11 +10,12 @@ function integer(fields: Record<string, string>, name: string, origin: RecordOri
   return Number(raw);
 }
 
-/** Epoch seconds of the flow's end (or its start when the end is absent). */
-export function vpcFlowTime(fields: Record<string, string>, origin: RecordOrigin): number {
-  const end = integer(fields, 'end', origin) ?? integer(fields, 'start', origin);
-  if (end === undefined) throw new CimMapError('flow record has neither end nor start', origin, 'end');
-  return end;
+/**
+ * Epoch seconds of the flow's end (or its start when the end is absent); undefined when the line has
+ * neither (Elastic's 6- and 17-token layouts carry no times), so HEC's time of receipt applies.
+ */
+export function vpcFlowTime(fields: Record<string, string>, origin: RecordOrigin): number | undefined {
+  return integer(fields, 'end', origin) ?? integer(fields, 'start', origin);
 }
 
 function setIf(out: CimFields, name: string, value: string | number | undefined): void {

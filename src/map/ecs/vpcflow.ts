@@ -85,9 +85,9 @@ function flowField(name: string): FlowField {
  * times, and carry no source/destination/network fields. `-` never reaches the document (Elastic leaks it
  * into cloud.region / cloud.availability_zone; we do not).
  *
- * Throws EcsMapError for a record without a usable time (neither end nor start: @timestamp comes from
- * them, and a data stream refuses a document without it) or with a number field that is not a whole
- * number: dropping the field silently would index a record that looks complete but is not.
+ * Throws EcsMapError for a start or end that is not a time, or a number field that is not a whole number:
+ * dropping the field silently would index a record that looks complete but is not. A line with neither
+ * start nor end (layouts without times) is stamped with the time it is mapped, as Elastic's pipeline does.
  */
 export function vpcflowToEcs(
   fields: Record<string, string>,
@@ -109,7 +109,9 @@ export function vpcflowToEcs(
   } else if (start) {
     doc['@timestamp'] = start;
   } else {
-    throw new EcsMapError('flow record has neither end nor start', origin, 'end', 'line');
+    // Elastic's 6- and 17-token layouts carry no times; its pipeline keeps the time the line was read as
+    // @timestamp, and so does this (the document id stays deterministic: object key and line number).
+    doc['@timestamp'] = new Date().toISOString();
   }
   if (start) event.start = start;
 

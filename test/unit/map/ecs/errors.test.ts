@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toCim } from '../../../../src/map/cim/index.js';
+import { hecEventJson, toCim } from '../../../../src/map/cim/index.js';
 import { EcsMapError, toEcs } from '../../../../src/map/ecs/index.js';
 import type { RawRecord } from '../../../../src/types.js';
 import { decodeAll, records } from '../../decode/helpers.js';
@@ -87,7 +87,7 @@ describe('ECS mapping refuses records it cannot represent', () => {
       let cim: number | string;
       let ecs: number | string;
       try {
-        cim = toCim(record).time * 1000;
+        cim = (toCim(record).time ?? Number.NaN) * 1000;
       } catch (err) {
         cim = (err as Error).message;
       }
@@ -115,8 +115,18 @@ describe('ECS mapping refuses records it cannot represent', () => {
     );
     expect(mapError(flowWith('end', '1e9')).details.field).toBe('end');
     expect(mapError(flowWith('end', '99999999999999')).message).toContain('out of range for a timestamp');
-    const timeless = mapError(flow('2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 - - ACCEPT OK'));
-    expect(timeless.message).toContain('flow record has neither end nor start');
+  });
+
+  it('a flow line with neither start nor end (layouts without times) is stamped with the time it is mapped', () => {
+    const before = Date.now();
+    const timeless = flow('2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 - - ACCEPT OK');
+    const stamped = Date.parse((toEcs(timeless) as Doc)['@timestamp']);
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(Date.now());
+    // HEC stamps it on receipt: the envelope carries no time.
+    const envelope = toCim(timeless);
+    expect(envelope.time).toBeUndefined();
+    expect(JSON.parse(hecEventJson(envelope))).not.toHaveProperty('time');
   });
 
   it('every other number field AWS documents, where present', () => {
