@@ -1,6 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { DECODE_CODES } from './codes.js';
 
@@ -43,29 +41,94 @@ async function* gunzip(
   // and parsed records wait at once, and one 200 MB object through `run` then peaked at 261 MiB instead
   // of 240, past the memory budget (docs/performance.md).
   const gz = createGunzip({ chunkSize: 64 * 1024 });
-  const piping = pipeline(Readable.from(source, { objectMode: false }), gz);
-  // Errors are observed through the iteration below; this only prevents an unhandled rejection.
-  piping.catch(() => undefined);
+  // Read with `read()`, not the stream's async iterator: on a zlib error the stream destroys itself, and
+  // the iterator then ends at once, discarding the output still buffered in the stream (up to a chunk,
+  // whole records); `read()` still returns it, so every byte decompressed before the error is yielded.
+  // Backpressure is zlib's own: it stops inflating while a chunk waits here unread.
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  let ended = false;
+  let zlibError: NodeJS.ErrnoException | undefined;
+  gz.on('readable', signal);
+  gz.on('end', () => {
+    ended = true;
+    signal();
+  });
+  gz.on('error', (err: NodeJS.ErrnoException) => {
+    zlibError = err;
+    signal();
+  });
+  const input = source[Symbol.asyncIterator]();
+  // The source's error is rethrown by the loop below (the object must be read again); handled here so
+  // that it is never unhandled when the consumer has already stopped.
+  let sourceError: { error: unknown } | undefined;
+  feed(input, gz).then(signal, (error: unknown) => {
+    sourceError = { error };
+    signal();
+  });
   try {
-    for await (const chunk of gz) yield chunk as Buffer;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'Z_BUF_ERROR') {
-      fault.value = {
-        code: DECODE_CODES.truncated,
-        reason: 'the gzip stream is truncated (unexpected end of data)',
-      };
-    } else if (code === 'Z_DATA_ERROR' || code === 'Z_NEED_DICT') {
-      fault.value = {
-        code: DECODE_CODES.corruptCompression,
-        reason: `the gzip stream is corrupt (${(err as Error).message})`,
-      };
-    } else {
-      throw err;
+    for (;;) {
+      const chunk = gz.read() as Buffer | null;
+      if (chunk !== null) {
+        yield chunk;
+        continue;
+      }
+      if (sourceError) throw sourceError.error;
+      if (zlibError) {
+        fault.value = gzipFault(zlibError);
+        return;
+      }
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } finally {
     gz.destroy();
+    // Not awaited: a read of the source still pending (the next bytes from S3) would hold the consumer.
+    Promise.resolve()
+      .then(() => input.return?.())
+      .catch(() => undefined);
   }
+}
+
+/** Writes the source into the decompressor, waiting while it is full; rejects with the source's error. */
+async function feed(input: AsyncIterator<Uint8Array>, gz: Gunzip): Promise<void> {
+  for (;;) {
+    const next = await input.next();
+    if (gz.destroyed) return;
+    if (next.done) {
+      gz.end();
+      return;
+    }
+    if (!gz.write(next.value)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          gz.off('drain', done);
+          gz.off('close', done);
+          resolve();
+        };
+        gz.on('drain', done);
+        gz.on('close', done);
+      });
+      if (gz.destroyed) return;
+    }
+  }
+}
+
+/** A zlib error as a fault of the data; anything else is rethrown. */
+function gzipFault(err: NodeJS.ErrnoException): StreamFault {
+  if (err.code === 'Z_BUF_ERROR') {
+    return { code: DECODE_CODES.truncated, reason: 'the gzip stream is truncated (unexpected end of data)' };
+  }
+  if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_NEED_DICT') {
+    return { code: DECODE_CODES.corruptCompression, reason: `the gzip stream is corrupt (${err.message})` };
+  }
+  throw err;
 }
 
 async function* unzstd(

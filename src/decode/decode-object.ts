@@ -21,7 +21,8 @@ export interface DecodeOptions {
  * Decodes one object (S3 body or local file) into raw records, streaming: compression by magic bytes,
  * CloudTrail split record by record, VPC flow logs line by line (Parquet read in batches). Bad records
  * become `rejected` results in order, between the good ones; nothing is dropped silently. Only errors of
- * the source stream itself are thrown, so the caller can retry the whole object.
+ * the source stream itself are thrown, so the caller can retry the whole object. A consumer that stops
+ * early (breaks out of its loop) closes the source and the decompressor with it.
  */
 export async function* decodeObject(
   body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
@@ -34,99 +35,128 @@ export async function* decodeObject(
   };
   const at = (record: number): RecordOrigin => ({ ...where, record });
 
-  const source = body as AsyncIterable<Uint8Array>;
-  const { head, rest } = await peek(source, 4);
-  if (head.length === 0) {
-    yield { kind: 'skipped', reason: 'empty', origin: at(0) };
-    return;
-  }
-  const container = sniffContainer(head);
-  const fault: { value?: StreamFault } = {};
-
-  if (container === 'parquet') {
-    if (options.logType === 'cloudtrail') {
-      yield rejected(at(1), DECODE_CODES.parquetInvalid, 'a Parquet object cannot hold CloudTrail records');
+  const input = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  // The decompressed text, once started; closed with the source when decoding stops early.
+  let textRest: AsyncIterableIterator<Uint8Array> | undefined;
+  try {
+    const { head, rest } = await peek(input, 4);
+    if (head.length === 0) {
+      yield { kind: 'skipped', reason: 'empty', origin: at(0) };
       return;
     }
-    const bytes = await readBounded(rest, limits.maxParquetBytes);
-    if (bytes === undefined) {
-      yield rejected(
-        at(1),
-        DECODE_CODES.parquetTooLarge,
-        `Parquet object larger than the ${limits.maxParquetBytes}-byte limit (Parquet is read whole)`,
-      );
-      return;
-    }
-    let count = 0;
-    for await (const event of decodeParquetFlows(bytes)) {
-      count++;
-      yield flowResult(event, at);
-    }
-    if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
-    return;
-  }
+    const container = sniffContainer(head);
+    const fault: { value?: StreamFault } = {};
 
-  const text = container === 'plain' ? rest : decompress(rest, container, fault);
-  const { head: textHead, rest: textRest } = await peek(text, 512);
-  const byKey = detectLogType(where.key, textHead);
-  if (byKey === 'digest') {
-    yield { kind: 'skipped', reason: 'digest', origin: at(0) };
-    return;
-  }
-  const logType = options.logType === undefined || options.logType === 'auto' ? byKey : options.logType;
-  if (textHead.length === 0 && !fault.value) {
-    yield { kind: 'skipped', reason: 'empty', origin: at(0) };
-    return;
-  }
-  if (logType === undefined) {
-    if (fault.value) yield rejected(at(1), fault.value.code, fault.value.reason);
-    else yield { kind: 'skipped', reason: 'unknown-type', origin: at(0) };
-    return;
-  }
-
-  let produced = 0;
-  if (logType === 'cloudtrail') {
-    const splitter = new JsonRecordSplitter(limits);
-    let digest = false;
-    // A chunk's results as an array, yielded one by one below: `yield*` of a generator from this async
-    // generator costs about twice as much per record (each delegated value is awaited again).
-    const results = (events: ReturnType<JsonRecordSplitter['push']>): DecodeResult[] => {
-      const out: DecodeResult[] = [];
-      for (const e of events) {
-        if (e.kind === 'digest') {
-          digest = true;
-          continue;
-        }
-        produced++;
-        out.push(
-          e.kind === 'record'
-            ? {
-                kind: 'record',
-                record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
-              }
-            : rejected(at(e.index), e.code, e.reason, e.raw),
-        );
+    if (container === 'parquet') {
+      if (options.logType === 'cloudtrail') {
+        yield rejected(at(1), DECODE_CODES.parquetInvalid, 'a Parquet object cannot hold CloudTrail records');
+        return;
       }
-      return out;
-    };
-    for await (const chunk of textRest) for (const result of results(splitter.push(chunk))) yield result;
-    for (const result of results(splitter.end(fault.value))) yield result;
-    if (produced === 0) yield { kind: 'skipped', reason: digest ? 'digest' : 'empty', origin: at(0) };
-    return;
-  }
+      const bytes = await readBounded(rest, limits.maxParquetBytes);
+      if (bytes === undefined) {
+        yield rejected(
+          at(1),
+          DECODE_CODES.parquetTooLarge,
+          `Parquet object larger than the ${limits.maxParquetBytes}-byte limit (Parquet is read whole)`,
+        );
+        return;
+      }
+      let count = 0;
+      for await (const event of decodeParquetFlows(bytes)) {
+        count++;
+        yield flowResult(event, at);
+      }
+      if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
+      return;
+    }
 
-  const lines = new FlowLineDecoder(limits);
-  for await (const chunk of textRest) {
-    for (const e of lines.push(chunk)) {
+    const text = container === 'plain' ? rest : decompress(rest, container, fault);
+    const peeked = await peek(text[Symbol.asyncIterator](), 512);
+    const textHead = peeked.head;
+    textRest = peeked.rest;
+    const byKey = detectLogType(where.key, textHead);
+    if (byKey === 'digest') {
+      yield { kind: 'skipped', reason: 'digest', origin: at(0) };
+      return;
+    }
+    const logType = options.logType === undefined || options.logType === 'auto' ? byKey : options.logType;
+    if (textHead.length === 0 && !fault.value) {
+      yield { kind: 'skipped', reason: 'empty', origin: at(0) };
+      return;
+    }
+    if (logType === undefined) {
+      // Blank space (and a BOM) says nothing about the type: an object of only that is empty, like 0 bytes.
+      const blank = await onlyBlank(textRest);
+      if (fault.value) yield rejected(at(1), fault.value.code, fault.value.reason);
+      else yield { kind: 'skipped', reason: blank ? 'empty' : 'unknown-type', origin: at(0) };
+      return;
+    }
+
+    let produced = 0;
+    if (logType === 'cloudtrail') {
+      const splitter = new JsonRecordSplitter(limits);
+      let digest = false;
+      // A chunk's results as an array, yielded one by one below: `yield*` of a generator from this async
+      // generator costs about twice as much per record (each delegated value is awaited again).
+      const results = (events: ReturnType<JsonRecordSplitter['push']>): DecodeResult[] => {
+        const out: DecodeResult[] = [];
+        for (const e of events) {
+          if (e.kind === 'digest') {
+            digest = true;
+            continue;
+          }
+          produced++;
+          out.push(
+            e.kind === 'record'
+              ? {
+                  kind: 'record',
+                  record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
+                }
+              : rejected(at(e.index), e.code, e.reason, e.raw),
+          );
+        }
+        return out;
+      };
+      for await (const chunk of textRest) for (const result of results(splitter.push(chunk))) yield result;
+      for (const result of results(splitter.end(fault.value))) yield result;
+      if (produced === 0) yield { kind: 'skipped', reason: digest ? 'digest' : 'empty', origin: at(0) };
+      return;
+    }
+
+    const lines = new FlowLineDecoder(limits);
+    for await (const chunk of textRest) {
+      for (const e of lines.push(chunk)) {
+        produced++;
+        yield flowResult(e, at);
+      }
+    }
+    for (const e of lines.end(fault.value)) {
       produced++;
       yield flowResult(e, at);
     }
+    if (produced === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
+  } finally {
+    // Reached also when the consumer stops early (breaks out of its loop): the decompressor and the source
+    // (an S3 body or a file stream) must not stay open until they time out.
+    // A failure to close must not hide the error that ended decoding, if any.
+    if (textRest) await Promise.resolve(textRest.return?.()).catch(() => undefined);
+    closeSource(body, input);
   }
-  for (const e of lines.end(fault.value)) {
-    produced++;
-    yield flowResult(e, at);
+}
+
+/**
+ * Ends the source: `return()` per the iteration protocol (a Node stream's iterator then destroys the
+ * stream), not awaited, because it waits behind a read still pending (the gzip feed may be waiting for the
+ * next bytes from S3); a stream not yet at its end is also destroyed directly, which ends such a read.
+ */
+function closeSource(body: unknown, input: AsyncIterator<unknown>): void {
+  Promise.resolve()
+    .then(() => input.return?.())
+    .catch(() => undefined);
+  const stream = body as { destroy?: unknown; destroyed?: boolean; readableEnded?: boolean };
+  if (typeof stream.destroy === 'function' && !stream.destroyed && !stream.readableEnded) {
+    (stream as { destroy(): void }).destroy();
   }
-  if (produced === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
 }
 
 function flowResult(e: import('./vpcflow.js').FlowEvent, at: (record: number) => RecordOrigin): DecodeResult {
@@ -146,17 +176,19 @@ function rejected(origin: RecordOrigin, code: string, reason: string, raw?: stri
   };
 }
 
-/** Reads at least `n` bytes (fewer only at the end) and returns them plus a stream that replays them. */
+/**
+ * Reads at least `n` bytes (fewer only at the end) and returns them plus an iterator that replays them and
+ * goes on with the source. Its `return()` is forwarded to the source, so stopping early closes it.
+ */
 async function peek(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterator<Uint8Array | string>,
   n: number,
-): Promise<{ head: Uint8Array; rest: AsyncIterable<Uint8Array> }> {
-  const iterator = source[Symbol.asyncIterator]();
+): Promise<{ head: Uint8Array; rest: AsyncIterableIterator<Uint8Array> }> {
   const taken: Uint8Array[] = [];
   let size = 0;
   let done = false;
   while (size < n) {
-    const next = await iterator.next();
+    const next = await source.next();
     if (next.done) {
       done = true;
       break;
@@ -167,18 +199,53 @@ async function peek(
     size += chunk.length;
   }
   const head = taken.length === 1 ? taken[0]! : Buffer.concat(taken);
-  const rest: AsyncIterable<Uint8Array> = {
-    async *[Symbol.asyncIterator]() {
-      if (head.length > 0) yield head;
-      if (done) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+  let replay: Uint8Array | undefined = head.length > 0 ? head : undefined;
+  const end: IteratorResult<Uint8Array> = { done: true, value: undefined };
+  const rest: AsyncIterableIterator<Uint8Array> = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (replay) {
+        const value = replay;
+        replay = undefined;
+        return { done: false, value };
       }
+      if (done) return end;
+      const next = await source.next();
+      if (next.done) {
+        done = true;
+        return end;
+      }
+      return { done: false, value: typeof next.value === 'string' ? Buffer.from(next.value) : next.value };
+    },
+    async return() {
+      replay = undefined;
+      done = true;
+      await source.return?.();
+      return end;
     },
   };
   return { head, rest };
+}
+
+/** Whether the bytes are only blank space (and, at the start of the object, a BOM). */
+function isBlank(bytes: Uint8Array, atStart: boolean): boolean {
+  let i = atStart && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
+}
+
+/** Whether the text from its start is only blank space, read one chunk at a time (memory stays bounded). */
+async function onlyBlank(text: AsyncIterator<Uint8Array>): Promise<boolean> {
+  for (let first = true; ; first = false) {
+    const next = await text.next();
+    if (next.done) return true;
+    if (!isBlank(next.value, first)) return false;
+  }
 }
 
 async function readBounded(source: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array | undefined> {

@@ -11,13 +11,25 @@ const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 
 type Mode = 'top' | 'array' | 'tail';
+/**
+ * How top-level records are laid out, decided by the first one: `lines` (NDJSON: a one-line record, then a
+ * line break before the next), `free` (a record spanning lines, i.e. pretty-printed, or records
+ * concatenated on one line), `unknown` until then.
+ */
+type Layout = 'unknown' | 'lines' | 'free';
 
 /**
  * Splits CloudTrail JSON into records without parsing the whole object: a byte scanner tracks string,
  * escape and nesting state, collects one record's bytes and hands them to JSON.parse. Memory is bounded
  * by the largest record, not by the object. Accepts `{"Records":[...]}` (CloudTrail S3 objects), a bare
- * array of records, and NDJSON / concatenated objects. A raw newline inside a string cannot occur in valid
- * JSON, so it ends a broken record and scanning resynchronises there; the records after it still decode.
+ * array of records, and NDJSON / concatenated objects.
+ *
+ * In NDJSON a line break ends a record, valid or not: a raw one inside a string (even after a backslash)
+ * or one inside an unclosed object means the line is cut or malformed; it is reported and scanning
+ * resynchronises on the next line, so the records after it still decode (a raw line break in a string of
+ * the first top-level record, before the layout is known, is treated so too). Elsewhere (an array of
+ * records, pretty-printed objects) line breaks are only layout: a raw one inside a string makes that one
+ * record invalid (JSON.parse says so) and its end is still found by nesting depth.
  */
 export class JsonRecordSplitter {
   private readonly maxRecordBytes: number;
@@ -28,6 +40,9 @@ export class JsonRecordSplitter {
   private inString = false;
   private escape = false;
   private started = false;
+  private layout: Layout = 'unknown';
+  /** A top-level record has ended; whether a line break or the next record comes first decides `layout`. */
+  private afterValue = false;
 
   // The value being collected.
   private inValue = false;
@@ -60,33 +75,46 @@ export class JsonRecordSplitter {
     return this.out;
   }
 
-  /** Ends the object. With `truncated`, an unfinished record is reported as cut off by it. */
+  /**
+   * Ends the object. With `truncated`, an unfinished record is reported as cut off by it. Without, an
+   * object that ends inside an array of records (or the wrapper around it) is reported as truncated too,
+   * after the complete records: a cut after a record's `}` is no less a cut.
+   */
   end(truncated?: { code: string; reason: string }): SplitEvent[] {
     this.out = [];
     if (this.inValue && this.valueKind === 'scalar' && !truncated) {
       this.finishValue(Buffer.alloc(0), 0);
-    } else if (this.inValue) {
+    }
+    const unclosed = this.mode === 'top' ? undefined : this.unclosedContainer();
+    if (this.inValue) {
       this.index++;
       const raw = this.collectedText();
+      const reason =
+        truncated?.reason ?? `the object ends inside this record${unclosed ? ' (it is truncated)' : ''}`;
       this.out.push({
         kind: 'error',
         index: this.index,
-        code: truncated ? truncated.code : DECODE_CODES.invalidJson,
-        reason: truncated
-          ? `record ${this.index}: ${truncated.reason}`
-          : `record ${this.index}: the object ends inside this record`,
+        // In NDJSON an unfinished last line may just be malformed; inside an array it is a cut object.
+        code: truncated ? truncated.code : unclosed ? DECODE_CODES.truncated : DECODE_CODES.invalidJson,
+        reason: `record ${this.index}: ${reason}`,
         raw: raw.slice(0, MAX_RAW_KEPT),
       });
       this.resetValue();
-    } else if (truncated) {
+    } else if (truncated || unclosed) {
       this.out.push({
         kind: 'error',
         index: this.index + 1,
-        code: truncated.code,
-        reason: `after record ${this.index}: ${truncated.reason}`,
+        code: truncated ? truncated.code : DECODE_CODES.truncated,
+        reason: `after record ${this.index}: ${truncated?.reason ?? `the object ends before ${unclosed} is closed (it is truncated)`}`,
       });
     }
     return this.out;
+  }
+
+  /** What the object is still inside of, outside a record (only in array or tail mode). */
+  private unclosedContainer(): string {
+    if (this.mode === 'tail') return 'the object holding the Records array';
+    return this.base === 2 ? 'the Records array' : 'the array of records';
   }
 
   private scan(buf: Buffer): void {
@@ -100,20 +128,29 @@ export class JsonRecordSplitter {
       if (this.inString) {
         if (this.escape) {
           this.escape = false;
+          // A backslash does not make a raw line break valid: it ends the broken line all the same.
+          if (buf[i] === NEWLINE && this.lineBreaksEnd()) {
+            this.brokenRecord(buf, i, 'a line break inside a string (the record is cut or malformed)');
+          }
           i++;
           continue;
         }
         if (q < i) q = indexOrEnd(buf, QUOTE, i, len);
         if (bs < i) bs = indexOrEnd(buf, BACKSLASH, i, len);
-        if (nl < i) nl = indexOrEnd(buf, NEWLINE, i, len);
-        if (bs < q && bs < nl) {
+        // Where line breaks are only layout, there is no need to look for them.
+        let stop = len;
+        if (this.lineBreaksEnd()) {
+          if (nl < i) nl = indexOrEnd(buf, NEWLINE, i, len);
+          stop = nl;
+        }
+        if (bs < q && bs < stop) {
           this.escape = true;
           i = bs + 1;
           continue;
         }
-        if (nl < q) {
-          this.brokenRecord(buf, nl, 'a line break inside a string (the record is cut or malformed)');
-          i = nl + 1;
+        if (stop < q) {
+          this.brokenRecord(buf, stop, 'a line break inside a string (the record is cut or malformed)');
+          i = stop + 1;
           continue;
         }
         if (q === len) return;
@@ -193,8 +230,11 @@ export class JsonRecordSplitter {
             this.toTop();
           }
           break;
+        case NEWLINE:
+          if (this.mode === 'top') this.topLineBreak(buf, i);
+          i++;
+          break;
         case 0x20:
-        case 0x0a:
         case 0x0d:
         case 0x09:
         case 0x2c: // ,
@@ -208,6 +248,28 @@ export class JsonRecordSplitter {
     }
   }
 
+  /** Whether a line break ends the record it is in: records may be one per line (NDJSON). */
+  private lineBreaksEnd(): boolean {
+    return this.mode === 'top' && this.layout !== 'free';
+  }
+
+  /** A line break outside strings at top level: ends an NDJSON record, or tells the layout. */
+  private topLineBreak(buf: Buffer, at: number): void {
+    if (this.depth > 0) {
+      if (this.layout === 'lines') {
+        this.brokenRecord(
+          buf,
+          at,
+          'the line ends inside this record; NDJSON has one record per line, so it is cut or malformed',
+        );
+      } else if (this.layout === 'unknown') {
+        this.layout = 'free';
+      }
+    } else if (this.afterValue && this.layout === 'unknown') {
+      this.layout = 'lines';
+    }
+  }
+
   private toTop(): void {
     this.mode = 'top';
     this.base = 0;
@@ -215,6 +277,8 @@ export class JsonRecordSplitter {
   }
 
   private startValue(at: number, kind: 'container' | 'string' | 'scalar'): void {
+    // A second record with no line break after the first: records are concatenated, not NDJSON.
+    if (this.afterValue && this.layout === 'unknown') this.layout = 'free';
     this.inValue = true;
     this.valueKind = kind;
     this.valueStart = at;
@@ -255,6 +319,7 @@ export class JsonRecordSplitter {
 
   private finishValue(buf: Buffer, endExclusive: number): void {
     this.index++;
+    if (this.mode === 'top') this.afterValue = true;
     const index = this.index;
     const tooLarge =
       this.oversize || this.partsBytes + (endExclusive - this.valueStart) > this.maxRecordBytes;

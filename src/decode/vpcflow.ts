@@ -8,6 +8,15 @@ export type FlowEvent =
 const NAME = /^[a-z][a-z0-9-]*$/;
 const MIN_VERSION = 2;
 const MAX_VERSION = 8;
+/** How AWS writes a version: a plain decimal integer (`Number` would also take `0x5`, `2.0`, `02`). */
+const DECIMAL = /^[1-9][0-9]*$/;
+
+/** Why a flow record's `version` field is not a known version, or undefined when it is one. */
+export function unknownVersion(version: string): string | undefined {
+  const v = Number(version);
+  if (DECIMAL.test(version) && v >= MIN_VERSION && v <= MAX_VERSION) return undefined;
+  return `unknown flow log version "${version}" (versions ${MIN_VERSION} to ${MAX_VERSION} are known)`;
+}
 
 /**
  * Decodes VPC flow log text line by line. A header line (S3 delivery writes one) decides the field
@@ -22,8 +31,15 @@ export class FlowLineDecoder {
   private carryOversize = false;
   private lineNo = 0;
   private out: FlowEvent[] = [];
+  /**
+   * A line of at most this many UTF-16 units is within the byte limit without counting its bytes (a unit
+   * is at most 3 UTF-8 bytes), so the exact count is only needed for very long lines.
+   */
+  private readonly safeUnits: number;
 
-  constructor(private readonly limits: Pick<DecodeLimits, 'maxRecordBytes'>) {}
+  constructor(private readonly limits: Pick<DecodeLimits, 'maxRecordBytes'>) {
+    this.safeUnits = Math.floor(limits.maxRecordBytes / 3);
+  }
 
   push(chunk: Uint8Array): FlowEvent[] {
     this.out = [];
@@ -113,6 +129,18 @@ export class FlowLineDecoder {
   private line(rawLine: string): void {
     this.lineNo++;
     const index = this.lineNo;
+    // The same limit as for a line carried across chunks (`keep`), so the result does not depend on where
+    // the chunks happen to end.
+    if (rawLine.length > this.safeUnits && Buffer.byteLength(rawLine) > this.limits.maxRecordBytes) {
+      this.out.push({
+        kind: 'error',
+        index,
+        code: DECODE_CODES.recordTooLarge,
+        reason: `line ${index}: longer than the ${this.limits.maxRecordBytes}-byte record limit`,
+        raw: rawLine.slice(0, MAX_RAW_KEPT),
+      });
+      return;
+    }
     let text = rawLine;
     if (index === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     // AWS writes lines without surrounding blanks; trim only when there is something to trim (incl. CR).
@@ -167,18 +195,16 @@ export class FlowLineDecoder {
       if (value !== '-' && value !== '') fields[names[i]!] = value;
     }
     const version = fields.version;
-    if (version !== undefined) {
-      const v = Number(version);
-      if (!Number.isInteger(v) || v < MIN_VERSION || v > MAX_VERSION) {
-        this.out.push({
-          kind: 'error',
-          index,
-          code: DECODE_CODES.flowUnknownVersion,
-          reason: `line ${index}: unknown flow log version "${version}" (versions ${MIN_VERSION} to ${MAX_VERSION} are known)`,
-          raw: text.slice(0, MAX_RAW_KEPT),
-        });
-        return;
-      }
+    const bad = version === undefined ? undefined : unknownVersion(version);
+    if (bad !== undefined) {
+      this.out.push({
+        kind: 'error',
+        index,
+        code: DECODE_CODES.flowUnknownVersion,
+        reason: `line ${index}: ${bad}`,
+        raw: text.slice(0, MAX_RAW_KEPT),
+      });
+      return;
     }
     this.out.push({ kind: 'record', index, fields, line: text });
   }

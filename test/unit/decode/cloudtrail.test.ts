@@ -77,6 +77,95 @@ describe('CloudTrail decoding', () => {
     expect(rejects(got)[0]).toMatchObject({ code: 'DECODE_INVALID_JSON', origin: { record: 2 } });
   });
 
+  it('inside an array of records, a raw line break in a string invalidates that record only', async () => {
+    const wrapped = '{"Records":[{"eventID":"1","a":"x\ny"},{"eventID":"2"},{"eventID":"3"}]}';
+    const pretty =
+      '{"Records":[\n {\n  "eventID": "1",\n  "a": "x\ny",\n  "b": 1\n },\n {"eventID":"2"},\n {"eventID":"3"}\n]}\n';
+    const bare = '[{"eventID":"1","a":"x\ny"},\n{"eventID":"2"},\n{"eventID":"3"}]';
+    // Pretty-printed objects one after another: line breaks are layout there too.
+    const objects = '{\n "eventID": "1",\n "a": "x\ny"\n}\n{\n "eventID": "2"\n}\n{\n "eventID": "3"\n}\n';
+    for (const text of [wrapped, pretty, bare, objects]) {
+      for (const chunkSize of [1, 7, 1000]) {
+        const got = await decodeAll(text, { logType: 'cloudtrail', chunkSize });
+        expect(ids(got)).toEqual(['2', '3']);
+        expect(records(got).map((r) => r.origin.record)).toEqual([2, 3]);
+        expect(rejects(got)).toEqual([
+          expect.objectContaining({
+            code: 'DECODE_INVALID_JSON',
+            origin: expect.objectContaining({ record: 1 }),
+          }),
+        ]);
+        expect(rejects(got)[0]?.reason).toMatch(/^record 1: invalid JSON \(.*control character/i);
+      }
+    }
+  });
+
+  it('in NDJSON, a line cut outside a string (or after a backslash) ends there and the next lines decode', async () => {
+    const first = JSON.stringify(rec(1));
+    for (const cut of ['{"eventID":"1","x":{', '{"eventID":"1","a":"x\\', '{"eventID":"1","a":[1,']) {
+      const text = `${first}\n${cut}\n{"eventID":"2"}\r\n{"eventID":"3"}\n`;
+      for (const chunkSize of [1, 7, 1000]) {
+        const got = await decodeAll(text, { logType: 'cloudtrail', chunkSize });
+        expect(ids(got)).toEqual(['id-1', '2', '3']);
+        expect(records(got).map((r) => r.origin.record)).toEqual([1, 3, 4]);
+        expect(rejects(got)).toEqual([
+          expect.objectContaining({
+            code: 'DECODE_INVALID_JSON',
+            origin: expect.objectContaining({ record: 2 }),
+            raw: cut,
+          }),
+        ]);
+      }
+    }
+  });
+
+  it('still splits pretty-printed and concatenated objects by nesting, not by line', async () => {
+    const [a, b, c] = [rec(1), rec(2), rec(3)];
+    const texts: [string, number][] = [
+      [JSON.stringify(a, null, 2), 1],
+      [`${JSON.stringify(a, null, 2)}\n${JSON.stringify(b, null, 2)}\n`, 2],
+      [`${JSON.stringify(a)}${JSON.stringify(b, null, 2)}`, 2],
+      [`${JSON.stringify(a)} ${JSON.stringify(b)}`, 2],
+      [`${JSON.stringify(a, null, 2)}\n${JSON.stringify(b)}\n${JSON.stringify(c, null, 1)}`, 3],
+    ];
+    for (const [text, count] of texts) {
+      for (const chunkSize of [1, 7, 1000]) {
+        const got = await decodeAll(text, { logType: 'cloudtrail', chunkSize });
+        expect(rejects(got)).toEqual([]);
+        expect(ids(got)).toEqual(['id-1', 'id-2', 'id-3'].slice(0, count));
+      }
+    }
+  });
+
+  it('reports a plain object cut inside its Records array as truncated, after its complete records', async () => {
+    const cases: [string, number][] = [
+      ['{"Records":[{"eventID":"1"},{"eventID":"2"}', 2],
+      ['{"Records":[{"eventID":"1"},', 1],
+      ['{"Records":[', 0],
+      ['[{"eventID":"1"}', 1],
+      ['{"Records":[{"eventID":"1"}],"x":"abc', 1],
+      ['{"Records":[{"eventID":"1"}],"x":{"y":1}', 1],
+    ];
+    for (const [text, complete] of cases) {
+      const got = await decodeAll(text, { logType: 'cloudtrail' });
+      expect(records(got)).toHaveLength(complete);
+      expect(got[got.length - 1]).toEqual({
+        kind: 'rejected',
+        rejected: expect.objectContaining({
+          code: 'DECODE_TRUNCATED',
+          origin: expect.objectContaining({ record: complete + 1 }),
+          reason: expect.stringMatching(new RegExp(`^after record ${complete}: .*truncated`)),
+        }),
+      });
+    }
+    const inRecord = await decodeAll('{"Records":[{"eventID":"1"},{"eventID":"2","a":', {
+      logType: 'cloudtrail',
+    });
+    expect(rejects(inRecord)).toEqual([
+      expect.objectContaining({ code: 'DECODE_TRUNCATED', origin: expect.objectContaining({ record: 2 }) }),
+    ]);
+  });
+
   it('rejects a record that is not an object with DECODE_NOT_OBJECT', async () => {
     const got = await decodeAll(JSON.stringify({ Records: [rec(1), 'text', 42, null, rec(5)] }));
     expect(records(got).map((r) => r.origin.record)).toEqual([1, 5]);
@@ -141,3 +230,7 @@ describe('CloudTrail decoding', () => {
     });
   });
 });
+
+function ids(results: Awaited<ReturnType<typeof decodeAll>>): unknown[] {
+  return records(results).map((r) => (r.logType === 'cloudtrail' ? r.event.eventID : undefined));
+}

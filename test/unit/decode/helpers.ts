@@ -35,3 +35,23 @@ export function records(results: DecodeResult[]) {
 export function rejects(results: DecodeResult[]) {
   return results.flatMap((r) => (r.kind === 'rejected' ? [r.rejected] : []));
 }
+
+/**
+ * Like `decodeAll`, but waits for a timer every `every` results, as a consumer that writes to a sink
+ * does; decompressed output then waits in the decompressor when the stream fails.
+ */
+export async function decodeSlowly(
+  data: Uint8Array,
+  options: Partial<DecodeOptions> & { chunkSize?: number } = {},
+  every = 100,
+): Promise<DecodeResult[]> {
+  const out: DecodeResult[] = [];
+  for await (const r of decodeObject(chunks(data, options.chunkSize ?? 16 * 1024), {
+    origin: options.origin ?? { key: 'test-object' },
+    ...options,
+  })) {
+    out.push(r);
+    if (out.length % every === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return out;
+}

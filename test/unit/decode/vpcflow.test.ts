@@ -136,6 +136,34 @@ describe('VPC flow decoding', () => {
     expect(got[0]).toMatchObject({ code: 'DECODE_FLOW_UNKNOWN_VERSION', origin: { record: 1 } });
   });
 
+  it('accepts only a plain decimal version: not 0x5, 2.0, 02, +5 or 5e0', async () => {
+    const odd = ['0x5', '2.0', '02', '+5', '5e0', '1', '9'];
+    const text = [...odd.map((v) => V2.replace(/^2 /, `${v} `)), V2.replace(/^2 /, '8 ')].join('\n');
+    const got = await decodeAll(text, { logType: 'vpcflow' });
+    expect(rejects(got).map((r) => [r.origin.record, r.code])).toEqual(
+      odd.map((_, i) => [i + 1, 'DECODE_FLOW_UNKNOWN_VERSION']),
+    );
+    expect(flows(got).map((r) => r.origin.record)).toEqual([odd.length + 1]);
+  });
+
+  it('applies the line size limit whatever the chunking (a line inside a chunk too)', async () => {
+    const header = 'version account-id interface-id log-status';
+    const long = `2 123456789012 eni-${'z'.repeat(3000)} OK`;
+    // 400 three-byte characters: 400 UTF-16 units but 1,200 bytes, over the 1,000-byte limit.
+    const wide = `2 123456789012 eni-${'€'.repeat(400)} OK`;
+    const fits = `2 123456789012 eni-${'€'.repeat(300)} OK`;
+    const text = `${header}\n${long}\n2 123456789012 eni-1 OK\n${wide}\n${fits}\n`;
+    for (const chunkSize of [100, 999, 100_000]) {
+      const got = await decodeAll(text, { logType: 'vpcflow', chunkSize, limits: { maxRecordBytes: 1000 } });
+      expect(rejects(got).map((r) => [r.origin.record, r.code])).toEqual([
+        [2, 'DECODE_RECORD_TOO_LARGE'],
+        [4, 'DECODE_RECORD_TOO_LARGE'],
+      ]);
+      expect(rejects(got)[0]?.reason).toBe('line 2: longer than the 1000-byte record limit');
+      expect(flows(got).map((r) => r.origin.record)).toEqual([3, 5]);
+    }
+  });
+
   it('keeps lines decoded before a gzip truncation and reports the cut line', async () => {
     const lines = generateFlowLines({ seed: 5, count: 3000, version: 5 });
     const gz = gzipSync(`${lines.join('\n')}\n`);
@@ -176,5 +204,24 @@ describe('VPC flow decoding', () => {
     expect(got[3]?.origin.record).toBe(4);
     const tooBig = await decodeAll(new Uint8Array(file), { limits: { maxParquetBytes: 100 } });
     expect(rejects(tooBig)[0]?.code).toBe('DECODE_PARQUET_TOO_LARGE');
+  });
+
+  it('checks the version of Parquet rows as of text lines', async () => {
+    const file = parquetWriteBuffer({
+      columnData: [
+        { name: 'version', data: [9, 2, 5], type: 'INT32' },
+        { name: 'log_status', data: ['OK', 'OK', 'NODATA'], type: 'STRING' },
+      ],
+    });
+    const got = await decodeAll(new Uint8Array(file), { origin: { key: 'x.parquet' } });
+    expect(rejects(got)).toEqual([
+      expect.objectContaining({
+        code: 'DECODE_FLOW_UNKNOWN_VERSION',
+        origin: expect.objectContaining({ record: 1 }),
+        reason: expect.stringMatching(/^row 1: unknown flow log version "9"/),
+        raw: '9 OK',
+      }),
+    ]);
+    expect(flows(got).map((r) => r.origin.record)).toEqual([2, 3]);
   });
 });
