@@ -15,6 +15,9 @@ locals {
     search = var.search_credentials_secret_arn
   } : k => v if v != "" }
   alarm_actions = var.alarm_topic_arn == "" ? [] : [var.alarm_topic_arn]
+  # The response action store: a bucket this module creates, or the one named by response_state_bucket_name.
+  create_state_bucket = var.deploy_webhook && var.response_state_bucket_name == ""
+  state_bucket        = var.response_state_bucket_name != "" ? var.response_state_bucket_name : one(aws_s3_bucket.response_state[*].id)
   notification = {
     QueueConfigurations = [{
       Id       = "aws-siem-connector"
@@ -209,6 +212,12 @@ resource "aws_iam_role_policy" "webhook_waf" {
   policy = templatefile("${path.module}/policies/waf.json.tftpl", { ip_set_arn = var.waf_ip_set_arn })
 }
 
+resource "aws_iam_role_policy" "webhook_waf_ipv6" {
+  count  = var.deploy_webhook && var.waf_ipv6_set_arn != "" ? 1 : 0
+  role   = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/waf.json.tftpl", { ip_set_arn = var.waf_ipv6_set_arn })
+}
+
 resource "aws_iam_role_policy" "webhook_iam" {
   count = var.deploy_webhook && var.iam_response_user_path != "" ? 1 : 0
   role  = aws_iam_role.webhook[0].id
@@ -226,6 +235,58 @@ resource "aws_iam_role_policy" "webhook_ec2" {
     partition  = local.partition
     region     = local.region
     account_id = local.account_id
+  })
+}
+
+# Idempotency keys, the prior state undo needs and WAF block expiry, shared by every webhook container and
+# by a person's `respond undo`. Not force_destroy: deleting it would lose what reverts live responses.
+resource "aws_s3_bucket" "response_state" {
+  count         = local.create_state_bucket ? 1 : 0
+  bucket_prefix = "${var.name}-state-"
+}
+
+resource "aws_s3_bucket_versioning" "response_state" {
+  count  = local.create_state_bucket ? 1 : 0
+  bucket = aws_s3_bucket.response_state[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "response_state" {
+  count  = local.create_state_bucket ? 1 : 0
+  bucket = aws_s3_bucket.response_state[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "response_state" {
+  count                   = local.create_state_bucket ? 1 : 0
+  bucket                  = aws_s3_bucket.response_state[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "response_state" {
+  count  = local.create_state_bucket ? 1 : 0
+  bucket = aws_s3_bucket.response_state[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_iam_role_policy" "webhook_state" {
+  count = var.deploy_webhook ? 1 : 0
+  role  = aws_iam_role.webhook[0].id
+  policy = templatefile("${path.module}/policies/response-state.json.tftpl", {
+    partition = local.partition
+    bucket    = local.state_bucket
+    prefix    = var.response_state_prefix
   })
 }
 
@@ -247,7 +308,16 @@ resource "aws_lambda_function" "webhook" {
       NODE_OPTIONS                 = "--enable-source-maps"
       ASC_LOG_LEVEL                = var.log_level
       ASC_WEBHOOK_TOKEN_SECRET_ARN = var.webhook_token_secret_arn
+      # Every response setting comes from here: the function needs no config file.
+      ASC_RESPOND_DRY_RUN          = tostring(var.response_dry_run)
+      ASC_RESPOND_WAF_BLOCK_IP     = tostring(var.waf_ip_set_arn != "" || var.waf_ipv6_set_arn != "")
+      ASC_RESPOND_IAM_DISABLE_USER = tostring(var.iam_response_user_path != "")
+      ASC_RESPOND_EC2_ISOLATE      = tostring(var.ec2_response_enabled)
       ASC_WAF_IP_SET_ARN           = var.waf_ip_set_arn
+      ASC_WAF_IPV6_SET_ARN         = var.waf_ipv6_set_arn
+      # Audit lines as JSON on stdout: CloudWatch Logs keeps them and the metric filters count them.
+      ASC_RESPOND_AUDIT_LOG = "-"
+      ASC_RESPOND_STATE_S3  = "s3://${local.state_bucket}/${var.response_state_prefix}"
     }
   }
   depends_on = [aws_cloudwatch_log_group.webhook]
@@ -260,11 +330,37 @@ resource "aws_lambda_function_url" "webhook" {
   authorization_type = "NONE"
 }
 
+# The same function removes expired WAF blocks on a schedule; the handler accepts only the exact
+# EventBridge Scheduled Event shape, which no function URL request can produce.
+resource "aws_cloudwatch_event_rule" "sweep" {
+  count               = var.deploy_webhook ? 1 : 0
+  name                = "${var.name}-ttl-sweep"
+  description         = "aws-siem-connector TTL sweep of expired WAF blocks"
+  schedule_expression = var.sweep_schedule
+}
+
+resource "aws_cloudwatch_event_target" "sweep" {
+  count     = var.deploy_webhook ? 1 : 0
+  rule      = aws_cloudwatch_event_rule.sweep[0].name
+  target_id = "webhook-ttl-sweep"
+  arn       = aws_lambda_function.webhook[0].arn
+}
+
+resource "aws_lambda_permission" "sweep" {
+  count         = var.deploy_webhook ? 1 : 0
+  statement_id  = "AllowTtlSweepSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.webhook[0].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.sweep[0].arn
+}
+
+# Audit lines (stdout) carry requester.source at the top level; log lines (stderr) do not.
 resource "aws_cloudwatch_log_metric_filter" "webhook" {
   for_each = var.deploy_webhook ? {
     AlertsReceived         = "{ $.event.kind = \"alert\" }"
-    ResponseActions        = "{ $.aws_siem_connector.response.mode = \"*\" }"
-    ResponseActionFailures = "{ ($.aws_siem_connector.response.mode = \"*\") && ($.event.outcome = \"failure\") }"
+    ResponseActions        = "{ ($.requester.source = \"*\") && ($.event != \"applying\") && ($.event != \"undoing\") }"
+    ResponseActionFailures = "{ ($.requester.source = \"*\") && ($.event = \"failed\") }"
   } : {}
   name           = "${var.name}-${each.key}"
   log_group_name = aws_cloudwatch_log_group.webhook[0].name

@@ -65,8 +65,22 @@ variable "webhook_token_secret_arn" {
   default = ""
 }
 variable "waf_ip_set_arn" {
-  type    = string
-  default = ""
+  description = "WAFv2 IPv4 IP set the webhook may add addresses to (empty refuses IPv4 addresses); name, id and scope come from the ARN."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^$|^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:(regional|global)/ipset/[^/]+/[^/]+$", var.waf_ip_set_arn))
+    error_message = "waf_ip_set_arn is empty or a WAFv2 IP set ARN (arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID)."
+  }
+}
+variable "waf_ipv6_set_arn" {
+  description = "WAFv2 IPv6 IP set, same scope as waf_ip_set_arn (empty refuses IPv6 addresses)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^$|^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:(regional|global)/ipset/[^/]+/[^/]+$", var.waf_ipv6_set_arn))
+    error_message = "waf_ipv6_set_arn is empty or a WAFv2 IP set ARN (arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID)."
+  }
 }
 variable "iam_response_user_path" {
   description = "IAM path (e.g. /humans/) under which the webhook may disable users and revoke the sessions of roles; empty disables that response."
@@ -81,6 +95,30 @@ variable "iam_response_user_path" {
 variable "ec2_response_enabled" {
   type    = bool
   default = false
+}
+variable "response_dry_run" {
+  description = "true (the default): alert-driven responses plan only. false: the webhook applies the responses enabled by waf_ip_set_arn, iam_response_user_path and ec2_response_enabled."
+  type        = bool
+  default     = true
+}
+variable "response_state_bucket_name" {
+  description = "Existing bucket for the response action store (idempotency keys, undo state, WAF block expiry). Empty creates a versioned, encrypted, private bucket."
+  type        = string
+  default     = ""
+}
+variable "response_state_prefix" {
+  description = "Key prefix of the action store in the state bucket; the webhook may read and write only there."
+  type        = string
+  default     = "response-state"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*()-]+(/[A-Za-z0-9!_.*()-]+)*$", var.response_state_prefix))
+    error_message = "response_state_prefix is a key prefix without leading or trailing slash, e.g. response-state."
+  }
+}
+variable "sweep_schedule" {
+  description = "How often the webhook function removes expired WAF blocks (EventBridge schedule expression; not in dry run)."
+  type        = string
+  default     = "rate(5 minutes)"
 }
 variable "function_timeout" {
   type    = number

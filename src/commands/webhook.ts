@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConnectorError } from '../errors.js';
 import { createSelfReporter, metrics } from '../observe/index.js';
-import { createResponseRunner, JsonlAuditLog, TeeAuditLog } from '../respond/index.js';
+import { auditLogTarget, createAuditLog, createResponseRunner, TeeAuditLog } from '../respond/index.js';
 import { createWebhookApp, resolveWebhookSecrets, startSweeper } from '../webhook/index.js';
 import { commandContext } from './context.js';
 
@@ -20,11 +20,14 @@ export async function webhookServeCommand(command: Command, options: WebhookServ
     throw new ConnectorError('USAGE', `--port must be 0–65535, got ${options.port}`);
   }
   const respond = options.dryRun ? { ...config.respond, dryRun: true } : config.respond;
-  // Audit entries and alerts go to the configured SIEM as well as the JSONL file, for the dashboards.
+  // Audit entries and alerts go to the configured SIEM as well as the audit log, for the dashboards.
   const reporter = await createSelfReporter(config, { metrics: metrics(), log, sinks: [] });
   const runner = createResponseRunner(
     { ...config, respond },
-    { log, ...(reporter ? { audit: new TeeAuditLog(new JsonlAuditLog(respond.auditLog), reporter) } : {}) },
+    {
+      log,
+      ...(reporter ? { audit: new TeeAuditLog(createAuditLog(auditLogTarget(respond)), reporter) } : {}),
+    },
   );
   const app = await createWebhookApp(config.webhook, {
     runner,

@@ -39,6 +39,17 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_SEARCH_USERNAME', path: ['sinks', 'search', 'auth', 'username'], type: 'string' },
   { env: 'ASC_SEARCH_PASSWORD', path: ['sinks', 'search', 'auth', 'password'], type: 'string' },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
+  // Response actions, so that a deployment template configures the webhook Lambda without a file.
+  { env: 'ASC_RESPOND_DRY_RUN', path: ['respond', 'dryRun'], type: 'boolean' },
+  { env: 'ASC_RESPOND_WAF_BLOCK_IP', path: ['respond', 'enabled', 'waf-block-ip'], type: 'boolean' },
+  { env: 'ASC_RESPOND_IAM_DISABLE_USER', path: ['respond', 'enabled', 'iam-disable-user'], type: 'boolean' },
+  { env: 'ASC_RESPOND_EC2_ISOLATE', path: ['respond', 'enabled', 'ec2-isolate'], type: 'boolean' },
+  // IP set ARNs: respond.waf.ipv4Set/ipv6Set accept an ARN and take the scope (regional/global) from it.
+  { env: 'ASC_WAF_IP_SET_ARN', path: ['respond', 'waf', 'ipv4Set'], type: 'string' },
+  { env: 'ASC_WAF_IPV6_SET_ARN', path: ['respond', 'waf', 'ipv6Set'], type: 'string' },
+  { env: 'ASC_RESPOND_AUDIT_LOG', path: ['respond', 'auditLog'], type: 'string' },
+  { env: 'ASC_RESPOND_STATE_FILE', path: ['respond', 'stateFile'], type: 'string' },
+  { env: 'ASC_RESPOND_STATE_S3', path: ['respond', 'stateS3'], type: 'string' },
   { env: 'ASC_DEAD_LETTER_DIR', path: ['deadLetter', 'dir'], type: 'string' },
   { env: 'ASC_DEAD_LETTER_S3', path: ['deadLetter', 's3'], type: 'string' },
   { env: 'ASC_MAX_IN_FLIGHT_OBJECTS', path: ['pipeline', 'maxInFlightObjects'], type: 'number' },

@@ -38,6 +38,40 @@ export class JsonlAuditLog implements AuditSink {
   }
 }
 
+/** The `respond.auditLog` value that sends audit lines to stdout. */
+export const AUDIT_TO_STDOUT = '-';
+
+/**
+ * One JSON line per entry on stdout, for Lambda: CloudWatch Logs keeps them, and the deployment's metric
+ * filters count them (they match `requester.source`, which log lines do not carry at the top level). The
+ * line is the same as a line of the JSONL file. On Linux a write to a pipe or file is synchronous, so the
+ * line is out before the action starts.
+ */
+export class StdoutAuditLog implements AuditSink {
+  readonly #write: (line: string) => void;
+
+  constructor(write: (line: string) => void = (line) => void process.stdout.write(line)) {
+    this.#write = write;
+  }
+
+  write(entry: AuditEntry): void {
+    this.#write(`${JSON.stringify(entry)}\n`);
+  }
+}
+
+/** Where `respond.auditLog` sends audit lines when unset: stdout in Lambda, where the code is read-only. */
+export function auditLogTarget(
+  respond: { auditLog?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return respond.auditLog ?? (env.AWS_LAMBDA_FUNCTION_NAME ? AUDIT_TO_STDOUT : 'audit/actions.jsonl');
+}
+
+/** The sink a `respond.auditLog` value names: `-` is stdout, anything else a JSONL file. */
+export function createAuditLog(target: string): AuditSink {
+  return target === AUDIT_TO_STDOUT ? new StdoutAuditLog() : new JsonlAuditLog(target);
+}
+
 /** Keeps entries in memory; for tests and for echoing the audit trail of one CLI command. */
 export class MemoryAuditLog implements AuditSink {
   readonly entries: AuditEntry[] = [];

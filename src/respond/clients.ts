@@ -1,6 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsConfig } from '../config/index.js';
 import type { RespondConfig } from './config.js';
@@ -17,6 +18,8 @@ export interface ResponseClients {
   iam: IAMClient;
   ec2: EC2Client;
   autoScaling: AutoScalingClient;
+  /** The action store, when `respond.stateS3` is set. */
+  s3: S3Client;
 }
 
 /**
@@ -44,5 +47,6 @@ export function createResponseClients(
     iam: new IAMClient(common),
     ec2: new EC2Client(common),
     autoScaling: new AutoScalingClient(common),
+    s3: new S3Client({ ...common, forcePathStyle: aws.forcePathStyle }),
   };
 }

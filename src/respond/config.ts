@@ -10,12 +10,65 @@ const rateLimitSchema = z.strictObject({
   windowSeconds: z.number().int().min(1).default(60),
 });
 
-const ipSetRefSchema = z.strictObject({
-  name: z.string().min(1),
-  id: z.string().min(1),
-});
+const IP_SET_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:(regional|global)\/ipset\/([^/]+)\/([^/]+)$/;
 
-const wafSchema = z.strictObject({
+/** Name, id and scope of a WAFv2 IP set from its ARN (`arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID`). */
+export function parseIpSetArn(
+  arn: string,
+): { name: string; id: string; scope: 'REGIONAL' | 'CLOUDFRONT' } | undefined {
+  const match = IP_SET_ARN.exec(arn);
+  if (!match) return undefined;
+  return { name: match[2]!, id: match[3]!, scope: match[1] === 'global' ? 'CLOUDFRONT' : 'REGIONAL' };
+}
+
+/**
+ * An IP set by name and id, or by ARN (what a deployment template has at hand, e.g. from
+ * ASC_WAF_IP_SET_ARN); an ARN also decides `scope` when the config does not set it.
+ */
+const ipSetRefSchema = z.preprocess(
+  (raw, ctx) => {
+    if (typeof raw !== 'string') return raw;
+    const parsed = parseIpSetArn(raw);
+    if (parsed) return { name: parsed.name, id: parsed.id };
+    ctx.issues.push({
+      code: 'custom',
+      input: raw,
+      message:
+        'expected {name, id} or a WAFv2 IP set ARN (arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID)',
+    });
+    return raw;
+  },
+  z.strictObject({
+    name: z.string().min(1),
+    id: z.string().min(1),
+  }),
+);
+
+/**
+ * Fills `scope` from the ARNs of a WAF section when the config leaves it out, and refuses ARNs whose scope
+ * differs from `scope` or from each other: a set is managed only through its own scope's endpoint.
+ */
+function scopeFromArns(raw: unknown, ctx: z.core.ParsePayload): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const waf = raw as Record<string, unknown>;
+  let scope = waf.scope;
+  for (const field of ['ipv4Set', 'ipv6Set'] as const) {
+    const ref = waf[field];
+    const parsed = typeof ref === 'string' ? parseIpSetArn(ref) : undefined;
+    if (!parsed) continue;
+    if (scope === undefined) scope = parsed.scope;
+    else if (scope !== parsed.scope)
+      ctx.issues.push({
+        code: 'custom',
+        input: ref,
+        path: [field],
+        message: `the ARN names a ${parsed.scope} IP set, but the scope is ${String(scope)}`,
+      });
+  }
+  return scope === waf.scope ? raw : { ...waf, scope };
+}
+
+const wafObjectSchema = z.strictObject({
   /** The IPv4 set (IPAddressVersion IPV4). Without it, IPv4 targets are refused. */
   ipv4Set: ipSetRefSchema.optional(),
   /** The IPv6 set (IPAddressVersion IPV6). Without it, IPv6 targets are refused. */
@@ -35,6 +88,8 @@ const wafSchema = z.strictObject({
   /** Attempts at get + update when another writer changes the set in between (WAFOptimisticLockException). */
   lockRetries: z.number().int().min(1).max(20).default(6),
 });
+
+const wafSchema = z.preprocess(scopeFromArns, wafObjectSchema);
 
 const iamSchema = z.strictObject({
   /** Users never touched (break-glass, the responder's own user). `root` is always protected. */
@@ -67,33 +122,53 @@ const ec2Schema = z.strictObject({
 });
 
 /** Response actions. Every action is dry-run until `dryRun` is false and the action is enabled here. */
-export const respondConfigSchema = z.strictObject({
-  /** Plan only: nothing is changed in AWS while true, whatever `enabled` says. */
-  dryRun: z.boolean().default(true),
-  enabled: z
-    .strictObject({
-      'waf-block-ip': z.boolean().default(false),
-      'iam-disable-user': z.boolean().default(false),
-      'ec2-isolate': z.boolean().default(false),
-    })
-    .prefault({}),
-  waf: wafSchema.prefault({}),
-  iam: iamSchema.prefault({}),
-  ec2: ec2Schema.prefault({}),
-  /** Per action. */
-  rateLimit: rateLimitSchema.prefault({}),
-  /** After `failureThreshold` consecutive failed actions, nothing is applied for `openSeconds`. */
-  circuitBreaker: z
-    .strictObject({
-      failureThreshold: z.number().int().min(1).default(5),
-      openSeconds: z.number().int().min(1).default(300),
-    })
-    .prefault({}),
-  /** Append-only JSONL: who asked, what was planned, what was done, AWS request ids. */
-  auditLog: z.string().min(1).default('audit/actions.jsonl'),
-  /** Append-only JSONL of applied actions: idempotency keys, prior state for undo, TTL expiry. */
-  stateFile: z.string().min(1).default('audit/state.jsonl'),
-  /** How often `webhook serve` removes expired WAF blocks; 0 turns the timer off. */
-  sweepIntervalSeconds: z.number().int().min(0).default(60),
-});
+export const respondConfigSchema = z
+  .strictObject({
+    /** Plan only: nothing is changed in AWS while true, whatever `enabled` says. */
+    dryRun: z.boolean().default(true),
+    enabled: z
+      .strictObject({
+        'waf-block-ip': z.boolean().default(false),
+        'iam-disable-user': z.boolean().default(false),
+        'ec2-isolate': z.boolean().default(false),
+      })
+      .prefault({}),
+    waf: wafSchema.prefault({}),
+    iam: iamSchema.prefault({}),
+    ec2: ec2Schema.prefault({}),
+    /** Per action. */
+    rateLimit: rateLimitSchema.prefault({}),
+    /** After `failureThreshold` consecutive failed actions, nothing is applied for `openSeconds`. */
+    circuitBreaker: z
+      .strictObject({
+        failureThreshold: z.number().int().min(1).default(5),
+        openSeconds: z.number().int().min(1).default(300),
+      })
+      .prefault({}),
+    /**
+     * Append-only JSONL: who asked, what was planned, what was done, AWS request ids. `-` writes the lines
+     * to stdout (Lambda: CloudWatch Logs keeps them). Unset: stdout in Lambda, else `audit/actions.jsonl`.
+     */
+    auditLog: z.string().min(1).optional(),
+    /**
+     * Append-only JSONL of applied actions: idempotency keys, prior state for undo, TTL expiry. One
+     * process's file: receivers that run side by side (Lambda) need `stateS3`. Unset (and no `stateS3`):
+     * `audit/state.jsonl`, or a per-container file under the temporary directory in Lambda.
+     */
+    stateFile: z.string().min(1).optional(),
+    /**
+     * `s3://bucket/prefix`: the action store as one S3 object per record, shared by every receiver and by
+     * `respond undo|sweep` run with the same setting.
+     */
+    stateS3: z
+      .string()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected s3://bucket/prefix')
+      .optional(),
+    /** How often `webhook serve` removes expired WAF blocks; 0 turns the timer off. */
+    sweepIntervalSeconds: z.number().int().min(0).default(60),
+  })
+  .refine((r) => !(r.stateFile && r.stateS3), {
+    message: 'set respond.stateFile or respond.stateS3, not both',
+    path: ['stateS3'],
+  });
 export type RespondConfig = z.infer<typeof respondConfigSchema>;

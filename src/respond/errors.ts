@@ -40,3 +40,13 @@ export function afterChanges(
 ): unknown {
   return done.changes.length === 0 ? cause : new PartialApplyError(cause, done);
 }
+
+/**
+ * A shared action store already holds an active record under this key: another receiver (a concurrent
+ * Lambda container) acted on the same alert and recorded it first.
+ */
+export class ActionAlreadyRecordedError extends ConnectorError {
+  constructor(key: string) {
+    super('RESPOND_ALREADY_RECORDED', `an active record already exists under ${key}`, { details: { key } });
+  }
+}

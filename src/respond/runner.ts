@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js';
 import { metrics } from '../observe/metrics.js';
 import type { AuditEntry, AuditSink } from './audit.js';
 import type { ActionName, RespondConfig } from './config.js';
-import { ActionRefusedError, PartialApplyError } from './errors.js';
+import { ActionAlreadyRecordedError, ActionRefusedError, PartialApplyError } from './errors.js';
 import { CircuitBreaker, WindowRateLimiter } from './limits.js';
 import type { ActionRecord, ActionStore } from './store.js';
 import type { ActionOutcome, Requester, Responder } from './types.js';
@@ -86,17 +86,8 @@ export class ResponseRunner {
       return this.#finish(request, { ...base, status: 'refused', reason: errorMessage(err) });
     }
     const key = idempotencyKey(request.alertId, request.action, target);
-    const done = this.#deps.store.get(key);
-    // An undone action (by a person or the TTL sweeper) no longer answers for its alert: an alert that is
-    // still firing under the same id acts again.
-    if (done && !done.undoneAt && request.mode !== 'plan') {
-      return this.#finish(request, {
-        ...base,
-        target,
-        status: 'skipped',
-        reason: `already applied for alert ${request.alertId} at ${done.appliedAt}`,
-      });
-    }
+    // Marked before the store is read: a copy arriving while the read is in flight must not read the
+    // store too and find it as empty as the first did.
     if (this.#inFlight.has(key)) {
       return this.#finish(request, {
         ...base,
@@ -107,6 +98,32 @@ export class ResponseRunner {
     }
     this.#inFlight.add(key);
     try {
+      let done: ActionRecord | undefined;
+      try {
+        // The durable store answers, not a copy read at start: another receiver may have acted since.
+        done = await this.#deps.store.get(key);
+      } catch (err) {
+        return this.#finish(
+          request,
+          {
+            ...base,
+            target,
+            status: 'failed',
+            reason: `the action store cannot be read, so nothing was done: ${errorMessage(err)}`,
+          },
+          err,
+        );
+      }
+      // An undone action (by a person or the TTL sweeper) no longer answers for its alert: an alert that
+      // is still firing under the same id acts again.
+      if (done && !done.undoneAt && request.mode !== 'plan') {
+        return this.#finish(request, {
+          ...base,
+          target,
+          status: 'skipped',
+          reason: `already applied for alert ${request.alertId} at ${done.appliedAt}`,
+        });
+      }
       return await this.#planAndApply(request, responder, target, key);
     } finally {
       this.#inFlight.delete(key);
@@ -197,7 +214,7 @@ export class ResponseRunner {
         return this.#finish(request, { ...failed, reason: errorMessage(err) }, err);
       // Half done: what was changed is recorded under its own key, so `respond undo` reverts it, while the
       // alert's own key stays free and a retry completes the action from the state AWS now reports.
-      const kept = this.#keep(record(`${key}:partial:${now.getTime()}`, err.prior));
+      const kept = (await this.#keep(record(`${key}:partial:${now.getTime()}`, err.prior))) === 'stored';
       return this.#finish(
         request,
         {
@@ -210,7 +227,23 @@ export class ResponseRunner {
       );
     }
     this.#breaker.success();
-    if (!this.#keep(record(key, result.prior))) {
+    let kept = await this.#keep(record(key, result.prior));
+    if (kept === 'duplicate') {
+      // Another receiver applied and recorded this alert's action while this one did. With nothing
+      // changed here, its record says all; what this one did change is kept under its own key, so that
+      // undo reverts both.
+      if (result.changes.length === 0) {
+        return this.#finish(request, {
+          ...planned,
+          changes: [],
+          requestIds: result.requestIds,
+          status: 'skipped',
+          reason: `already applied for alert ${request.alertId} by another receiver`,
+        });
+      }
+      kept = await this.#keep(record(`${key}:concurrent:${now.getTime()}`, result.prior));
+    }
+    if (kept !== 'stored') {
       return this.#finish(request, {
         ...planned,
         changes: result.changes,
@@ -257,7 +290,16 @@ export class ResponseRunner {
     } catch (err) {
       return this.#finish(request, { ...base, status: 'refused', reason: errorMessage(err) });
     }
-    const records = this.#deps.store.active(action, target);
+    let records: ActionRecord[];
+    try {
+      records = await this.#deps.store.active(action, target);
+    } catch (err) {
+      return this.#finish(
+        request,
+        { ...base, status: 'failed', reason: `the action store cannot be read: ${errorMessage(err)}` },
+        err,
+      );
+    }
     const priors: { record?: ActionRecord; prior: unknown }[] = records.map((record) => ({
       record,
       prior: record.prior,
@@ -294,7 +336,7 @@ export class ResponseRunner {
         outcome.changes.push(...result.changes);
         outcome.warnings.push(...result.warnings);
         outcome.requestIds.push(...result.requestIds);
-        if (record) this.#deps.store.markUndone(record.key, this.#now());
+        if (record) await this.#deps.store.markUndone(record.key, this.#now());
       }
     } catch (err) {
       return this.#finish(
@@ -314,7 +356,7 @@ export class ResponseRunner {
   async sweep(): Promise<ActionOutcome[]> {
     const now = this.#now().getTime();
     const byTarget = new Map<string, ActionRecord[]>();
-    for (const record of this.#deps.store.allActive()) {
+    for (const record of await this.#deps.store.allActive()) {
       if (record.action !== 'waf-block-ip') continue;
       byTarget.set(record.target, [...(byTarget.get(record.target) ?? []), record]);
     }
@@ -355,14 +397,18 @@ export class ResponseRunner {
     return outcome;
   }
 
-  /** Stores an applied action; false (and a loud log line with the record) when the store cannot. */
-  #keep(record: ActionRecord): boolean {
+  /**
+   * Stores an applied action: `duplicate` when a shared store already holds it (another receiver won),
+   * `failed` (with a loud log line holding the record) when the store cannot be written.
+   */
+  async #keep(record: ActionRecord): Promise<'stored' | 'duplicate' | 'failed'> {
     try {
-      this.#deps.store.add(record);
-      return true;
+      await this.#deps.store.add(record);
+      return 'stored';
     } catch (err) {
+      if (err instanceof ActionAlreadyRecordedError) return 'duplicate';
       this.#deps.log?.error({ err, record }, 'action store write failed: revert this action by hand');
-      return false;
+      return 'failed';
     }
   }
 

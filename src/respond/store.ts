@@ -18,15 +18,33 @@ export interface ActionRecord {
   undoneAt?: string | undefined;
 }
 
+/**
+ * Applied actions, keyed by idempotency key (alert id + action + target). Async because the durable copy
+ * may live in another service (S3): every read answers from that copy, not only from what this process
+ * saw at start, so that receivers running side by side (Lambda containers) agree on what was done.
+ */
+export interface ActionStore {
+  /** The latest record under this key (with `undoneAt` when it was undone), if any. */
+  get(key: string): Promise<ActionRecord | undefined>;
+  /** Records of one action on one target not yet undone, newest first. */
+  active(action: ActionName, target: string): Promise<ActionRecord[]>;
+  allActive(): Promise<ActionRecord[]>;
+  /**
+   * Stores an applied action. Throws `ActionAlreadyRecordedError` when a store shared between processes
+   * already holds an active record under the key (another receiver acted on the same alert first).
+   */
+  add(record: ActionRecord): Promise<void>;
+  markUndone(key: string, at: Date): Promise<void>;
+}
+
 type StoreLine = ({ op: 'applied' } & ActionRecord) | { op: 'undone'; key: string; at: string };
 
 /**
- * Applied actions, keyed by idempotency key (alert id + action + target). An append-only JSONL file is
- * the durable copy — it survives restarts, and a person's `respond undo` reads what the receiver wrote;
- * the map is the working copy. Lines that do not parse are skipped, so a torn last line after a crash
- * loses at most that line.
+ * An append-only JSONL file is the durable copy — it survives restarts, and a person's `respond undo`
+ * reads what the receiver wrote; the map is the working copy. Lines that do not parse are skipped, so a
+ * torn last line after a crash loses at most that line. One process at a time: the file is read once.
  */
-export class ActionStore {
+export class JsonlActionStore implements ActionStore {
   readonly #file: string | undefined;
   readonly #records = new Map<string, ActionRecord>();
 
@@ -36,27 +54,26 @@ export class ActionStore {
     if (file) this.#load(file);
   }
 
-  get(key: string): ActionRecord | undefined {
+  async get(key: string): Promise<ActionRecord | undefined> {
     return this.#records.get(key);
   }
 
-  /** Records of one action on one target not yet undone, newest first. */
-  active(action: ActionName, target: string): ActionRecord[] {
+  async active(action: ActionName, target: string): Promise<ActionRecord[]> {
     return [...this.#records.values()]
       .filter((r) => r.action === action && r.target === target && !r.undoneAt)
       .reverse();
   }
 
-  allActive(): ActionRecord[] {
+  async allActive(): Promise<ActionRecord[]> {
     return [...this.#records.values()].filter((r) => !r.undoneAt);
   }
 
-  add(record: ActionRecord): void {
+  async add(record: ActionRecord): Promise<void> {
     this.#append({ op: 'applied', ...record });
     this.#records.set(record.key, record);
   }
 
-  markUndone(key: string, at: Date): void {
+  async markUndone(key: string, at: Date): Promise<void> {
     const record = this.#records.get(key);
     if (!record) return;
     this.#append({ op: 'undone', key, at: at.toISOString() });

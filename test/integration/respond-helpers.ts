@@ -9,7 +9,7 @@ import {
   JsonlAuditLog,
   type ResponseRunnerOptions,
 } from '../../src/respond/index.js';
-import { ActionStore } from '../../src/respond/store.js';
+import { JsonlActionStore } from '../../src/respond/store.js';
 import { serviceEndpoints } from '../services/endpoints.js';
 
 export const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -18,7 +18,7 @@ export const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' 
 export const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 export function motoClients() {
-  const aws = { region: 'us-east-1', endpoint: serviceEndpoints().moto.url, forcePathStyle: false };
+  const aws = { region: 'us-east-1', endpoint: serviceEndpoints().moto.url, forcePathStyle: true };
   return { aws, clients: createResponseClients(aws, { waf: { scope: 'REGIONAL' } } as never, credentials) };
 }
 
@@ -65,8 +65,8 @@ export function liveRunner(
   });
   const runner = createResponseRunner(config, {
     clients,
-    store: new ActionStore(config.respond.stateFile),
-    audit: new JsonlAuditLog(config.respond.auditLog),
+    store: new JsonlActionStore(config.respond.stateFile),
+    audit: new JsonlAuditLog(config.respond.auditLog!),
     ...options,
   });
   return { runner, clients, config, dir };

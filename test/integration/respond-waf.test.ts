@@ -92,7 +92,7 @@ describe('WAF block against moto', () => {
     }
     const after = await read(sets.ipv4Set);
     expect(after).toEqual(before);
-    const audit = readFileSync(config.respond.auditLog, 'utf8')
+    const audit = readFileSync(config.respond.auditLog!, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));

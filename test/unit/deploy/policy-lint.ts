@@ -43,6 +43,19 @@ function text(v: Json): string | undefined {
   return undefined;
 }
 
+/** Both branches of a CloudFormation Fn::If inside a value (a resource list), AWS::NoValue dropped. */
+function branches(v: Json): Json[] {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, Json>;
+    if ('Fn::If' in o) {
+      const [, a, b] = o['Fn::If'] as Json[];
+      return [...branches(a), ...branches(b)];
+    }
+    if (o.Ref === 'AWS::NoValue') return [];
+  }
+  return [v];
+}
+
 /** Statements, with both branches of a CloudFormation Fn::If (AWS::NoValue dropped). */
 function statements(doc: Json): Record<string, Json>[] {
   const out: Record<string, Json>[] = [];
@@ -100,7 +113,9 @@ export function lintPolicyDocument(doc: Json, file: string, where: string): Poli
     if (isTrust) continue;
     if (!('Resource' in st) && !('Principal' in st))
       findings.push({ file, where: at, problem: 'no Resource' });
-    for (const r of asList(st.Resource).map((x) => text(x) ?? '')) {
+    for (const r of asList(st.Resource)
+      .flatMap(branches)
+      .map((x) => text(x) ?? '')) {
       if (r === '*' && actions.length > 0 && actions.every((a) => RESOURCE_STAR_ONLY.has(a))) continue;
       if (unscopedResource(r)) findings.push({ file, where: at, problem: `unscoped resource "${r}"` });
     }

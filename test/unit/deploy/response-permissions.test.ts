@@ -18,7 +18,11 @@ const SERVICE_PREFIX: Record<string, string> = {
   iam: 'iam',
   wafv2: 'wafv2',
   'auto-scaling': 'autoscaling',
+  s3: 's3',
 };
+
+/** SDK commands whose IAM action has another name. */
+const ACTION_OF_COMMAND: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket' };
 
 const RESPONDERS = [
   {
@@ -59,7 +63,8 @@ function actionsCalledBy(source: string, file: string): string[] {
       if (!spec || spec.startsWith('type ')) continue;
       const [name, alias] = spec.split(/\s+as\s+/);
       if (!name!.endsWith('Command')) continue;
-      const action = `${prefix}:${name!.slice(0, -'Command'.length)}`;
+      const command = `${prefix}:${name!.slice(0, -'Command'.length)}`;
+      const action = ACTION_OF_COMMAND[command] ?? command;
       actions.add(action);
       locals.set(alias ?? name!, action);
     }
@@ -126,8 +131,12 @@ const terraformStatements = (file: string): Statement[] =>
     ).Statement,
   ) as Statement[];
 
+/** The S3 action store (respond.stateS3) the webhook Lambda uses, whatever responses are enabled. */
+const STATE_STORE = 'src/respond/s3-store.ts';
+const STATE_CONDITIONS = ['CreateStateBucket', 'UseExistingStateBucket'];
+
 const called = Object.fromEntries(
-  RESPONDERS.map((r) => [
+  [...RESPONDERS, { source: STATE_STORE }].map((r) => [
     r.source,
     actionsCalledBy(readFileSync(path.join(repo, r.source), 'utf8'), r.source),
   ]),
@@ -226,4 +235,45 @@ describe('the Terraform response policies grant each responder exactly its calls
       expect(block).toMatch(new RegExp(`count\\s*=\\s*var\\.deploy_webhook && var\\.${variable}\\b`));
     },
   );
+});
+
+describe('the webhook role reaches the S3 action store, and only under its prefix', () => {
+  const statements = webhookStatements();
+  const needed = called[STATE_STORE]!;
+
+  it('derives the store calls from its source', () => {
+    expect(needed).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  it.each(STATE_CONDITIONS)('CloudFormation under %s grants exactly them, on the prefix', (condition) => {
+    const own = statements.filter((s) => s.condition === condition).map((s) => s.statement);
+    expect(allowedActions(own)).toEqual(needed);
+    const objects = own.find((s) => asList(s.Action).includes('s3:GetObject'))!;
+    expect(JSON.stringify(objects.Resource)).toMatch(/\/\$\{ResponseStatePrefix\}\/\*"/);
+    const list = own.find((s) => asList(s.Action).includes('s3:ListBucket'))!;
+    expect(list.Condition).toEqual({
+      StringLike: { 's3:prefix': { 'Fn::Sub': '${ResponseStatePrefix}/*' } },
+    });
+  });
+
+  it('CloudFormation grants no S3 action elsewhere in the webhook role', () => {
+    const elsewhere = statements
+      .filter((s) => !STATE_CONDITIONS.includes(s.condition ?? ''))
+      .map((s) => s.statement);
+    expect(allowedActions(elsewhere).filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('Terraform grants exactly them on the prefix, attached whenever the webhook is deployed', () => {
+    const own = terraformStatements('response-state.json.tftpl');
+    expect(allowedActions(own)).toEqual(needed);
+    const objects = own.find((s) => asList(s.Action).includes('s3:GetObject'))!;
+    expect(objects.Resource).toBe('arn:tf-partition:s3:::tf-bucket/tf-prefix/*');
+    const list = own.find((s) => asList(s.Action).includes('s3:ListBucket'))!;
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': 'tf-prefix/*' } });
+    const main = readFileSync(path.join(repo, 'deploy/terraform/main.tf'), 'utf8');
+    const at = main.indexOf('/policies/response-state.json.tftpl"');
+    const block = main.slice(main.lastIndexOf('resource "aws_iam_role_policy"', at), at);
+    expect(block).toMatch(/count\s*=\s*var\.deploy_webhook \? 1 : 0/);
+    expect(block).toMatch(/role\s*=\s*aws_iam_role\.webhook\[0\]\.id/);
+  });
 });

@@ -6,7 +6,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { JsonlAuditLog, MemoryAuditLog } from '../../../src/respond/audit.js';
 import { afterChanges } from '../../../src/respond/errors.js';
 import { ResponseRunner } from '../../../src/respond/runner.js';
-import { type ActionRecord, ActionStore } from '../../../src/respond/store.js';
+import { type ActionRecord, JsonlActionStore } from '../../../src/respond/store.js';
 import type { Responder } from '../../../src/respond/types.js';
 import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { FakeWaf } from './fake-waf.js';
@@ -24,7 +24,7 @@ function setup(respond: Record<string, unknown> = {}, opts: { file?: string; clo
   });
   const waf = new FakeWaf();
   const audit = new MemoryAuditLog();
-  const store = new ActionStore(opts.file);
+  const store = new JsonlActionStore(opts.file);
   const clock = opts.clock ?? { t: Date.parse('2026-01-01T00:00:00Z') };
   const responder = new WafBlockResponder({
     client: waf.client,
@@ -207,7 +207,7 @@ describe('ResponseRunner', () => {
       responders: {
         'waf-block-ip': new WafBlockResponder({ client: first.waf.client, config: config.respond.waf }),
       },
-      store: new ActionStore(file),
+      store: new JsonlActionStore(file),
       audit: new JsonlAuditLog(auditFile),
     });
     expect((await second.run(block('a1'))).status).toBe('skipped');
@@ -217,7 +217,7 @@ describe('ResponseRunner', () => {
       changes: ['remove 45.155.204.10/32 from WAF IP set blocked-v4'],
     });
     expect(first.waf.addresses).toEqual([]);
-    expect(new ActionStore(file).active('waf-block-ip', '45.155.204.10/32')).toEqual([]);
+    expect(await new JsonlActionStore(file).active('waf-block-ip', '45.155.204.10/32')).toEqual([]);
     const lines = readFileSync(auditFile, 'utf8')
       .trim()
       .split('\n')
@@ -270,7 +270,7 @@ describe('ResponseRunner', () => {
       responders: {
         'waf-block-ip': new WafBlockResponder({ client: waf.client, config: config.respond.waf }),
       },
-      store: new ActionStore(),
+      store: new JsonlActionStore(),
       audit: {
         write() {
           throw new Error('disk full');
@@ -284,8 +284,8 @@ describe('ResponseRunner', () => {
 
   it('reports an action applied but not recorded as failed, without throwing', async () => {
     const { config, waf } = setup();
-    const store = new ActionStore();
-    store.add = (_record: ActionRecord) => {
+    const store = new JsonlActionStore();
+    store.add = async (_record: ActionRecord) => {
       throw new Error('read-only file system');
     };
     const runner = new ResponseRunner(config.respond, {
@@ -351,7 +351,7 @@ describe('ResponseRunner', () => {
     const config = validateConfig({ respond: { dryRun: false, enabled: { 'iam-disable-user': true } } });
     const runner = new ResponseRunner(config.respond, {
       responders: { 'iam-disable-user': twoSteps as Responder },
-      store: new ActionStore(),
+      store: new JsonlActionStore(),
       audit: new MemoryAuditLog(),
     });
     const disable = { ...block('a1', 'user/mallory'), action: 'iam-disable-user' as const };

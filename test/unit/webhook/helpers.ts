@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/observe/index.js';
 import { MemoryAuditLog, ResponseRunner } from '../../../src/respond/index.js';
-import { ActionStore } from '../../../src/respond/store.js';
+import { JsonlActionStore } from '../../../src/respond/store.js';
 import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { createWebhookApp, signBody, type WebhookDeps } from '../../../src/webhook/index.js';
 import { FakeWaf } from '../respond/fake-waf.js';
@@ -54,7 +54,7 @@ export async function receiver(
         sleep: async () => {},
       }),
     },
-    store: new ActionStore(),
+    store: new JsonlActionStore(),
     audit,
     log,
   });

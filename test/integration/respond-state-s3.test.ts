@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateIPSetCommand, GetIPSetCommand } from '@aws-sdk/client-wafv2';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/index.js';
+import {
+  ActionAlreadyRecordedError,
+  createResponseRunner,
+  MemoryAuditLog,
+  S3ActionStore,
+} from '../../src/respond/index.js';
+import { createWebhookLambda } from '../../src/webhook/index.js';
+import { motoClients, runId } from './respond-helpers.js';
+import { runCli, writeConfig } from './support/cli.js';
+
+/**
+ * The webhook Lambda's action store on S3 (moto): receivers in different containers share it, a person's
+ * `respond undo` (the CLI, configured as the stack output says) reads it, and the scheduled sweep expires
+ * blocks from it.
+ */
+
+const { aws, clients } = motoClients();
+const bucket = `asc-state-${runId}`;
+const stateS3 = `s3://${bucket}/response-state/${randomUUID().slice(0, 8)}`;
+const requester = { source: 'webhook:kibana', rule: 'AWS Console Brute Force' };
+let ipv4Set: { name: string; id: string; arn: string };
+
+async function addresses(): Promise<string[]> {
+  const out = await clients.waf.send(
+    new GetIPSetCommand({ Name: ipv4Set.name, Id: ipv4Set.id, Scope: 'REGIONAL' }),
+  );
+  return out.IPSet?.Addresses ?? [];
+}
+
+async function stateObjects(): Promise<string[]> {
+  const prefix = `${stateS3.slice(`s3://${bucket}/`.length)}/records/`;
+  const out = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key!.slice(prefix.length).replace(/^[0-9a-f]{64}/, 'KEY'));
+}
+
+/** One webhook container: its own runner and store instance over the shared prefix. */
+function container(now: () => Date = () => new Date()) {
+  const config = validateConfig({
+    aws,
+    respond: {
+      dryRun: false,
+      enabled: { 'waf-block-ip': true },
+      waf: { ipv4Set: ipv4Set.arn, ttlSeconds: 900 },
+      stateS3,
+    },
+  });
+  const audit = new MemoryAuditLog();
+  return { runner: createResponseRunner(config, { clients, audit, now }), audit };
+}
+
+const alert = (alertId: string, target: string) => ({
+  action: 'waf-block-ip' as const,
+  target,
+  alertId,
+  requester,
+  mode: 'auto' as const,
+});
+
+beforeAll(async () => {
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const name = `asc-state-it-${runId}`;
+  const created = await clients.waf.send(
+    new CreateIPSetCommand({ Name: name, Scope: 'REGIONAL', IPAddressVersion: 'IPV4', Addresses: [] }),
+  );
+  ipv4Set = { name, id: created.Summary!.Id!, arn: created.Summary!.ARN! };
+});
+
+describe('the S3 action store against moto', () => {
+  it('a second container skips what the first applied; the CLI undo reverts it', async () => {
+    const first = container();
+    expect(await first.runner.run(alert('k-1', '45.155.204.60'))).toMatchObject({ status: 'applied' });
+    const second = container();
+    const repeat = await second.runner.run(alert('k-1', '45.155.204.60'));
+    expect(repeat).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('already applied for alert k-1'),
+    });
+    expect(await addresses()).toEqual(['45.155.204.60/32']);
+    expect(await stateObjects()).toEqual(['KEY/000001.applied.json']);
+
+    // As a person runs it: the stack's ResponseStateLocation and IP set in the environment.
+    const { file } = writeConfig('respond-state-s3', () => ({ aws }));
+    const { stdout } = await runCli(
+      ['respond', 'undo', 'waf-block-ip', '45.155.204.60', '--config', file, '--json'],
+      { env: { ASC_RESPOND_STATE_S3: stateS3, ASC_WAF_IP_SET_ARN: ipv4Set.arn, ASC_RESPOND_AUDIT_LOG: '-' } },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // Audit lines (`-` = stdout) and then the outcome.
+    expect(lines.map((l) => l.event ?? l.status)).toEqual(['undoing', 'undone', 'undone']);
+    expect(lines.at(-1)).toMatchObject({ status: 'undone', target: '45.155.204.60/32' });
+    expect(await addresses()).toEqual([]);
+    expect(await stateObjects()).toEqual(['KEY/000001.applied.json', 'KEY/000001.undone.json']);
+
+    // Undone, the alert no longer answers for itself: still firing, it acts again (a new generation).
+    expect((await second.runner.run(alert('k-1', '45.155.204.60'))).status).toBe('applied');
+    expect(await stateObjects()).toContain('KEY/000002.applied.json');
+    expect((await first.runner.undo('waf-block-ip', '45.155.204.60', { source: 'cli' })).status).toBe(
+      'undone',
+    );
+  });
+
+  it('the scheduled sweep in any container removes a block once its TTL has passed', async () => {
+    const clock = { t: Date.now() };
+    const { runner } = container(() => new Date(clock.t));
+    await runner.run(alert('ttl-1', '45.155.204.61'));
+    expect(await addresses()).toEqual(['45.155.204.61/32']);
+
+    const scheduled = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/asc-ttl-sweep'],
+      detail: {},
+    };
+    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    const sweeper = (now: number) =>
+      createWebhookLambda({
+        runner: container(() => new Date(now)).runner,
+        dryRun: false,
+        log,
+        app: async () => {
+          throw new Error('a scheduled event must not build the app');
+        },
+      });
+    expect(await sweeper(clock.t + 60_000)(scheduled)).toEqual({ sweep: 'done', outcomes: [] });
+    expect(await addresses()).toEqual(['45.155.204.61/32']);
+    const swept = await sweeper(clock.t + 901_000)(scheduled);
+    expect(swept).toMatchObject({
+      sweep: 'done',
+      outcomes: [{ status: 'undone', target: '45.155.204.61/32' }],
+    });
+    expect(await addresses()).toEqual([]);
+    expect(await new S3ActionStore(clients.s3, stateS3).allActive()).toEqual([]);
+  });
+
+  it('moto honours If-None-Match: a record whose list came too late is refused by the conditional put', async () => {
+    const store = new S3ActionStore(clients.s3, stateS3);
+    const record = {
+      key: `race-${runId}`,
+      action: 'waf-block-ip' as const,
+      target: '45.155.204.62/32',
+      alertId: 'race',
+      requester,
+      appliedAt: new Date().toISOString(),
+      prior: {},
+    };
+    await store.add(record);
+    await expect(store.add(record)).rejects.toBeInstanceOf(ActionAlreadyRecordedError);
+    // A list that has not seen the first put (the other container's race): only S3's precondition stops it.
+    const staleList = {
+      send: (command: { constructor: { name: string } }) =>
+        command.constructor.name === 'ListObjectsV2Command'
+          ? Promise.resolve({ Contents: [] })
+          : clients.s3.send(command as never),
+    } as unknown as S3Client;
+    await expect(new S3ActionStore(staleList, stateS3).add(record)).rejects.toBeInstanceOf(
+      ActionAlreadyRecordedError,
+    );
+  });
+});

@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/index.js';
+import { MemoryAuditLog } from '../../../src/respond/audit.js';
+import { ActionAlreadyRecordedError } from '../../../src/respond/errors.js';
+import { idempotencyKey, ResponseRunner } from '../../../src/respond/runner.js';
+import { parseS3Location, S3ActionStore } from '../../../src/respond/s3-store.js';
+import type { ActionRecord } from '../../../src/respond/store.js';
+import type { Responder } from '../../../src/respond/types.js';
+import { WafBlockResponder } from '../../../src/respond/waf.js';
+import { FakeS3 } from './fake-s3.js';
+import { FakeWaf } from './fake-waf.js';
+
+const LOCATION = 's3://asc-state/response-state';
+
+function record(key: string, over: Partial<ActionRecord> = {}): ActionRecord {
+  return {
+    key,
+    action: 'waf-block-ip',
+    target: '45.155.204.10/32',
+    alertId: 'a1',
+    requester: { source: 'webhook:kibana' },
+    appliedAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: '2026-01-02T00:00:00.000Z',
+    prior: { set: 'v4', added: true },
+    ...over,
+  };
+}
+
+describe('parseS3Location', () => {
+  it('splits bucket and prefix, with or without a trailing slash', () => {
+    expect(parseS3Location('s3://b/p/q')).toEqual({ bucket: 'b', prefix: 'p/q/' });
+    expect(parseS3Location('s3://b/p/')).toEqual({ bucket: 'b', prefix: 'p/' });
+    expect(parseS3Location('s3://b')).toEqual({ bucket: 'b', prefix: '' });
+    expect(() => parseS3Location('https://b/p')).toThrow(/s3:\/\/bucket\/prefix/);
+  });
+});
+
+describe('S3ActionStore', () => {
+  it('writes one object per record and one per undo, and a second store (another container) reads them', async () => {
+    const s3 = new FakeS3();
+    const first = new S3ActionStore(s3.client, LOCATION);
+    await first.add(record('k1'));
+    await first.add(record('k2', { target: '45.155.204.11/32', appliedAt: '2026-01-01T00:01:00.000Z' }));
+    expect([...s3.objects.keys()]).toEqual([
+      'response-state/records/k1/000001.applied.json',
+      'response-state/records/k2/000001.applied.json',
+    ]);
+
+    const second = new S3ActionStore(s3.client, LOCATION);
+    expect(await second.get('k1')).toEqual(record('k1'));
+    expect((await second.allActive()).map((r) => r.key)).toEqual(['k1', 'k2']);
+    await second.markUndone('k1', new Date('2026-01-01T01:00:00Z'));
+    expect(s3.objects.has('response-state/records/k1/000001.undone.json')).toBe(true);
+
+    // The first store's earlier reads do not hide the undo: every read asks S3.
+    expect((await first.get('k1'))?.undoneAt).toBe('2026-01-01T00:00:00.000Z');
+    expect((await first.allActive()).map((r) => r.key)).toEqual(['k2']);
+    expect(await first.active('waf-block-ip', '45.155.204.10/32')).toEqual([]);
+    expect(await first.get('missing')).toBeUndefined();
+  });
+
+  it('records an alert once: a second add of an active key fails, also when the list raced the put', async () => {
+    const s3 = new FakeS3();
+    const a = new S3ActionStore(s3.client, LOCATION);
+    const b = new S3ActionStore(s3.client, LOCATION);
+    await a.add(record('k1'));
+    await expect(b.add(record('k1', { alertId: 'other' }))).rejects.toBeInstanceOf(
+      ActionAlreadyRecordedError,
+    );
+
+    // Both listed before either wrote: the conditional put (If-None-Match: *) decides.
+    s3.beforePut = async (input) => {
+      s3.beforePut = undefined;
+      if (String(input.Key).endsWith('k2/000001.applied.json')) await a.add(record('k2'));
+    };
+    await expect(b.add(record('k2', { alertId: 'late' }))).rejects.toBeInstanceOf(ActionAlreadyRecordedError);
+    expect((await b.get('k2'))?.alertId).toBe('a1');
+  });
+
+  it('opens a new generation when an undone alert acts again, and keeps the first undo marker', async () => {
+    const s3 = new FakeS3();
+    const store = new S3ActionStore(s3.client, LOCATION);
+    await store.add(record('k1'));
+    await store.markUndone('k1', new Date());
+    await store.markUndone('k1', new Date()); // a person and the sweeper at once: no error, no rewrite
+    await store.add(record('k1', { appliedAt: '2026-01-03T00:00:00.000Z' }));
+    expect([...s3.objects.keys()].sort()).toEqual([
+      'response-state/records/k1/000001.applied.json',
+      'response-state/records/k1/000001.undone.json',
+      'response-state/records/k1/000002.applied.json',
+    ]);
+    expect(await store.get('k1')).toMatchObject({ appliedAt: '2026-01-03T00:00:00.000Z' });
+    expect((await store.get('k1'))?.undoneAt).toBeUndefined();
+    expect((await store.active('waf-block-ip', '45.155.204.10/32')).map((r) => r.appliedAt)).toEqual([
+      '2026-01-03T00:00:00.000Z',
+    ]);
+  });
+
+  it('pages through long listings and returns active records newest first', async () => {
+    const s3 = new FakeS3();
+    s3.pageSize = 2;
+    const store = new S3ActionStore(s3.client, 's3://asc-state');
+    for (let i = 0; i < 5; i++)
+      await store.add(record(`k${i}`, { appliedAt: `2026-01-01T00:0${i}:00.000Z`, alertId: `a${i}` }));
+    const fresh = new S3ActionStore(s3.client, 's3://asc-state');
+    expect((await fresh.active('waf-block-ip', '45.155.204.10/32')).map((r) => r.alertId)).toEqual([
+      'a4',
+      'a3',
+      'a2',
+      'a1',
+      'a0',
+    ]);
+  });
+
+  it('retries a conditional put that S3 answers with 409 while another is in flight', async () => {
+    const s3 = new FakeS3();
+    s3.conflictsNext = 2;
+    await new S3ActionStore(s3.client, LOCATION).add(record('k1'));
+    expect(s3.objects.size).toBe(1);
+  });
+
+  it('ignores objects that are not its own under the prefix', async () => {
+    const s3 = new FakeS3();
+    s3.objects.set('response-state/records/README', { body: 'x', lastModified: new Date() });
+    s3.objects.set('response-state/records/k9/notes.txt', { body: 'x', lastModified: new Date() });
+    expect(await new S3ActionStore(s3.client, LOCATION).allActive()).toEqual([]);
+  });
+});
+
+describe('two runners sharing one S3 store (two Lambda containers)', () => {
+  function runnerOver(s3: FakeS3, waf: FakeWaf) {
+    const config = validateConfig({
+      respond: {
+        dryRun: false,
+        enabled: { 'waf-block-ip': true },
+        waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, ttlSeconds: 3600 },
+      },
+    });
+    const audit = new MemoryAuditLog();
+    const runner = new ResponseRunner(config.respond, {
+      responders: {
+        'waf-block-ip': new WafBlockResponder({
+          client: waf.client,
+          config: config.respond.waf,
+          sleep: async () => {},
+        }),
+      },
+      store: new S3ActionStore(s3.client, LOCATION),
+      audit,
+      now: () => new Date('2026-01-01T00:00:00Z'),
+    });
+    return { runner, audit };
+  }
+  const block = (alertId: string) => ({
+    action: 'waf-block-ip' as const,
+    target: '45.155.204.10',
+    alertId,
+    requester: { source: 'webhook:kibana' },
+    mode: 'auto' as const,
+  });
+
+  it('the second skips an alert the first applied', async () => {
+    const s3 = new FakeS3();
+    const waf = new FakeWaf();
+    expect((await runnerOver(s3, waf).runner.run(block('a1'))).status).toBe('applied');
+    const second = await runnerOver(s3, waf).runner.run(block('a1'));
+    expect(second).toMatchObject({ status: 'skipped', reason: expect.stringContaining('already applied') });
+    expect(waf.updates).toBe(1);
+  });
+
+  /** A responder whose apply lets container A act and record first, then changes `changes` itself. */
+  function racingResponder(s3: FakeS3, changes: string[]) {
+    const undone: unknown[] = [];
+    const responder: Responder<null, { by: string }> = {
+      action: 'waf-block-ip',
+      normalise: (t) => t,
+      guard: () => {},
+      plan: async (target) => ({
+        action: 'waf-block-ip',
+        target,
+        changes: ['add'],
+        warnings: [],
+        detail: null,
+      }),
+      async apply() {
+        await new S3ActionStore(s3.client, LOCATION).add(
+          record(idempotencyKey('a1', 'waf-block-ip', '45.155.204.10'), {
+            target: '45.155.204.10',
+            prior: { by: 'A' },
+          }),
+        );
+        return { changes, requestIds: [], prior: { by: 'B' } };
+      },
+      async undo(prior) {
+        undone.push(prior);
+        return { changes: [`revert ${prior.by}`], requestIds: [], warnings: [] };
+      },
+    };
+    const config = validateConfig({ respond: { dryRun: false, enabled: { 'waf-block-ip': true } } });
+    const runner = new ResponseRunner(config.respond, {
+      responders: { 'waf-block-ip': responder as Responder },
+      store: new S3ActionStore(s3.client, LOCATION),
+      audit: new MemoryAuditLog(),
+    });
+    return { runner, undone };
+  }
+
+  it('when both act at once and this one changed nothing, it reports the other’s record and stores none', async () => {
+    const s3 = new FakeS3();
+    const { runner } = racingResponder(s3, []);
+    const outcome = await runner.run(block('a1'));
+    expect(outcome).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('by another receiver'),
+    });
+    expect([...s3.objects.keys()].filter((k) => k.endsWith('.applied.json'))).toHaveLength(1);
+  });
+
+  it('when both act at once and both changed something, both records are kept and undo reverts both', async () => {
+    const s3 = new FakeS3();
+    const { runner, undone } = racingResponder(s3, ['add']);
+    expect((await runner.run(block('a1'))).status).toBe('applied');
+    const applied = [...s3.objects.keys()].filter((k) => k.endsWith('.applied.json'));
+    expect(applied).toHaveLength(2);
+    expect(applied.some((k) => k.includes(':concurrent:'))).toBe(true);
+    const undo = await runner.undo('waf-block-ip', '45.155.204.10', { source: 'cli' });
+    expect(undo.status).toBe('undone');
+    expect(undone).toEqual(expect.arrayContaining([{ by: 'A' }, { by: 'B' }]));
+    expect(await new S3ActionStore(s3.client, LOCATION).allActive()).toEqual([]);
+  });
+});
