@@ -1,4 +1,4 @@
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { constants, createGunzip, type Gunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { DECODE_CODES } from './codes.js';
 
@@ -41,39 +41,61 @@ async function* gunzip(
   // and parsed records wait at once, and one 200 MB object through `run` then peaked at 261 MiB instead
   // of 240, past the memory budget (docs/performance.md).
   const gz = createGunzip({ chunkSize: 64 * 1024 });
-  // Read with `read()`, not the stream's async iterator: on a zlib error the stream destroys itself, and
-  // the iterator then ends at once, discarding the output still buffered in the stream (up to a chunk,
-  // whole records); `read()` still returns it, so every byte decompressed before the error is yielded.
-  // Backpressure is zlib's own: it stops inflating while a chunk waits here unread.
-  let wake: (() => void) | undefined;
-  const signal = (): void => {
-    const resume = wake;
-    wake = undefined;
+  // Output is taken as it is made ('data') into this queue, never left in the stream: a zlib error
+  // destroys the stream, and what it still held would be lost (whole records before a truncation). The
+  // queue is bounded by feeding the input in small pieces only while it has room.
+  const queue: Buffer[] = [];
+  let queuedBytes = 0;
+  let outputWaiter: (() => void) | undefined;
+  let roomWaiter: (() => void) | undefined;
+  const wakeOutput = (): void => {
+    const resume = outputWaiter;
+    outputWaiter = undefined;
+    resume?.();
+  };
+  const wakeFeeder = (): void => {
+    const resume = roomWaiter;
+    roomWaiter = undefined;
     resume?.();
   };
   let ended = false;
   let zlibError: NodeJS.ErrnoException | undefined;
-  gz.on('readable', signal);
+  gz.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    queuedBytes += chunk.length;
+    wakeOutput();
+  });
   gz.on('end', () => {
     ended = true;
-    signal();
+    wakeOutput();
   });
   gz.on('error', (err: NodeJS.ErrnoException) => {
     zlibError = err;
-    signal();
+    wakeOutput();
+    wakeFeeder();
   });
+  gz.on('close', wakeFeeder);
   const input = source[Symbol.asyncIterator]();
+  const room = async (): Promise<void> => {
+    while (queuedBytes >= MAX_QUEUED_OUTPUT && !gz.destroyed) {
+      await new Promise<void>((resolve) => {
+        roomWaiter = resolve;
+      });
+    }
+  };
   // The source's error is rethrown by the loop below (the object must be read again); handled here so
   // that it is never unhandled when the consumer has already stopped.
   let sourceError: { error: unknown } | undefined;
-  feed(input, gz).then(signal, (error: unknown) => {
+  feed(input, gz, room).then(wakeOutput, (error: unknown) => {
     sourceError = { error };
-    signal();
+    wakeOutput();
   });
   try {
     for (;;) {
-      const chunk = gz.read() as Buffer | null;
-      if (chunk !== null) {
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        queuedBytes -= chunk.length;
+        if (queuedBytes < MAX_QUEUED_OUTPUT) wakeFeeder();
         yield chunk;
         continue;
       }
@@ -84,7 +106,7 @@ async function* gunzip(
       }
       if (ended) return;
       await new Promise<void>((resolve) => {
-        wake = resolve;
+        outputWaiter = resolve;
       });
     }
   } finally {
@@ -96,26 +118,48 @@ async function* gunzip(
   }
 }
 
-/** Writes the source into the decompressor, waiting while it is full; rejects with the source's error. */
-async function feed(input: AsyncIterator<Uint8Array>, gz: Gunzip): Promise<void> {
+/** Output held at most before more input is fed (plus what one input piece expands to). */
+const MAX_QUEUED_OUTPUT = 128 * 1024;
+/**
+ * Input is fed in pieces of this size, so that the output one write can produce stays bounded (a piece
+ * of deflate expands at most about a thousandfold) whatever the size of the chunks the source delivers.
+ */
+const INPUT_PIECE = 16 * 1024;
+
+/**
+ * Writes the source into the decompressor while its output queue has room; rejects with the source's
+ * error. At the end of the source it first flushes (Z_SYNC_FLUSH: everything decompressible comes out and
+ * reaches the queue), and only then ends the stream: if the data was truncated, the error comes after
+ * every byte before the cut was taken, not instead of the last ones.
+ */
+async function feed(input: AsyncIterator<Uint8Array>, gz: Gunzip, room: () => Promise<void>): Promise<void> {
   for (;;) {
     const next = await input.next();
     if (gz.destroyed) return;
     if (next.done) {
-      gz.end();
+      await new Promise<void>((resolve) => {
+        gz.once('close', resolve);
+        gz.flush(constants.Z_SYNC_FLUSH, () => resolve());
+      });
+      if (!gz.destroyed) gz.end();
       return;
     }
-    if (!gz.write(next.value)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          gz.off('drain', done);
-          gz.off('close', done);
-          resolve();
-        };
-        gz.on('drain', done);
-        gz.on('close', done);
-      });
+    const bytes = next.value;
+    for (let at = 0; at < bytes.length; at += INPUT_PIECE) {
+      await room();
       if (gz.destroyed) return;
+      if (!gz.write(bytes.subarray(at, at + INPUT_PIECE))) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            gz.off('drain', done);
+            gz.off('close', done);
+            resolve();
+          };
+          gz.on('drain', done);
+          gz.on('close', done);
+        });
+        if (gz.destroyed) return;
+      }
     }
   }
 }
