@@ -11,6 +11,33 @@ import { LOG_LEVELS } from './observe/index.js';
 /** Exit statuses: 0 done, 1 failed at run time (or some input rejected), 2 usage, config or not built. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/**
+ * Error codes that say the command line or the configuration must change (exit 2), as opposed to a run
+ * that failed (exit 1). The one place a code is classified: a new usage or configuration error belongs
+ * here. Errors a SIEM answers with at run time (a refused HEC token) stay failures: the settings were
+ * valid as far as the connector can tell.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  /** A flag or argument out of range (commands/*). */
+  'USAGE',
+  /** ConfigError: config file, environment, secret ARNs, an unreadable `sinks.hec.tokenFile`. */
+  'CONFIG_INVALID',
+  'NOT_IMPLEMENTED',
+  /** `webhook serve` with no token or HMAC secret, one under 16 characters, or an unreadable `*File`. */
+  'WEBHOOK_NO_SECRET',
+  'WEBHOOK_SECRET_WEAK',
+  'WEBHOOK_SECRET_UNREADABLE',
+  /** The search sink's unreadable `auth.*File` or `tls.caFile`. */
+  'SEARCH_CONFIG',
+  /** A rules directory or rule file (`--rules`, `detection.rulesDir`) that cannot be loaded. */
+  'RULE_INVALID',
+]);
+
+export function exitStatusFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  return err instanceof ConnectorError && USAGE_ERROR_CODES.has(err.code) ? EXIT.usage : EXIT.failed;
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -49,19 +76,17 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version surface as "errors" with exit code 0.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
+    // --help and --version surface as "errors" with exit code 0; commander has printed its own message.
+    if (err instanceof CommanderError) return exitStatusFor(err);
     if (err instanceof NotImplementedError || err instanceof ConfigError) {
       process.stderr.write(`aws-siem-connector: ${err.message}\n`);
-      return EXIT.usage;
+    } else {
+      const code = err instanceof ConnectorError ? ` [${err.code}]` : '';
+      process.stderr.write(
+        `aws-siem-connector: error${code}: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
     }
-    const code = err instanceof ConnectorError ? ` [${err.code}]` : '';
-    process.stderr.write(
-      `aws-siem-connector: error${code}: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
-    return EXIT.failed;
+    return exitStatusFor(err);
   }
 }
 

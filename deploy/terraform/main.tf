@@ -161,7 +161,7 @@ resource "aws_lambda_function" "consumer" {
       ASC_HEC_URLS                      = var.hec_urls
       ASC_HEC_TOKEN_SECRET_ARN          = var.hec_token_secret_arn
       ASC_SEARCH_NODE                   = var.search_node
-      ASC_SEARCH_FLAVOUR                = var.search_flavour
+      ASC_SEARCH_FLAVOUR                = var.search_node == "" ? "" : var.search_flavour # no search sink: unset
       ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn
       ASC_DEAD_LETTER_S3                = "s3://${aws_s3_bucket.dead_letters.id}/dead-letters/"
     }

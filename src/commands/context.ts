@@ -15,7 +15,7 @@ export interface CommandContext {
 
 /**
  * Loads and validates config once for a command, then sets up the logger from it. `--log-level` wins
- * over config, which wins over `ASC_LOG_LEVEL`.
+ * over `ASC_LOG_LEVEL`, which wins over the config file (the environment overrides the file throughout).
  */
 export function commandContext(command: Command, configFile?: string): CommandContext {
   const globals = command.optsWithGlobals<GlobalOptions & { config?: string }>();

@@ -6,7 +6,17 @@ export interface EnvBinding {
   env: string;
   path: readonly string[];
   type: 'string' | 'number' | 'boolean' | 'list';
+  /**
+   * The optional section (a sink, the SQS source) this variable only qualifies. It is applied when the
+   * file or another variable creates that section, and ignored otherwise: deployment templates set such
+   * variables with defaults (ASC_SEARCH_FLAVOUR=elasticsearch) whether or not the sink is wanted, and a
+   * default alone must not conjure up a half-configured sink that fails validation.
+   */
+  qualifies?: readonly string[];
 }
+
+const HEC = ['sinks', 'hec'] as const;
+const SEARCH = ['sinks', 'search'] as const;
 
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_LOG_LEVEL', path: ['observe', 'logLevel'], type: 'string' },
@@ -15,29 +25,46 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_AWS_ENDPOINT', path: ['aws', 'endpoint'], type: 'string' },
   { env: 'ASC_SQS_QUEUE_URLS', path: ['source', 'sqs', 'queueUrls'], type: 'list' },
   { env: 'ASC_HEC_URLS', path: ['sinks', 'hec', 'urls'], type: 'list' },
-  { env: 'ASC_HEC_TOKEN', path: ['sinks', 'hec', 'token'], type: 'string' },
-  { env: 'ASC_HEC_TOKEN_FILE', path: ['sinks', 'hec', 'tokenFile'], type: 'string' },
-  { env: 'ASC_HEC_INDEX', path: ['sinks', 'hec', 'index'], type: 'string' },
-  { env: 'ASC_HEC_GZIP', path: ['sinks', 'hec', 'gzip'], type: 'boolean' },
-  { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean' },
-  { env: 'ASC_HEC_MAX_IN_FLIGHT', path: ['sinks', 'hec', 'maxInFlight'], type: 'number' },
+  { env: 'ASC_HEC_TOKEN', path: ['sinks', 'hec', 'token'], type: 'string', qualifies: HEC },
+  { env: 'ASC_HEC_TOKEN_FILE', path: ['sinks', 'hec', 'tokenFile'], type: 'string', qualifies: HEC },
+  { env: 'ASC_HEC_INDEX', path: ['sinks', 'hec', 'index'], type: 'string', qualifies: HEC },
+  { env: 'ASC_HEC_GZIP', path: ['sinks', 'hec', 'gzip'], type: 'boolean', qualifies: HEC },
+  { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean', qualifies: HEC },
+  { env: 'ASC_HEC_MAX_IN_FLIGHT', path: ['sinks', 'hec', 'maxInFlight'], type: 'number', qualifies: HEC },
   {
     env: 'ASC_HEC_ADAPTIVE_CONCURRENCY',
     path: ['sinks', 'hec', 'adaptiveConcurrency', 'enabled'],
     type: 'boolean',
+    qualifies: HEC,
   },
   {
     env: 'ASC_HEC_TLS_REJECT_UNAUTHORIZED',
     path: ['sinks', 'hec', 'tls', 'rejectUnauthorized'],
     type: 'boolean',
+    qualifies: HEC,
   },
-  { env: 'ASC_HEC_CA_FILE', path: ['sinks', 'hec', 'tls', 'caFile'], type: 'string' },
+  { env: 'ASC_HEC_CA_FILE', path: ['sinks', 'hec', 'tls', 'caFile'], type: 'string', qualifies: HEC },
   { env: 'ASC_SEARCH_NODE', path: ['sinks', 'search', 'node'], type: 'string' },
-  { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string' },
+  { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string', qualifies: SEARCH },
   { env: 'ASC_SEARCH_CLOUD_ID', path: ['sinks', 'search', 'cloudId'], type: 'string' },
-  { env: 'ASC_SEARCH_API_KEY', path: ['sinks', 'search', 'auth', 'apiKey'], type: 'string' },
-  { env: 'ASC_SEARCH_USERNAME', path: ['sinks', 'search', 'auth', 'username'], type: 'string' },
-  { env: 'ASC_SEARCH_PASSWORD', path: ['sinks', 'search', 'auth', 'password'], type: 'string' },
+  {
+    env: 'ASC_SEARCH_API_KEY',
+    path: ['sinks', 'search', 'auth', 'apiKey'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
+  {
+    env: 'ASC_SEARCH_USERNAME',
+    path: ['sinks', 'search', 'auth', 'username'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
+  {
+    env: 'ASC_SEARCH_PASSWORD',
+    path: ['sinks', 'search', 'auth', 'password'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
   // Response actions, so that a deployment template configures the webhook Lambda without a file.
   { env: 'ASC_RESPOND_DRY_RUN', path: ['respond', 'dryRun'], type: 'boolean' },
@@ -55,20 +82,47 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_MAX_IN_FLIGHT_OBJECTS', path: ['pipeline', 'maxInFlightObjects'], type: 'number' },
 ];
 
+/** Where a config key got its value from the environment, so that an error can name the variable. */
+export interface EnvOrigin {
+  env: string;
+  path: readonly string[];
+  type: EnvBinding['type'];
+  /** The variable's text as given (trimmed); secret values must never be echoed from it. */
+  value: string;
+}
+
+export interface AppliedEnv {
+  config: Record<string, unknown>;
+  /** Names of the variables applied. */
+  used: string[];
+  origins: EnvOrigin[];
+  /** Variables set but not applied: they qualify a section that neither the file nor the env creates. */
+  ignored: string[];
+}
+
 export function applyEnv(
   raw: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   bindings: readonly EnvBinding[] = ENV_BINDINGS,
-): { config: Record<string, unknown>; used: string[] } {
+): AppliedEnv {
   const config = structuredClone(raw);
-  const used: string[] = [];
-  for (const binding of bindings) {
-    const value = env[binding.env];
+  const origins: EnvOrigin[] = [];
+  const ignored: string[] = [];
+  // Variables that create a section go first, so a qualifier sees the section whichever order they are in.
+  const ordered = [...bindings.filter((b) => !b.qualifies), ...bindings.filter((b) => b.qualifies)];
+  for (const binding of ordered) {
+    // Surrounding whitespace is never meant: a value pasted with its line break (or injected by ECS from
+    // a secret stored with one) would otherwise reach an Authorization header or a URL.
+    const value = env[binding.env]?.trim();
     if (value === undefined || value === '') continue;
-    used.push(binding.env);
+    if (binding.qualifies && !isPlainObject(getPath(config, binding.qualifies))) {
+      ignored.push(binding.env);
+      continue;
+    }
+    origins.push({ env: binding.env, path: binding.path, type: binding.type, value });
     setPath(config, binding.path, convert(value, binding.type));
   }
-  return { config, used };
+  return { config, used: origins.map((o) => o.env), origins, ignored };
 }
 
 function convert(value: string, type: EnvBinding['type']): unknown {
@@ -78,8 +132,10 @@ function convert(value: string, type: EnvBinding['type']): unknown {
       // Left as a string when not numeric so that validation names the variable's key in its error.
       return Number.isFinite(n) ? n : value;
     }
-    case 'boolean':
-      return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+    case 'boolean': {
+      const v = value.toLowerCase();
+      return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
+    }
     case 'list':
       return value
         .split(',')
@@ -88,6 +144,19 @@ function convert(value: string, type: EnvBinding['type']): unknown {
     default:
       return value;
   }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function getPath(target: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = target;
+  for (const key of path) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[key];
+  }
+  return node;
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -1,5 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EXIT, exitStatusFor, main } from '../../src/cli.js';
+import { ConnectorError } from '../../src/errors.js';
 
 async function runCli(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
   let stderr = '';
@@ -37,5 +41,60 @@ describe('cli', () => {
   it('rejects an unknown log level', async () => {
     const { code } = await runCli('--log-level', 'loud', 'map');
     expect(code).toBe(2);
+  });
+});
+
+describe('exit statuses', () => {
+  beforeEach(() => {
+    // Nothing from the machine's environment: no webhook secret, audit to stdout, quiet logs.
+    for (const name of ['ASC_WEBHOOK_TOKEN', 'ASC_WEBHOOK_HMAC_SECRET', 'ASC_HEC_URLS', 'ASC_SQS_QUEUE_URLS'])
+      vi.stubEnv(name, '');
+    vi.stubEnv('ASC_RESPOND_AUDIT_LOG', '-');
+    vi.stubEnv('ASC_LOG_LEVEL', 'silent');
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it.each([
+    ['a time that is not one', ['replay', '--from', 'samples', '--since', 'notadate'], 'USAGE'],
+    ['a port that is not a number', ['webhook', 'serve', '--port', 'abc'], 'USAGE'],
+    ['an unknown response action', ['respond', 'plan', 'bogus-action', 'x'], 'USAGE'],
+    ['a webhook without a secret', ['webhook', 'serve', '--port', '0'], 'WEBHOOK_NO_SECRET'],
+  ])('are 2 for usage and configuration errors: %s', async (_label, args, code) => {
+    const { code: status, stderr } = await runCli(...args);
+    expect(stderr).toContain(`[${code}]`);
+    expect(status).toBe(2);
+  });
+
+  it('are 2 for a HEC token file that is not there, naming the key and the path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
+    const tokenFile = join(dir, 'no-such-token');
+    const config = join(dir, 'c.yml');
+    writeFileSync(
+      config,
+      `sinks:\n  hec:\n    urls: [https://127.0.0.1:1]\n    tokenFile: ${tokenFile}\ndetection:\n  enabled: false\n`,
+    );
+    const { code, stderr } = await runCli('run', '--config', config);
+    expect(stderr).toContain(`sinks.hec.tokenFile ${tokenFile}`);
+    expect(code).toBe(2);
+  });
+
+  it('are 2 for a config file with a YAML error, which is never quoted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
+    const config = join(dir, 'c.yml');
+    writeFileSync(config, 'sinks:\n  hec:\n    urls: [https://h:8088]\n    token: "SUPERSECRET\n');
+    const { code, stderr } = await runCli('run', '--config', config);
+    expect(code).toBe(2);
+    expect(stderr).toContain('line 5, column 1');
+    expect(stderr).not.toContain('SUPERSECRET');
+  });
+
+  it('classify every usage and configuration code in one place, and nothing else', () => {
+    for (const code of ['USAGE', 'CONFIG_INVALID', 'NOT_IMPLEMENTED', 'WEBHOOK_NO_SECRET', 'SEARCH_CONFIG'])
+      expect(exitStatusFor(new ConnectorError(code, 'x'))).toBe(EXIT.usage);
+    for (const code of ['HEC_TOKEN_INVALID', 'REPLAY_INCOMPLETE', 'MAP_FAILED'])
+      expect(exitStatusFor(new ConnectorError(code, 'x'))).toBe(EXIT.failed);
+    expect(exitStatusFor(new Error('boom'))).toBe(EXIT.failed);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/index.js';
+import { ConfigError, loadConfig, validateConfig } from '../../../src/config/index.js';
 
 function writeConfig(text: string, name = 'config.yml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'asc-config-'));
@@ -64,5 +64,132 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file: join(tmpdir(), 'no-such-asc-config.yml'), env: {} })).toThrow(
       /cannot read config file/,
     );
+  });
+});
+
+/** The error `fn` throws; fails the test when it throws none. */
+function thrown(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('a config file that is not valid YAML', () => {
+  it.each([
+    [
+      'an unclosed quote around a token',
+      'sinks:\n  hec:\n    urls: [https://h:8088]\n    token: "SUPERSECRET-1234\n    index: main\n',
+      6,
+      1,
+      'MISSING_CHAR',
+    ],
+    [
+      'a value with ": " in it',
+      'webhook:\n  token: x\n  hmacSecret: SUPERSECRET: y\n',
+      3,
+      15,
+      'BLOCK_AS_IMPLICIT_KEY',
+    ],
+    [
+      'an unclosed flow map',
+      'sinks:\n  search:\n    auth: {username: u, password: "SUPERSECRET}\n',
+      4,
+      1,
+      'MISSING_CHAR',
+    ],
+  ])('is reported by file, line, column and kind, never its text: %s', (_label, text, line, column, kind) => {
+    const file = writeConfig(text);
+    const err = thrown(() => loadConfig({ file, env: {} }));
+    expect(err.message).toContain(file);
+    expect(err.message).toContain(`line ${line}, column ${column}`);
+    expect(err.message).toContain(kind);
+    expect(err.details).toMatchObject({ file, line, column });
+    // Not in the message, nor in a cause that a logger would serialise.
+    expect(err.message).not.toContain('SUPERSECRET');
+    expect(err.cause).toBeUndefined();
+    expect(JSON.stringify(err)).not.toContain('SUPERSECRET');
+  });
+});
+
+describe('a configuration error in a key an environment variable set', () => {
+  const file = writeConfig('sinks:\n  hec:\n    urls: [https://h:8088]\n    token: abc\n');
+
+  it('names the variable and the value it held', () => {
+    const err = thrown(() => loadConfig({ file, env: { ASC_HEC_GZIP: 'yes' } }));
+    expect(err.message).toContain(
+      'sinks.hec.gzip (from ASC_HEC_GZIP): expected true/false (or 1/0), got "yes"',
+    );
+    expect(err.details).toMatchObject({ key: 'sinks.hec.gzip', env: 'ASC_HEC_GZIP', file });
+    expect(thrown(() => loadConfig({ file, env: { ASC_METRICS_PORT: '9464x' } })).message).toContain(
+      'observe.metricsPort (from ASC_METRICS_PORT): expected a number, got "9464x"',
+    );
+    expect(thrown(() => loadConfig({ file, env: { ASC_LOG_LEVEL: 'INFO' } })).message).toMatch(
+      /observe\.logLevel \(from ASC_LOG_LEVEL\): .*expected one of .*, got "INFO"/,
+    );
+  });
+
+  it('leaves the variable out once a command-line flag set the key', () => {
+    const err = thrown(() =>
+      loadConfig({ file, env: { ASC_LOG_LEVEL: 'info' }, overrides: { observe: { logLevel: 'loud' } } }),
+    );
+    expect(err.message).toContain('observe.logLevel:');
+    expect(err.message).not.toContain('ASC_LOG_LEVEL');
+  });
+
+  it('keys in the file keep the plain message', () => {
+    const err = thrown(() =>
+      loadConfig({
+        file: writeConfig('sinks:\n  hec:\n    urls: [https://h:8088]\n    token: abc\n    gzip: yes\n'),
+        env: {},
+      }),
+    );
+    expect(err.message).toMatch(/sinks\.hec\.gzip: /);
+    expect(err.message).not.toContain('from ASC_');
+  });
+
+  it('never echoes the value of a secret', () => {
+    const weak = thrown(() => loadConfig({ env: { ASC_WEBHOOK_TOKEN: 'short-s3cr3t' } }));
+    expect(weak.message).toContain('webhook.token (from ASC_WEBHOOK_TOKEN)');
+    expect(weak.message).not.toContain('short-s3cr3t');
+    const both = thrown(() =>
+      loadConfig({ file, env: { ASC_HEC_TOKEN: 'hec-s3cr3t', ASC_HEC_TOKEN_FILE: '/run/secrets/hec' } }),
+    );
+    expect(both.message).toContain('sinks.hec.token (from ASC_HEC_TOKEN)');
+    expect(both.message).not.toContain('hec-s3cr3t');
+    // A check over the whole auth section names the variables below it, without their values.
+    const auth = thrown(() =>
+      loadConfig({
+        env: {
+          ASC_SEARCH_NODE: 'https://s:9200',
+          ASC_SEARCH_FLAVOUR: 'opensearch',
+          ASC_SEARCH_API_KEY: 'key-s3cr3t',
+          ASC_SEARCH_USERNAME: 'u',
+          ASC_SEARCH_PASSWORD: 'pw-s3cr3t',
+        },
+      }),
+    );
+    expect(auth.message).toContain(
+      'sinks.search.auth (with ASC_SEARCH_API_KEY, ASC_SEARCH_USERNAME, ASC_SEARCH_PASSWORD)',
+    );
+    expect(auth.message).not.toMatch(/s3cr3t/);
+  });
+
+  it('validateConfig names the variable from the origins it is given, never a secret value', () => {
+    const err = thrown(() =>
+      validateConfig({ webhook: { hmacSecret: 'short-s3cr3t' } }, 'environment', [
+        {
+          env: 'ASC_WEBHOOK_HMAC_SECRET',
+          path: ['webhook', 'hmacSecret'],
+          type: 'string',
+          value: 'short-s3cr3t',
+        },
+      ]),
+    );
+    expect(err.message).toContain('webhook.hmacSecret (from ASC_WEBHOOK_HMAC_SECRET)');
+    expect(err.message).not.toContain('short-s3cr3t');
   });
 });

@@ -41,9 +41,11 @@ describe('respond settings from the environment', () => {
   it('names the key of an ARN that is not an IP set, and of sets in different scopes', () => {
     expect(() =>
       loadConfig({ env: { ASC_WAF_IP_SET_ARN: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/x/y' } }),
-    ).toThrow(/respond\.waf\.ipv4Set: expected \{name, id\} or a WAFv2 IP set ARN/);
+    ).toThrow(
+      /respond\.waf\.ipv4Set \(from ASC_WAF_IP_SET_ARN\): expected \{name, id\} or a WAFv2 IP set ARN/,
+    );
     expect(() => loadConfig({ env: { ASC_WAF_IP_SET_ARN: V4, ASC_WAF_IPV6_SET_ARN: GLOBAL } })).toThrow(
-      /respond\.waf\.ipv6Set: the ARN names a CLOUDFRONT IP set, but the scope is REGIONAL/,
+      /respond\.waf\.ipv6Set \(from ASC_WAF_IPV6_SET_ARN\): the ARN names a CLOUDFRONT IP set, but the scope is REGIONAL/,
     );
   });
 

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { ENV_BINDINGS, loadConfig, resolveSecretArns } from '../../../src/config/index.js';
+import { loadCloudFormation } from './policy-lint.js';
+
+/**
+ * What the consumer gets from each template: a Splunk-only stack (the default: no search node) loads a
+ * config with the HEC sink and no search sink, and a search node brings the flavour with it.
+ */
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+type Json = any;
+const lambdaTemplate = loadCloudFormation(path.join(repo, 'deploy/cloudformation/template.yaml')) as Json;
+const ecsTemplate = loadCloudFormation(path.join(repo, 'deploy/container/ecs-fargate.yaml')) as Json;
+const mainTf = readFileSync(path.join(repo, 'deploy/terraform/main.tf'), 'utf8');
+
+/** Marks a value CloudFormation leaves out (AWS::NoValue). */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** The intrinsic functions the consumers' environments use, evaluated for the given parameters. */
+function evaluator(template: Json, overrides: Record<string, string>) {
+  const params: Record<string, string> = {
+    'AWS::StackName': 'asc',
+    'AWS::Region': 'eu-west-1',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::AccountId': '111122223333',
+  };
+  for (const [name, p] of Object.entries(template.Parameters as Record<string, Json>))
+    params[name] = overrides[name] ?? String(p.Default ?? '');
+  const condition = (name: string): boolean => truth(template.Conditions[name]);
+  const truth = (c: Json): boolean => {
+    if ('Condition' in c) return condition(c.Condition);
+    if ('Fn::Equals' in c) return value(c['Fn::Equals'][0]) === value(c['Fn::Equals'][1]);
+    if ('Fn::Not' in c) return !truth(c['Fn::Not'][0]);
+    if ('Fn::And' in c) return c['Fn::And'].every(truth);
+    if ('Fn::Or' in c) return c['Fn::Or'].some(truth);
+    throw new Error(`condition ${JSON.stringify(c)}`);
+  };
+  const value = (v: Json): Json => {
+    if (typeof v !== 'object' || v === null) return v;
+    if (v.Ref === 'AWS::NoValue') return NO_VALUE;
+    // A resource's Ref: a physical name as CloudFormation makes them.
+    if ('Ref' in v) return v.Ref in params ? params[v.Ref] : `asc-${v.Ref.toLowerCase()}-1a2b3c4d`;
+    if ('Fn::If' in v) return value(condition(v['Fn::If'][0]) ? v['Fn::If'][1] : v['Fn::If'][2]);
+    if ('Fn::Sub' in v) {
+      return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+        String(value({ Ref: name })),
+      );
+    }
+    if ('Name' in v && 'Value' in v) return { Name: v.Name, Value: value(v.Value) };
+    throw new Error(`value ${JSON.stringify(v)}`);
+  };
+  return value;
+}
+
+function lambdaEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const value = evaluator(lambdaTemplate, { CodeS3Bucket: 'code', CodeS3Key: 'asc.zip', ...overrides });
+  const vars = lambdaTemplate.Resources.ConsumerFunction.Properties.Environment.Variables as Record<
+    string,
+    Json
+  >;
+  return Object.fromEntries(
+    Object.entries(vars)
+      .map(([k, v]) => [k, value(v)])
+      .filter(([, v]) => v !== NO_VALUE),
+  );
+}
+
+function ecsEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const value = evaluator(ecsTemplate, overrides);
+  const container = ecsTemplate.Resources.TaskDefinition.Properties.ContainerDefinitions[0];
+  const entries = (container.Environment as Json[]).map(value).filter((e) => e !== NO_VALUE);
+  return Object.fromEntries(entries.map((e: Json) => [e.Name, e.Value]));
+}
+
+const HEC_URL = 'https://splunk.example.com:8088';
+const SEARCH_NODE = 'https://search.example.com:9200';
+const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:asc-hec-AbCdEf';
+
+/** The config the consumer loads from an environment, its HEC token read from a fake Secrets Manager. */
+async function consumerConfig(env: Record<string, string>) {
+  const client = {
+    send: async (_: GetSecretValueCommand) => ({ SecretString: '11111111-2222-3333-4444-555555555555\n' }),
+  } as unknown as Parameters<typeof resolveSecretArns>[1];
+  return loadConfig({ env: await resolveSecretArns(env, client) });
+}
+
+describe('the consumer environment (CloudFormation Lambda)', () => {
+  const bound = new Set(ENV_BINDINGS.map((b) => b.env));
+
+  it('sets only variables the connector reads', () => {
+    const env = lambdaEnv({ SearchNode: SEARCH_NODE });
+    const unread = Object.keys(env).filter(
+      (n) => n.startsWith('ASC_') && !n.endsWith('_SECRET_ARN') && !bound.has(n),
+    );
+    expect(unread).toEqual([]);
+  });
+
+  it('Splunk only (no search node): no flavour, and a config with the HEC sink and no search sink', async () => {
+    const env = lambdaEnv({ HecUrls: HEC_URL, HecTokenSecretArn: TOKEN_ARN });
+    expect(env).not.toHaveProperty('ASC_SEARCH_FLAVOUR');
+    const config = await consumerConfig(env);
+    expect(config.sinks.search).toBeUndefined();
+    expect(config.sinks.hec?.urls).toEqual([HEC_URL]);
+    expect(config.sinks.hec?.token).toBe('11111111-2222-3333-4444-555555555555');
+  });
+
+  it('a search node brings its flavour', async () => {
+    const env = lambdaEnv({ SearchNode: SEARCH_NODE, SearchFlavour: 'opensearch' });
+    expect(env.ASC_SEARCH_FLAVOUR).toBe('opensearch');
+    const config = await consumerConfig(env);
+    expect(config.sinks.search).toMatchObject({ flavour: 'opensearch', node: SEARCH_NODE });
+  });
+});
+
+describe('the consumer environment (ECS Fargate)', () => {
+  const base = {
+    Image: 'asc:1',
+    QueueName: 'asc-notifications',
+    LogBucketName: 'logs',
+    DeadLetterBucketName: 'dl',
+  };
+
+  it('Splunk only: no flavour, and a config with no search sink', async () => {
+    const env = ecsEnv({ ...base, HecUrls: HEC_URL });
+    expect(env).not.toHaveProperty('ASC_SEARCH_FLAVOUR');
+    // ECS injects the token itself (Secrets), stored with a trailing newline as often as not.
+    const config = loadConfig({ env: { ...env, ASC_HEC_TOKEN: 'hec-token-1234\n' } });
+    expect(config.sinks.search).toBeUndefined();
+    expect(config.sinks.hec?.token).toBe('hec-token-1234');
+    expect(config.source.sqs?.queueUrls).toEqual([
+      'https://sqs.eu-west-1.amazonaws.com/111122223333/asc-notifications',
+    ]);
+  });
+
+  it('a search node brings its flavour', () => {
+    const env = ecsEnv({ ...base, SearchNode: SEARCH_NODE, SearchFlavour: 'opensearch' });
+    expect(loadConfig({ env }).sinks.search).toMatchObject({ flavour: 'opensearch', node: SEARCH_NODE });
+  });
+});
+
+describe('the consumer environment (Terraform)', () => {
+  it('sets the flavour only when a search node is given', () => {
+    const block = mainTf.slice(mainTf.indexOf('resource "aws_lambda_function" "consumer"'));
+    const line = /^\s*ASC_SEARCH_FLAVOUR\s*=\s*(.+)$/m.exec(block)?.[1];
+    expect(line).toMatch(/^var\.search_node == "" \? "" : var\.search_flavour\b/);
+  });
+});
