@@ -5,7 +5,8 @@ export {
   type Logger,
   type LogLevel,
   logger,
-  REDACT_PATHS,
+  REDACTED,
+  redactSecrets,
   setLogger,
 } from './logger.js';
 export { createMetrics, type Metrics, metrics } from './metrics.js';

@@ -38,6 +38,11 @@ export function createMetrics(registry = new Registry()) {
     ]),
     sinkRetries: counter('asc_sink_retries_total', 'sink request retries, by status', ['sink', 'status']),
     alerts: counter('asc_alerts_total', 'in-stream detection alerts', ['rule']),
+    alertWriteFailures: counter(
+      'asc_alert_write_failures_total',
+      'in-stream detection alerts that could not be appended to the alerts file, by error code',
+      ['code'],
+    ),
     webhookRequests: counter('asc_webhook_requests_total', 'webhook requests, by route and status', [
       'route',
       'status',
@@ -46,12 +51,14 @@ export function createMetrics(registry = new Registry()) {
       'action',
       'outcome',
     ]),
-    lag: new Histogram({
-      name: 'asc_lag_seconds',
-      help: 'time from the S3 object-created event to its records being delivered',
-      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
-      registers: [registry],
-    }),
+    lag: withPeak(
+      new Histogram({
+        name: 'asc_lag_seconds',
+        help: 'time from the S3 object-created event to its records being delivered',
+        buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+        registers: [registry],
+      }),
+    ),
     sinkLatency: new Histogram<'sink'>({
       name: 'asc_sink_request_seconds',
       help: 'sink request latency',
@@ -79,6 +86,32 @@ export function createMetrics(registry = new Registry()) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+export type PeakHistogram = Histogram & {
+  /** The largest value observed since the last call (undefined when none was), and starts over. */
+  takePeak(): number | undefined;
+};
+
+/**
+ * A histogram that also keeps the largest value observed since it was last read: the health self-report
+ * states the worst lag of its interval, which the histogram itself only knows to a bucket.
+ */
+function withPeak(histogram: Histogram): PeakHistogram {
+  let peak: number | undefined;
+  const observe = histogram.observe.bind(histogram) as (...args: unknown[]) => void;
+  const observeWithPeak = (...args: unknown[]): void => {
+    // observe(value) or observe(labels, value).
+    const value = args.length === 1 ? args[0] : args[1];
+    if (typeof value === 'number' && (peak === undefined || value > peak)) peak = value;
+    observe(...args);
+  };
+  const takePeak = (): number | undefined => {
+    const taken = peak;
+    peak = undefined;
+    return taken;
+  };
+  return Object.assign(histogram, { observe: observeWithPeak as Histogram['observe'], takePeak });
+}
 
 let shared: Metrics | undefined;
 

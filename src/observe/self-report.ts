@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { errorMessage } from '../errors.js';
 import type { AuditEntry, AuditSink } from '../respond/audit.js';
 import type { HecSinkConfig } from '../sink/hec/config.js';
+import { Endpoint, Lane, laneDispatcher } from '../sink/hec/transport.js';
 import type { SearchClient } from '../sink/search/client.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -10,15 +11,17 @@ import type { Metrics } from './metrics.js';
 /**
  * The connector reports on itself into the SIEM it feeds, so that the bundled "detections and response
  * actions" and "connector health" dashboards have data: audit entries of response actions, and health
- * samples (records shipped and dead-lettered, objects, lag) every interval. Documents use ECS-style keys
- * and the same shape in both SIEMs: indices `aws-siem-connector-audit-*` / `-metrics-*` in
- * Elasticsearch/OpenSearch, sourcetypes `aws-siem-connector:audit` / `:metrics` in Splunk.
+ * samples (records shipped per sink; objects, dead letters and lag for the process) every interval.
+ * Documents use ECS-style keys and the same shape in both SIEMs: indices `aws-siem-connector-audit-*` /
+ * `-metrics-*` in Elasticsearch/OpenSearch, sourcetypes `aws-siem-connector:audit` / `:metrics` in Splunk.
  */
 export type ReportKind = 'audit' | 'metrics';
 export type ReportDocument = Record<string, unknown> & { '@timestamp': string };
 
 export interface ReportTarget {
   send(kind: ReportKind, docs: ReportDocument[]): Promise<void>;
+  /** Releases connections the target opened itself. */
+  close?(): Promise<void>;
 }
 
 /** An audit entry as the dashboards read it. */
@@ -75,9 +78,15 @@ export function alertDocument(
 
 type CounterSnapshot = Map<string, number>;
 
-async function snapshot(metrics: Metrics): Promise<{ counters: CounterSnapshot; lag?: number }> {
+/** Counter values now, and the worst lag since the previous snapshot (taking it starts a new interval). */
+export interface HealthSnapshot {
+  counters: CounterSnapshot;
+  lagMax?: number;
+}
+
+async function snapshot(metrics: Metrics): Promise<HealthSnapshot> {
   const counters: CounterSnapshot = new Map();
-  let lag: number | undefined;
+  const lagMax = metrics.lag.takePeak();
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     for (const value of metric.values as {
       value: number;
@@ -90,14 +99,8 @@ async function snapshot(metrics: Metrics): Promise<{ counters: CounterSnapshot; 
         .join(',');
       counters.set(`${value.metricName ?? metric.name}{${labels}}`, value.value);
     }
-    if (metric.name === 'asc_lag_seconds') {
-      const values = metric.values as { value: number; metricName?: string }[];
-      const sum = values.find((v) => v.metricName === 'asc_lag_seconds_sum')?.value ?? 0;
-      const count = values.find((v) => v.metricName === 'asc_lag_seconds_count')?.value ?? 0;
-      lag = count > 0 ? sum / count : undefined;
-    }
   }
-  return lag === undefined ? { counters } : { counters, lag };
+  return lagMax === undefined ? { counters } : { counters, lagMax };
 }
 
 function delta(now: CounterSnapshot, before: CounterSnapshot, match: (key: string) => boolean): number {
@@ -106,37 +109,58 @@ function delta(now: CounterSnapshot, before: CounterSnapshot, match: (key: strin
   return total;
 }
 
-/** Health samples for one interval: one document per sink, from the difference of two snapshots. */
+/**
+ * Health samples for one interval, from the difference of two snapshots: one process document with the
+ * figures of the whole process (objects processed, records dead-lettered, the worst lag of the interval),
+ * and one document per sink with that sink's own (records shipped). Each figure is in exactly one
+ * document, so the dashboards' sums over all documents count it once however many sinks there are. A
+ * process without sinks (the webhook) ships nothing and reports no health.
+ */
 export function healthDocuments(
-  now: { counters: CounterSnapshot; lag?: number },
-  before: { counters: CounterSnapshot; lag?: number },
+  now: HealthSnapshot,
+  before: HealthSnapshot,
   sinks: readonly string[],
   time = new Date(),
   host = hostname(),
 ): ReportDocument[] {
-  const objects = delta(now.counters, before.counters, (k) => k.startsWith('asc_objects_total{'));
-  const deadLettered = delta(now.counters, before.counters, (k) => k.startsWith('asc_dead_letters_total{'));
-  return sinks.map((sink) => ({
+  if (sinks.length === 0) return [];
+  const common = {
     '@timestamp': time.toISOString(),
     event: { kind: 'metric', module: 'aws-siem-connector' },
     host: { name: host },
+  };
+  const processDoc: ReportDocument = {
+    ...common,
     aws_siem_connector: {
-      sink: { name: sink },
+      scope: 'process',
+      objects: { processed: delta(now.counters, before.counters, (k) => k.startsWith('asc_objects_total{')) },
       records: {
-        shipped: delta(
-          now.counters,
-          before.counters,
-          (k) =>
-            k.startsWith('asc_sink_records_total{') &&
-            k.includes(`sink=${sink}`) &&
-            k.includes('outcome=acked'),
-        ),
-        dead_lettered: deadLettered,
+        dead_lettered: delta(now.counters, before.counters, (k) => k.startsWith('asc_dead_letters_total{')),
       },
-      objects: { processed: objects },
-      ...(now.lag === undefined ? {} : { lag: { seconds: now.lag } }),
+      // Only when records were delivered in the interval: an idle connector is not behind.
+      ...(now.lagMax === undefined ? {} : { lag: { max_seconds: now.lagMax } }),
     },
-  }));
+  };
+  const sinkDocs = sinks.map(
+    (sink): ReportDocument => ({
+      ...common,
+      aws_siem_connector: {
+        scope: 'sink',
+        sink: { name: sink },
+        records: {
+          shipped: delta(
+            now.counters,
+            before.counters,
+            (k) =>
+              k.startsWith('asc_sink_records_total{') &&
+              k.includes(`sink=${sink}`) &&
+              k.includes('outcome=acked'),
+          ),
+        },
+      },
+    }),
+  );
+  return [processDoc, ...sinkDocs];
 }
 
 /**
@@ -160,7 +184,13 @@ export function searchReportTarget(client: SearchClient, prefix = 'aws-siem-conn
               },
             },
           ],
-          properties: { '@timestamp': { type: 'date' } },
+          properties: {
+            '@timestamp': { type: 'date' },
+            // JSON has no float type: a first sample of 3 s would map the field as long, cutting 0.4 s off.
+            aws_siem_connector: {
+              properties: { lag: { properties: { max_seconds: { type: 'double' } } } },
+            },
+          },
         },
       },
     });
@@ -187,9 +217,21 @@ export function searchReportTarget(client: SearchClient, prefix = 'aws-siem-conn
   };
 }
 
-/** Sends report documents to the first HEC URL as events of their own sourcetypes. */
-export function hecReportTarget(config: HecSinkConfig, token: string): ReportTarget {
-  const url = new URL('/services/collector/event', config.urls[0]).toString();
+/**
+ * Sends report documents to the first HEC URL as events of their own sourcetypes, the way the HEC sink
+ * sends: the same URL handling (a base path in front of /services/collector) and the same connection
+ * settings (`tls.caFile`, `tls.rejectUnauthorized`, request time-out), through the sink's transport.
+ */
+export function hecReportTarget(
+  config: HecSinkConfig,
+  token: string,
+  deps: { dispatcher?: Dispatcher } = {},
+): ReportTarget {
+  const endpoint = new Endpoint(config.urls[0]!);
+  const own = deps.dispatcher ? undefined : laneDispatcher(endpoint, config);
+  const lane = new Lane(endpoint, deps.dispatcher ?? own!, `Splunk ${token}`, config.requestTimeoutMs);
+  /** A receiver's reply goes into an error and the log; should it echo the token, it is masked. */
+  const mask = (text: string) => (token ? text.split(token).join('[token]') : text);
   return {
     async send(kind, docs) {
       if (docs.length === 0) return;
@@ -204,16 +246,14 @@ export function hecReportTarget(config: HecSinkConfig, token: string): ReportTar
           }),
         )
         .join('\n');
-      const res = await request(url, {
-        method: 'POST',
-        headers: { authorization: `Splunk ${token}`, 'content-type': 'application/json' },
-        body,
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200)
+      const res = await lane.postEvents(Buffer.from(body), false);
+      if (res.status !== 200)
         throw new Error(
-          `sending ${kind} reports to HEC answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
+          `sending ${kind} reports to HEC answered HTTP ${res.status}: ${mask(res.body.slice(0, 200))}`,
         );
+    },
+    async close() {
+      await own?.close();
     },
   };
 }
@@ -282,6 +322,7 @@ export class SelfReporter implements AuditSink {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.tick();
+    await Promise.all(this.#targets.map((t) => t.close?.()));
   }
 }
 
@@ -300,7 +341,8 @@ export async function createSelfReporter(
   const targets: ReportTarget[] = [];
   if (config.sinks.search) {
     const { createSearchClient } = await import('../sink/search/index.js');
-    targets.push(searchReportTarget(createSearchClient(config.sinks.search)));
+    const client = createSearchClient(config.sinks.search);
+    targets.push({ ...searchReportTarget(client), close: () => client.close() });
   }
   if (config.sinks.hec) {
     const { resolveToken } = await import('../sink/hec/index.js');

@@ -8,7 +8,9 @@ export type ReadinessCheck = { name: string; check: () => Promise<void> };
 /**
  * /metrics (Prometheus text), /healthz (the process is alive) and /readyz (every sink and queue answers)
  * for the long-running mode. Readiness results are cached briefly so that a scraping load balancer does
- * not turn into load on the SIEM.
+ * not turn into load on the SIEM; probes that arrive while a round of checks runs share it, and each
+ * check is bounded by `checkTimeoutMs`, so that a SIEM that accepts connections but never answers makes
+ * the process not ready instead of piling up probes that hang.
  */
 export async function startObserveServer(options: {
   port: number;
@@ -16,25 +18,58 @@ export async function startObserveServer(options: {
   metrics: Metrics;
   checks: ReadinessCheck[];
   cacheMs?: number;
+  checkTimeoutMs?: number;
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const cacheMs = options.cacheMs ?? 5000;
-  let cached: { at: number; body: { ready: boolean; checks: Record<string, string> } } | undefined;
+  const timeoutMs = options.checkTimeoutMs ?? 3000;
+  type Readiness = { ready: boolean; checks: Record<string, string> };
+  let cached: { at: number; body: Readiness } | undefined;
+  let round: Promise<Readiness> | undefined;
+  // A check that outlived its time-out is not started again while it still runs: the next round waits
+  // on the same call (with a time-out of its own), so a hung dependency holds one call, not one per round.
+  const running = new Map<ReadinessCheck, Promise<void>>();
 
-  const readiness = async () => {
-    if (cached && Date.now() - cached.at < cacheMs) return cached.body;
-    const results = await Promise.all(
-      options.checks.map(async (c) => {
-        try {
-          await c.check();
-          return [c.name, 'ok'] as const;
-        } catch (err) {
-          return [c.name, errorMessage(err)] as const;
-        }
-      }),
+  const runCheck = (c: ReadinessCheck): Promise<void> => {
+    let call = running.get(c);
+    if (!call) {
+      // A check that throws instead of rejecting still counts as a failed check.
+      const started = Promise.resolve().then(() => c.check());
+      call = started;
+      running.set(c, started);
+      started.then(
+        () => running.delete(c),
+        () => running.delete(c),
+      );
+    }
+    return call;
+  };
+
+  const bounded = (c: ReadinessCheck): Promise<string> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+      timer.unref();
+    });
+    const answered = runCheck(c).then(
+      () => 'ok',
+      (err: unknown) => errorMessage(err),
     );
+    return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+  };
+
+  const evaluate = async (): Promise<Readiness> => {
+    const results = await Promise.all(options.checks.map(async (c) => [c.name, await bounded(c)] as const));
     const body = { ready: results.every(([, r]) => r === 'ok'), checks: Object.fromEntries(results) };
     cached = { at: Date.now(), body };
     return body;
+  };
+
+  const readiness = (): Promise<Readiness> => {
+    if (cached && Date.now() - cached.at < cacheMs) return Promise.resolve(cached.body);
+    round ??= evaluate().finally(() => {
+      round = undefined;
+    });
+    return round;
   };
 
   const server = createServer((req, res) => {

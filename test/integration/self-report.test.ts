@@ -73,7 +73,17 @@ describe('self-reporting into the SIEM', () => {
     });
     expect((health.body.hits.total as { value: number }).value).toBeGreaterThanOrEqual(1);
     const sample = health.body.hits.hits[0]!._source as Record<string, any>;
-    expect(sample.aws_siem_connector).toMatchObject({ sink: { name: 'search' }, objects: { processed: 3 } });
+    expect(sample.aws_siem_connector).toMatchObject({ sink: { name: 'search' } });
+    // The process's own figures come once per report, not once per sink (the dashboards sum them).
+    const processWide = await os.search({
+      index: 'aws-siem-connector-metrics-*',
+      body: { query: { term: { 'aws_siem_connector.objects.processed': 3 } } },
+    });
+    const processDocs = processWide.body.hits.hits.map(
+      (h) => (h._source as Record<string, any>).aws_siem_connector,
+    );
+    expect(processDocs.length).toBeGreaterThanOrEqual(1);
+    expect(processDocs.every((d) => d.sink === undefined)).toBe(true);
 
     const atHec = await waitForHecEvents(2, {
       sinceOffset: hecStart,

@@ -614,8 +614,21 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
       return taking;
     },
 
-    /** Backs /readyz: ready when one endpoint at least answers HEC's health endpoint with 200. */
+    /**
+     * Backs /readyz: not ready while the sink is blocked on a configuration error (token invalid or
+     * disabled, wrong index, a foreign service answering), since HEC's health endpoint does not check the
+     * token and would call a sink that fails every batch healthy; otherwise ready when one endpoint at
+     * least answers the health endpoint with 200. The block lifts, and readiness with it, when a batch is
+     * taken again.
+     */
     async check() {
+      if (stats.blocked && blockError) {
+        // The message names URL, HTTP status and HEC's reply, already masked of the token.
+        throw new HecError(blockError.code, `HEC sink is blocked: ${blockError.message}`, {
+          cause: blockError,
+          details: blockError.details,
+        });
+      }
       const problems: string[] = [];
       for (const endpoint of endpoints) {
         const lane = lanes.find((l) => l.endpoint === endpoint);

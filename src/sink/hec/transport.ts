@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, type Dispatcher } from 'undici';
+import { ConfigError } from '../../config/load.js';
+import { errorMessage } from '../../errors.js';
 import type { HecSinkConfig } from './config.js';
 
 export interface HecResponse {
@@ -128,7 +130,25 @@ export class Lane {
 export function resolveToken(config: HecSinkConfig): string {
   if (config.token) return config.token;
   // The schema guarantees one of the two.
-  return readFileSync(config.tokenFile!, 'utf8').trim();
+  const file = config.tokenFile!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // A missing or unreadable mounted secret is a configuration error (exit 2), named by key and path.
+    throw new ConfigError(
+      `cannot read sinks.hec.tokenFile ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+      { key: 'sinks.hec.tokenFile', path: file },
+      err,
+    );
+  }
+  // A file written by echo or an editor ends in a line break, which is no part of the token and would
+  // make HEC refuse the Authorization header.
+  const token = text.trim();
+  if (!token) {
+    throw new ConfigError(`sinks.hec.tokenFile ${file} is empty`, { key: 'sinks.hec.tokenFile', path: file });
+  }
+  return token;
 }
 
 /** A keep-alive client per lane, TLS verified unless the operator turned it off, with an optional CA. */

@@ -99,6 +99,12 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   /** When the current batch got its first document. */
   let batchStartedAt = 0;
   let setupDone: Promise<void> | undefined;
+  /**
+   * A failure that waits on the operator (credentials, privileges, an unusable index, templates that
+   * cannot be installed): every record fails back until it is fixed, so check() reports the sink not
+   * ready. Cleared when setup or a bulk request goes through again.
+   */
+  let blocked: SearchSinkError | undefined;
   const waiting: Entry[][] = [];
   const deliveries = new Set<Promise<void>>();
   /** write() calls not yet returned: a write waiting for buffer space still has a record to add. */
@@ -172,6 +178,17 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     }
   }
 
+  function block(code: SearchSinkErrorCode, reason: string): void {
+    if (!isConfigurationError(code)) return;
+    blocked = new SearchSinkError(code, `search sink is blocked: ${reason}`);
+  }
+
+  function unblock(): void {
+    if (!blocked) return;
+    log.info({ code: blocked.code }, 'search sink unblocked');
+    blocked = undefined;
+  }
+
   function failAll(entries: Entry[], code: SearchSinkErrorCode, reason: string): void {
     for (const entry of entries) {
       settle(
@@ -202,6 +219,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     for (let attempt = 0; ; attempt++) {
       try {
         await ensureSetup();
+        if (blocked?.code === 'SEARCH_SETUP') blocked = undefined;
         return true;
       } catch (err) {
         const delay = backoffDelay(attempt, config.retry.initialDelayMs, config.retry.maxDelayMs, random);
@@ -211,6 +229,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
             { err: errorMessage(err) },
             'search sink: template setup failed; set setup.auto false to skip it',
           );
+          if (!transient) block('SEARCH_SETUP', `template setup failed: ${errorMessage(err)}`);
           failAll(
             entries,
             transient ? 'SEARCH_RETRIES_EXHAUSTED' : 'SEARCH_SETUP',
@@ -258,6 +277,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
           { code: outcome.code, documents: pending.length, reason: outcome.reason },
           'search sink: bulk failed',
         );
+        block(outcome.code, outcome.reason);
         failAll(pending, outcome.code, outcome.reason);
         return;
       }
@@ -286,20 +306,25 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       } else {
         retry = [];
         reason = '';
+        let written = false;
+        let refused: { code: SearchSinkErrorCode; reason: string } | undefined;
         for (let i = 0; i < pending.length; i++) {
           const entry = pending[i]!;
           const item = classifyItem(outcome.items[i], target.op);
           switch (item.kind) {
             case 'indexed':
+              written = true;
               settle(entry, 'ack');
               break;
             case 'duplicate':
+              written = true;
               settle(entry, 'duplicate');
               break;
             case 'reject':
               settle(entry, 'reject', item.reason, 'SEARCH_REJECTED');
               break;
             case 'fail':
+              refused ??= item;
               settle(
                 entry,
                 'fail',
@@ -318,6 +343,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
               break;
           }
         }
+        if (refused && isConfigurationError(refused.code)) block(refused.code, refused.reason);
+        else if (written) unblock();
       }
       if (retry.length === 0) {
         answered(false);
@@ -480,7 +507,13 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
 
     stats: () => ({ ...stats }),
 
+    /**
+     * Not ready while blocked on a configuration error: the cluster's root answers 200 to credentials
+     * that lack the write privilege, and to a sink whose index is unusable. Otherwise ready when the
+     * cluster answers.
+     */
     async check(): Promise<void> {
+      if (blocked) throw blocked;
       const res = await client.request('GET', '/');
       if (res.status < 200 || res.status >= 300) {
         throw new SearchSinkError(
@@ -491,6 +524,16 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       }
     },
   };
+}
+
+/** Codes that no retry fixes and that hit every record alike, so the sink as a whole is not ready. */
+function isConfigurationError(code: SearchSinkErrorCode): boolean {
+  return (
+    code === 'SEARCH_AUTH' ||
+    code === 'SEARCH_FAILED' ||
+    code === 'SEARCH_SETUP' ||
+    code === 'SEARCH_BAD_RESPONSE'
+  );
 }
 
 function isTransientSetupError(err: unknown): boolean {
