@@ -2,10 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
-import { type ConnectorConfig, validateConfig } from '../config/index.js';
-import { createSelfReporter, metrics, type ReadinessCheck, startObserveServer } from '../observe/index.js';
-import { buildPipeline } from '../pipeline/build.js';
-import { createInStreamDetection } from '../pipeline/detect.js';
+import { ConfigError, type ConnectorConfig, validateConfig } from '../config/index.js';
+import { ConnectorError, errorMessage } from '../errors.js';
+import {
+  createSelfReporter,
+  type Logger,
+  metrics,
+  type ReadinessCheck,
+  startObserveServer,
+} from '../observe/index.js';
+import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
+import { createInStreamDetection, type InStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
 import { createSnsVerifier } from '../source/sns-signature.js';
@@ -30,62 +37,144 @@ export async function runCommand(command: Command, options: { config?: string })
     return;
   }
 
-  const m = metrics();
-  const detection = await createInStreamDetection(config.detection, {
-    log,
-    metrics: m,
-    alertsFile: config.detection.alertsFile,
-  });
-  const pipeline = await buildPipeline(config, { log, metrics: m, observe: detection?.observe });
-  const sqsConfig = config.source.sqs;
-  const sqs = new SQSClient({
-    region: config.aws.region,
-    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-  });
-  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
-  const route = compileRoutes(config.pipeline);
-  const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
-  const consumer = new SqsConsumer({
-    sqs,
-    config: sqsConfig,
-    log,
-    metrics: m,
-    handle: (body, signal) =>
-      processMessage(body, { s3: pipeline.s3, pipeline, objects, route, verifySns, signal }),
-  });
-
-  const checks: ReadinessCheck[] = [
-    ...sqsConfig.queueUrls.map((queueUrl) => ({
-      name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
-      check: async () => {
-        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-      },
-    })),
-    ...pipeline.sinks.flatMap((sink) =>
-      sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [],
-    ),
-  ];
-  const observe =
-    config.observe.metricsPort > 0
-      ? await startObserveServer({ port: config.observe.metricsPort, metrics: m, checks })
-      : undefined;
-
-  const reporter = await createSelfReporter(config, {
-    metrics: m,
-    log,
-    sinks: pipeline.sinks.map((s) => s.name),
-  });
-
-  await consumer.start();
-  log.info(
-    {
-      queues: sqsConfig.queueUrls.length,
-      sinks: pipeline.sinks.map((s) => s.name),
-      metricsPort: observe?.port,
-    },
-    'consumer started',
-  );
+  const running = await startConsumer(config, log);
   const signal = await stopRequested();
+  await running.stop(signal);
+}
+
+export interface RunningConsumer {
+  /** Stops receiving, finishes in-flight work within the grace period, drains the sinks and closes all. */
+  stop(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts everything `run` needs, in order: detection, pipeline (sinks, dead letter), the metrics server,
+ * the self-reporter, the consumer. When a step fails (a wrong queue URL, no permission, the endpoint
+ * down), what was started before it is closed again and the error rethrown: the metrics server alone
+ * would keep the process alive, answering /healthz 200 for a consumer that never started.
+ */
+export async function startConsumer(config: ConnectorConfig, log: Logger): Promise<RunningConsumer> {
+  const sqsConfig = config.source.sqs;
+  if (!sqsConfig) throw new ConfigError('no SQS queue configured', { key: 'source.sqs.queueUrls' });
+  /** What was started so far, closed in reverse order if a later step fails. */
+  const started: { name: string; close: () => Promise<unknown> }[] = [];
+  try {
+    const m = metrics();
+    const detection = await createInStreamDetection(config.detection, {
+      log,
+      metrics: m,
+      alertsFile: config.detection.alertsFile,
+    });
+    if (detection) started.push({ name: 'detection', close: () => detection.finish() });
+    const pipeline = await buildPipeline(config, { log, metrics: m, observe: detection?.observe });
+    started.push({
+      name: 'pipeline',
+      close: async () => {
+        await pipeline.close();
+        pipeline.s3.destroy();
+      },
+    });
+    const sqs = new SQSClient({
+      region: config.aws.region,
+      ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    });
+    started.push({ name: 'sqs client', close: async () => sqs.destroy() });
+    const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
+    const route = compileRoutes(config.pipeline);
+    const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
+    const consumer = new SqsConsumer({
+      sqs,
+      config: sqsConfig,
+      log,
+      metrics: m,
+      handle: (body, signal) =>
+        processMessage(body, { s3: pipeline.s3, pipeline, objects, route, verifySns, signal }),
+    });
+
+    const checks: ReadinessCheck[] = [
+      ...sqsConfig.queueUrls.map((queueUrl) => ({
+        name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
+        check: async () => {
+          await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+        },
+      })),
+      ...pipeline.sinks.flatMap((sink) =>
+        sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [],
+      ),
+    ];
+    const observe =
+      config.observe.metricsPort > 0
+        ? await startObserveServer({ port: config.observe.metricsPort, metrics: m, checks })
+        : undefined;
+    if (observe) started.push({ name: 'metrics server', close: () => observe.close() });
+
+    const reporter = await createSelfReporter(config, {
+      metrics: m,
+      log,
+      sinks: pipeline.sinks.map((s) => s.name),
+    });
+    if (reporter) started.push({ name: 'self-reporter', close: () => reporter.close() });
+
+    started.push({ name: 'consumer', close: () => consumer.stop() });
+    await consumer.start();
+    log.info(
+      {
+        queues: sqsConfig.queueUrls.length,
+        sinks: pipeline.sinks.map((s) => s.name),
+        metricsPort: observe?.port,
+      },
+      'consumer started',
+    );
+    return {
+      stop: (signal) =>
+        stopConsumer({ signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs }),
+    };
+  } catch (err) {
+    await closeStarted(started, log, sqsConfig.shutdownGraceSeconds);
+    if (err instanceof ConnectorError) throw err;
+    throw new ConnectorError('RUN_START_FAILED', `the consumer could not start: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Closes what start-up had started, newest first; a close that fails or hangs does not stop the rest. */
+async function closeStarted(
+  started: { name: string; close: () => Promise<unknown> }[],
+  log: Logger,
+  graceSeconds: number,
+): Promise<void> {
+  for (const step of started.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      step.close().then(
+        () => 'closed' as const,
+        (err: unknown) => err,
+      ),
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), graceSeconds * 1000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') log.warn({ step: step.name }, 'closing after a failed start-up timed out');
+    else if (outcome !== 'closed')
+      log.warn({ step: step.name, err: errorMessage(outcome) }, 'closing after a failed start-up failed');
+  }
+}
+
+async function stopConsumer(deps: {
+  signal: NodeJS.Signals;
+  log: Logger;
+  sqsConfig: NonNullable<ConnectorConfig['source']['sqs']>;
+  consumer: SqsConsumer;
+  pipeline: RunningPipeline;
+  detection: InStreamDetection | undefined;
+  reporter: { close(): Promise<void> } | undefined;
+  observe: { close(): Promise<void> } | undefined;
+  sqs: SQSClient;
+}): Promise<void> {
+  const { signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs } = deps;
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
   // Sinks get the same grace to drain. What they cannot deliver in time is safe: its messages were not
@@ -93,7 +182,13 @@ export async function runCommand(command: Command, options: { config?: string })
   const drained = await Promise.race([
     (async () => {
       await pipeline.close();
-      await detection?.finish();
+      try {
+        await detection?.finish();
+      } catch (err) {
+        // Alerts that could not be written are an error of the run, not a reason to skip the rest of the stop.
+        log.error({ err: errorMessage(err) }, 'in-stream alerts were lost');
+        process.exitCode = 1;
+      }
       await reporter?.close();
       return true;
     })(),

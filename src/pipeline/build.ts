@@ -55,7 +55,7 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
   }
   if (config.sinks.file) {
     const { createFileSink } = await import('../sink/file/index.js');
-    sinks.push(createFileSink(config.sinks.file));
+    sinks.push(createFileSink(config.sinks.file, { log }));
   }
   if (sinks.length === 0) {
     throw new ConfigError('no sink configured: set sinks.hec, sinks.search or sinks.file', { key: 'sinks' });

@@ -4,6 +4,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DetectionConfig } from '../detection/config.js';
 import type { Alert } from '../detection/index.js';
+import { ConnectorError } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { DocumentObserver } from './process-object.js';
 
@@ -12,7 +13,10 @@ const BUNDLED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
 
 export interface InStreamDetection {
   observe: DocumentObserver;
-  /** Closes open correlation windows (end of a replay, shutdown) and writes their alerts. */
+  /**
+   * Closes open correlation windows (end of a replay, shutdown) and writes their alerts. Resolves with the
+   * number of alerts; rejects with AlertsWriteError when any alert could not be written to the file.
+   */
   finish(): Promise<number>;
   readonly alerts: number;
 }
@@ -33,7 +37,7 @@ export async function createInStreamDetection(
   const evaluator = createEvaluator(rules);
   deps.log.info({ rules: rules.length, dir }, 'in-stream detection on');
   let count = 0;
-  let writes: Promise<void> = mkdir(dirname(deps.alertsFile), { recursive: true }).then(() => undefined);
+  const file = alertsFileWriter(deps);
 
   const emit = (alerts: Alert[]) => {
     if (alerts.length === 0) return;
@@ -45,19 +49,89 @@ export async function createInStreamDetection(
         'detection fired',
       );
     }
-    const text = alerts.map((a) => `${JSON.stringify(a)}\n`).join('');
-    writes = writes.then(() => appendFile(deps.alertsFile, text));
+    file.append(alerts);
   };
 
   return {
     observe: (doc, id) => emit(evaluator.evaluate(doc, id)),
     async finish() {
       emit(evaluator.flush());
-      await writes;
+      await file.drain();
       return count;
     },
     get alerts() {
       return count;
+    },
+  };
+}
+
+/** Alerts that could not be written to the alerts file; `finish()` rejects with it. */
+export class AlertsWriteError extends ConnectorError {
+  constructor(alertsFile: string, lost: number, cause: Error) {
+    super(
+      'DETECTION_ALERTS_UNWRITTEN',
+      `${lost} alert(s) could not be written to ${alertsFile}: ${cause.message}`,
+      {
+        cause,
+        details: { alertsFile, lost, errno: (cause as NodeJS.ErrnoException).code },
+      },
+    );
+  }
+}
+
+/**
+ * Appends alert batches to the alerts file in order. The file is an optional output: a write that fails
+ * (read-only root filesystem, a directory in its place, a full disk) must not take the consumer down, so
+ * every failure is caught here, counted, logged once per distinct error (an alert storm against a full
+ * disk would otherwise flood the log), and the chain goes on so later alerts are still tried. The alerts
+ * are logged as they fire either way; `drain()` rejects when any were lost, so the caller can say so.
+ */
+function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: string }) {
+  let dirMade = false;
+  let lost = 0;
+  let lastError: Error | undefined;
+  const reported = new Set<string>();
+
+  // Made again after a failure: a volume mounted late or a directory removed does not stop alerts for good.
+  const ensureDir = async (): Promise<void> => {
+    if (dirMade) return;
+    await mkdir(dirname(deps.alertsFile), { recursive: true });
+    dirMade = true;
+  };
+
+  const failed = (err: unknown, alerts: number): void => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
+    if (alerts > 0) {
+      lost += alerts;
+      lastError = error;
+      deps.metrics.alertWriteFailures.inc({ code }, alerts);
+    }
+    const key = `${code}:${error.message}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    deps.log.error(
+      { alertsFile: deps.alertsFile, code, err: error.message },
+      'the alerts file cannot be written: alerts fired meanwhile are only in the "detection fired" log lines (reported once per distinct error)',
+    );
+  };
+
+  // Tried at start-up so that an unwritable location is reported before the first alert needs it.
+  let tail: Promise<void> = ensureDir().catch((err: unknown) => failed(err, 0));
+
+  return {
+    append(alerts: Alert[]): void {
+      const text = alerts.map((a) => `${JSON.stringify(a)}\n`).join('');
+      tail = tail
+        .then(async () => {
+          await ensureDir();
+          await appendFile(deps.alertsFile, text);
+        })
+        .catch((err: unknown) => failed(err, alerts.length));
+    },
+    async drain(): Promise<void> {
+      await tail;
+      if (lastError) throw new AlertsWriteError(deps.alertsFile, lost, lastError);
     },
   };
 }

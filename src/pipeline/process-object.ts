@@ -58,13 +58,17 @@ export async function processObject(
   options: ProcessObjectOptions,
 ): Promise<ObjectOutcome & { logType?: LogType }> {
   const { sinks, mappers, metrics, log } = pipeline;
-  const tracker = new ObjectTracker(pipeline.deadLetter, (sink, outcome) =>
-    metrics.sinkRecords.inc({ sink, outcome }),
+  const tracker = new ObjectTracker(
+    pipeline.deadLetter,
+    (sink, outcome) => metrics.sinkRecords.inc({ sink, outcome }),
+    (code) => metrics.deadLetters.inc({ code }),
   );
   const schemas = new Set<Schema>(sinks.map((s) => s.schema));
   const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
   const wantCim = schemas.has('cim');
   let logType: LogType | undefined;
+  /** Sinks whose write threw for this object: logged once per object, not once per record. */
+  const failedSinks = new Set<string>();
 
   pipeline.activity?.start();
   try {
@@ -78,7 +82,6 @@ export async function processObject(
       }
       if (result.kind === 'rejected') {
         const { rejected } = result;
-        metrics.deadLetters.inc({ code: rejected.code });
         if (OBJECT_LEVEL_CODES.has(rejected.code)) {
           log.error(
             { code: rejected.code, origin: rejected.origin },
@@ -103,7 +106,6 @@ export async function processObject(
         if (wantEcs) docs.ecs = mappers.ecs(record);
         if (wantCim) docs.cim = mappers.cim(record);
       } catch (err) {
-        metrics.deadLetters.inc({ code: 'MAP_FAILED' });
         tracker.reject({
           code: 'MAP_FAILED',
           reason: errorMessage(err),
@@ -114,14 +116,29 @@ export async function processObject(
       }
       if (pipeline.observe && docs.ecs) pipeline.observe(docs.ecs as Record<string, unknown>, id);
       for (const sink of sinks) {
-        const doc = docs[sink.schema];
-        await sink.write({
-          id,
-          logType: record.logType,
-          doc,
-          origin: record.origin,
-          delivery: tracker.delivery(sink.name, record.origin),
-        });
+        const delivery = tracker.delivery(sink.name, record.origin);
+        try {
+          await sink.write({
+            id,
+            logType: record.logType,
+            doc: docs[sink.schema],
+            origin: record.origin,
+            delivery,
+          });
+        } catch (err) {
+          // A sink that refuses the record outright (closed, broken) may not settle it; unsettled, the
+          // object would never finish and its message never come back. A delivery settles once, so this
+          // is a no-op when the sink settled it before throwing.
+          const error = err instanceof Error ? err : new Error(String(err));
+          if (!failedSinks.has(sink.name)) {
+            failedSinks.add(sink.name);
+            log.error(
+              { sink: sink.name, origin: options.origin, err: error.message },
+              'sink refused a record; the object will be retried',
+            );
+          }
+          delivery.fail(error);
+        }
       }
     }
   } catch (err) {

@@ -19,6 +19,7 @@ export type DeliveryOutcome = 'acked' | 'rejected' | 'failed';
 export class ObjectTracker {
   readonly #deadLetter: DeadLetter;
   readonly #onSettle: ((sink: string, outcome: DeliveryOutcome) => void) | undefined;
+  readonly #onDeadLettered: ((code: string) => void) | undefined;
   #pending = 0;
   #sealed = false;
   #records = 0;
@@ -27,9 +28,19 @@ export class ObjectTracker {
   readonly #done: Promise<ObjectOutcome>;
   #resolve!: (outcome: ObjectOutcome) => void;
 
-  constructor(deadLetter: DeadLetter, onSettle?: (sink: string, outcome: DeliveryOutcome) => void) {
+  /**
+   * `onDeadLettered` is called once per entry the dead letter has stored, with its code: every record that
+   * reaches the dead letter passes through here (decode, map and sink rejections alike), and only a stored
+   * entry is a dead letter; one whose write failed is retried with its object.
+   */
+  constructor(
+    deadLetter: DeadLetter,
+    onSettle?: (sink: string, outcome: DeliveryOutcome) => void,
+    onDeadLettered?: (code: string) => void,
+  ) {
     this.#deadLetter = deadLetter;
     this.#onSettle = onSettle;
+    this.#onDeadLettered = onDeadLettered;
     this.#done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -85,6 +96,7 @@ export class ObjectTracker {
     this.#deadLetter.write(entry).then(
       () => {
         this.#deadLettered++;
+        this.#onDeadLettered?.(entry.code);
         this.#release();
       },
       (err: unknown) => {

@@ -1,13 +1,15 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  type GetQueueAttributesCommandOutput,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { errorMessage } from '../errors.js';
+import { ConnectorError, errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { SqsSourceConfig } from './config.js';
 import type { MessageOutcome } from './message.js';
@@ -49,6 +51,13 @@ export class SqsConsumer {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Receive loops waiting for a free in-flight slot. */
   #waiting: (() => void)[] = [];
+  /**
+   * Slots promised to receive calls still in progress. Each loop long-polls on its own, so without this
+   * every queue's loop would see the same free slots and together hold queues × free messages.
+   */
+  #reserved = 0;
+  /** Receive loops not inside a receive call: they share what is free. */
+  #idleLoops = 0;
 
   constructor(deps: {
     sqs: SQSClient;
@@ -102,12 +111,21 @@ export class SqsConsumer {
   }
 
   async #checkQueue(queueUrl: string): Promise<void> {
-    const res = await this.#sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
-      }),
-    );
+    let res: GetQueueAttributesCommandOutput;
+    try {
+      res = await this.#sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
+        }),
+      );
+    } catch (err) {
+      // Named for the queue: with several configured, the SDK's message alone does not say which one.
+      throw new ConnectorError('SQS_QUEUE_UNREACHABLE', `queue ${queueUrl}: ${errorMessage(err)}`, {
+        cause: err,
+        details: { queueUrl },
+      });
+    }
     if (!res.Attributes?.RedrivePolicy) {
       this.#log.warn(
         { queueUrl },
@@ -118,35 +136,57 @@ export class SqsConsumer {
 
   async #receiveLoop(queueUrl: string): Promise<void> {
     let backoffMs = 0;
+    this.#idleLoops++;
     while (!this.#stopReceiving.signal.aborted) {
-      const free = this.#config.maxInFlightMessages - this.#inFlight.size;
+      const free = this.#config.maxInFlightMessages - this.#inFlight.size - this.#reserved;
       if (free <= 0) {
         await new Promise<void>((r) => this.#waiting.push(r));
         continue;
       }
+      // An even share for each idle loop, so that one queue's empty long poll does not hold every free
+      // slot for its whole wait while another queue has messages.
+      const take = Math.min(10, Math.ceil(free / Math.max(1, this.#idleLoops)));
+      this.#reserved += take;
+      this.#idleLoops--;
+      let messages: Message[] = [];
+      let failure: unknown;
       try {
         const res = await this.#sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, free),
+            MaxNumberOfMessages: take,
             WaitTimeSeconds: this.#config.waitTimeSeconds,
             VisibilityTimeout: this.#config.visibilityTimeout,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
           }),
           { abortSignal: this.#stopReceiving.signal },
         );
-        backoffMs = 0;
-        for (const message of res.Messages ?? []) this.#dispatch(queueUrl, message);
+        messages = res.Messages ?? [];
       } catch (err) {
-        if (this.#stopReceiving.signal.aborted) return;
-        backoffMs = Math.min(30_000, backoffMs ? backoffMs * 2 : 500);
-        this.#log.warn(
-          { queueUrl, err: errorMessage(err), retryInMs: backoffMs },
-          'receiving from SQS failed',
-        );
-        await new Promise((r) => setTimeout(r, backoffMs * (0.5 + Math.random() / 2)));
+        failure = err ?? new Error('receive failed');
+      } finally {
+        // The reservation turns into in-flight entries (dispatch, synchronously) or is given back.
+        this.#reserved -= take;
+        this.#idleLoops++;
       }
+      for (const message of messages) this.#dispatch(queueUrl, message);
+      if (messages.length < take) this.#wakeAll();
+      if (failure === undefined) {
+        backoffMs = 0;
+        continue;
+      }
+      if (this.#stopReceiving.signal.aborted) break;
+      backoffMs = Math.min(30_000, backoffMs ? backoffMs * 2 : 500);
+      this.#log.warn(
+        { queueUrl, err: errorMessage(failure), retryInMs: backoffMs },
+        'receiving from SQS failed',
+      );
+      // Cut short when stop begins: a stop must not wait out a back-off of up to 30 s before its grace.
+      await sleep(backoffMs * (0.5 + Math.random() / 2), undefined, {
+        signal: this.#stopReceiving.signal,
+      }).catch(() => undefined);
     }
+    this.#idleLoops--;
   }
 
   #dispatch(queueUrl: string, message: Message): void {

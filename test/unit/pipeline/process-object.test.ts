@@ -233,4 +233,107 @@ describe('processObject', () => {
     ]);
     expect(sends).toEqual([4]);
   });
+
+  it('fails the object, and so returns its message, when a sink write rejects without settling the record', async () => {
+    const closed: Sink = {
+      name: 'hec',
+      schema: 'cim',
+      write: () => Promise.reject(new Error('HEC_CLOSED')),
+      async flush() {},
+      async close() {},
+    };
+    const throwsSync: Sink = {
+      ...closed,
+      name: 'file',
+      write: () => {
+        throw new Error('EISDIR');
+      },
+    };
+    const pipeline = pipelineWith([closed, throwsSync]);
+    const outcome = await Promise.race([
+      processObject(chunks(Buffer.from(JSON.stringify([record(1), record(2)]))), pipeline, {
+        origin: { key: 'c.json' },
+        logType: 'cloudtrail',
+      }),
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 2000)),
+    ]);
+    expect(outcome).toMatchObject({ status: 'failed', records: 2 });
+    if (outcome === 'hung') return;
+    expect(outcome.errors.map((e) => e.message)).toEqual(['HEC_CLOSED', 'EISDIR', 'HEC_CLOSED', 'EISDIR']);
+    const settled = await pipeline.metrics.sinkRecords.get();
+    expect(settled.values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { sink: 'hec', outcome: 'failed' }, value: 2 }),
+        expect.objectContaining({ labels: { sink: 'file', outcome: 'failed' }, value: 2 }),
+      ]),
+    );
+  });
+
+  it('keeps the settlement a sink made before its write rejected', async () => {
+    const sink: Sink = {
+      name: 'search',
+      schema: 'ecs',
+      async write(r) {
+        r.delivery.ack();
+        throw new Error('late failure');
+      },
+      async flush() {},
+      async close() {},
+    };
+    const outcome = await processObject(
+      chunks(Buffer.from(JSON.stringify([record(1)]))),
+      pipelineWith([sink]),
+      {
+        origin: { key: 'd.json' },
+        logType: 'cloudtrail',
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'delivered', records: 1, errors: [] });
+  });
+});
+
+describe('asc_dead_letters_total', () => {
+  const counted = async (pipeline: ObjectPipeline) =>
+    (await pipeline.metrics.deadLetters.get()).values.map((v) => [v.labels.code, v.value]);
+
+  it('does not count an object-level decode fault: the object is retried, nothing is dead-lettered', async () => {
+    const whole = gzipSync(
+      `{"Records":[${Array.from({ length: 200 }, (_, i) => JSON.stringify(record(i % 10))).join(',')}]}`,
+    );
+    const pipeline = pipelineWith([memorySink('search', 'ecs')]);
+    const outcome = await processObject(chunks(whole.subarray(0, Math.floor(whole.length * 0.6))), pipeline, {
+      origin: { key: 't.json.gz' },
+      logType: 'cloudtrail',
+    });
+    expect(outcome).toMatchObject({ status: 'failed', deadLettered: 0 });
+    expect(pipeline.deadLetter.entries).toEqual([]);
+    expect(await counted(pipeline)).toEqual([]);
+  });
+
+  it("counts a record a sink rejects, under the sink's code, once it is in the dead letter", async () => {
+    const pipeline = pipelineWith([
+      memorySink('search', 'ecs', (r) => (r.origin.record === 2 ? 'reject' : 'ack')),
+    ]);
+    await processObject(chunks(Buffer.from(JSON.stringify([record(1), record(2), record(3)]))), pipeline, {
+      origin: { key: 'r.json' },
+      logType: 'cloudtrail',
+    });
+    expect(pipeline.deadLetter.entries).toHaveLength(1);
+    expect(await counted(pipeline)).toEqual([['SEARCH_REJECTED', 1]]);
+  });
+
+  it('does not count a record whose dead-letter write failed', async () => {
+    const broken: DeadLetter & { entries: Record<string, unknown>[] } = {
+      entries: [],
+      write: () => Promise.reject(new Error('disk full')),
+      async close() {},
+    };
+    const pipeline = pipelineWith([memorySink('search', 'ecs', () => 'reject')], broken);
+    const outcome = await processObject(chunks(Buffer.from(JSON.stringify([record(1)]))), pipeline, {
+      origin: { key: 'f.json' },
+      logType: 'cloudtrail',
+    });
+    expect(outcome.status).toBe('failed');
+    expect(await counted(pipeline)).toEqual([]);
+  });
 });

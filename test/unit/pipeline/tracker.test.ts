@@ -74,6 +74,34 @@ describe('ObjectTracker', () => {
   });
 });
 
+describe('ObjectTracker dead-letter count', () => {
+  it('reports each entry by code only after the dead letter stored it, and never one it failed to store', async () => {
+    const codes: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: DeadLetter = {
+      write: () => gate,
+      async close() {},
+    };
+    const tracker = new ObjectTracker(slow, undefined, (code) => codes.push(code));
+    tracker.delivery('search', origin).reject('bad', 'SEARCH_REJECTED');
+    tracker.reject({ code: 'MAP_FAILED', reason: 'x', origin });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(codes).toEqual([]);
+    release();
+    await tracker.seal();
+    expect(codes).toEqual(['SEARCH_REJECTED', 'MAP_FAILED']);
+
+    const none: string[] = [];
+    const failing = new ObjectTracker(memoryDeadLetter(true), undefined, (code) => none.push(code));
+    failing.delivery('hec', origin).reject('bad', 'HEC_REJECTED');
+    expect((await failing.seal()).status).toBe('failed');
+    expect(none).toEqual([]);
+  });
+});
+
 describe('directoryDeadLetter', () => {
   it('appends one NDJSON line per entry, whole lines even when written concurrently', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asc-dl-'));

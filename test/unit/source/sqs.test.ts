@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, createMetrics } from '../../../src/observe/index.js';
 import { sqsSourceConfigSchema } from '../../../src/source/config.js';
 import type { MessageOutcome } from '../../../src/source/message.js';
@@ -114,5 +114,123 @@ describe('SqsConsumer.stop', () => {
     expect(held.signal?.aborted).toBe(true);
     expect(fake.released).toEqual(['r1']);
     expect(fake.deleted).toEqual([]);
+  });
+});
+
+/** An SQS client whose queues always have as many messages as asked for, after a short poll. */
+function fullQueues() {
+  let n = 0;
+  let asked = 0;
+  let mostAsked = 0;
+  const client = {
+    async send(command: unknown, options?: { abortSignal?: AbortSignal }) {
+      if (command instanceof GetQueueAttributesCommand) return { Attributes: { RedrivePolicy: '{}' } };
+      if (command instanceof ReceiveMessageCommand) {
+        const want = command.input.MaxNumberOfMessages ?? 1;
+        asked += want;
+        mostAsked = Math.max(mostAsked, asked);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            setTimeout(resolve, 20);
+            options?.abortSignal?.addEventListener('abort', () =>
+              reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+            );
+          });
+        } finally {
+          asked -= want;
+        }
+        return {
+          Messages: Array.from({ length: want }, () => {
+            n++;
+            return { MessageId: `m${n}`, ReceiptHandle: `r${n}`, Body: '{}' };
+          }),
+        };
+      }
+      return {};
+    },
+  };
+  return {
+    sqs: client as unknown as SQSClient,
+    get mostAsked() {
+      return mostAsked;
+    },
+  };
+}
+
+describe('SqsConsumer in-flight limit', () => {
+  it('holds at most maxInFlightMessages across all queues, counting messages still being received', async () => {
+    const fake = fullQueues();
+    const settles: (() => void)[] = [];
+    let handled = 0;
+    let mostInFlight = 0;
+    const consumer = new SqsConsumer({
+      sqs: fake.sqs,
+      config: sqsSourceConfigSchema.parse({
+        queueUrls: [`${QUEUE}-1`, `${QUEUE}-2`, `${QUEUE}-3`],
+        maxInFlightMessages: 4,
+        waitTimeSeconds: 1,
+        shutdownGraceSeconds: 0,
+      }),
+      handle: () => {
+        handled++;
+        mostInFlight = Math.max(mostInFlight, consumer.inFlight);
+        return new Promise((resolve) => {
+          settles.push(() => resolve({ done: false, objects: 0, records: 0 }));
+        });
+      },
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    await consumer.start();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(consumer.inFlight).toBe(4);
+    expect(fake.mostAsked).toBeLessThanOrEqual(4);
+    // Slots that come free are taken again, never beyond the limit.
+    for (const settle of settles.splice(0, 2)) settle();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(handled).toBe(6);
+    expect(consumer.inFlight).toBe(4);
+    expect(mostInFlight).toBeLessThanOrEqual(4);
+    expect(fake.mostAsked).toBeLessThanOrEqual(4);
+    await consumer.stop();
+  });
+});
+
+describe('SqsConsumer receive back-off', () => {
+  it('ends the back-off after a failed receive as soon as stop begins', async () => {
+    let failures = 0;
+    const sqs = {
+      async send(command: unknown) {
+        if (command instanceof GetQueueAttributesCommand) return { Attributes: { RedrivePolicy: '{}' } };
+        if (command instanceof ReceiveMessageCommand) {
+          failures++;
+          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        }
+        return {};
+      },
+    } as unknown as SQSClient;
+    const consumer = new SqsConsumer({
+      sqs,
+      config: sqsSourceConfigSchema.parse({
+        queueUrls: [QUEUE],
+        waitTimeSeconds: 1,
+        shutdownGraceSeconds: 1,
+      }),
+      handle: async () => ({ done: true, objects: 0, records: 0 }),
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    // The longest first back-off: 500 ms.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      await consumer.start();
+      await vi.waitFor(() => expect(failures).toBe(1));
+      const began = Date.now();
+      await consumer.stop();
+      expect(Date.now() - began).toBeLessThan(200);
+      expect(failures).toBe(1);
+    } finally {
+      random.mockRestore();
+    }
   });
 });

@@ -1,0 +1,116 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { toEcs } from '../../../src/map/ecs/index.js';
+import { createLogger, createMetrics } from '../../../src/observe/index.js';
+import { createInStreamDetection } from '../../../src/pipeline/detect.js';
+
+const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
+
+/** One failed console sign-in: fires the single-event console-login-failure rule. */
+function failedLogin(n: number): Record<string, unknown> {
+  return toEcs({
+    logType: 'cloudtrail',
+    origin: { bucket: 'b', key: 'k', record: n },
+    event: {
+      eventVersion: '1.08',
+      eventTime: '2026-01-01T00:00:00Z',
+      eventID: `e${n}`,
+      awsRegion: 'us-east-1',
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      eventType: 'AwsConsoleSignIn',
+      sourceIPAddress: '203.0.113.50',
+      recipientAccountId: '111122223333',
+      userIdentity: {
+        type: 'IAMUser',
+        principalId: 'AIDA',
+        accountId: '111122223333',
+        userName: 'alice',
+        arn: 'arn:aws:iam::111122223333:user/alice',
+      },
+      responseElements: { ConsoleLogin: 'Failure' },
+      errorMessage: 'Failed authentication',
+    },
+  } as Parameters<typeof toEcs>[0]) as Record<string, unknown>;
+}
+
+async function detectionAt(alertsFile: string) {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        cb();
+      },
+    }),
+  );
+  const metrics = createMetrics();
+  const detection = await createInStreamDetection(
+    { enabled: true, rulesDir, alertsFile } as Parameters<typeof createInStreamDetection>[0],
+    { log, metrics, alertsFile },
+  );
+  if (!detection) throw new Error('detection off');
+  const failures = async () =>
+    (await metrics.alertWriteFailures.get()).values.map((v) => [v.labels.code, v.value]);
+  const errors = () => lines.filter((l) => l.level === 50);
+  return { detection, failures, errors };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+// Each case loads the bundled rules, which takes a moment under the test transform.
+describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
+  it('survives an alerts file that cannot be written: counts, logs once, tries later alerts and fails finish()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-alerts-'));
+    const alertsFile = join(dir, 'alerts.ndjson');
+    mkdirSync(alertsFile); // a directory in the file's place: every append fails with EISDIR
+    const { detection, failures, errors } = await detectionAt(alertsFile);
+    detection.observe(failedLogin(1), 'e1');
+    detection.observe(failedLogin(2), 'e2');
+    await settle();
+    expect(detection.alerts).toBeGreaterThanOrEqual(2);
+    expect(await failures()).toEqual([['EISDIR', detection.alerts]]);
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]).toMatchObject({ code: 'EISDIR', alertsFile });
+
+    // The chain is alive: once the path is usable again, the next alert is written.
+    rmdirSync(alertsFile);
+    const before = detection.alerts;
+    detection.observe(failedLogin(3), 'e3');
+    await expect(detection.finish()).rejects.toMatchObject({
+      code: 'DETECTION_ALERTS_UNWRITTEN',
+      details: { lost: before, errno: 'EISDIR' },
+    });
+    const written = readFileSync(alertsFile, 'utf8').trim().split('\n');
+    expect(written).toHaveLength(detection.alerts - before);
+    expect(JSON.parse(written[0]!).source_event_ids).toEqual(['e3']);
+  });
+
+  it('survives a directory that cannot be made, at start-up and at each alert', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-alerts-'));
+    writeFileSync(join(dir, 'afile'), '');
+    const alertsFile = join(dir, 'afile', 'alerts.ndjson'); // its parent is a file
+    const { detection, failures, errors } = await detectionAt(alertsFile);
+    await settle();
+    expect(errors()).toHaveLength(1);
+    expect(await failures()).toEqual([]);
+    detection.observe(failedLogin(1), 'e1');
+    await expect(detection.finish()).rejects.toMatchObject({ code: 'DETECTION_ALERTS_UNWRITTEN' });
+    expect((await failures()).map(([, n]) => n)).toEqual([detection.alerts]);
+    expect(errors()).toHaveLength(1);
+  });
+
+  it('writes every alert and resolves finish() with the count when the file is writable', async () => {
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'out', 'alerts.ndjson');
+    const { detection, errors } = await detectionAt(alertsFile);
+    detection.observe(failedLogin(1), 'e1');
+    const count = await detection.finish();
+    expect(count).toBeGreaterThan(0);
+    expect(readFileSync(alertsFile, 'utf8').trim().split('\n')).toHaveLength(count);
+    expect(errors()).toEqual([]);
+  });
+});
