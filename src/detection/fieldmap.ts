@@ -17,7 +17,10 @@ const serviceMapSchema = z.strictObject({
   base: z.string().optional(),
   fields: z.record(z.string(), targetSchema).default({}),
   prefixes: z.record(z.string(), z.string()).default({}),
-  arrays: z.array(z.string()).default([]),
+  /** ECS: Sigma prefix -> the string (Java Map.toString) form of the blob its `prefixes` entry flattens. */
+  strings: z.record(z.string(), z.string()).default({}),
+  /** Splunk: fields the add-on fills at search time when the record lacks them, with the value it uses. */
+  defaults: z.record(z.string(), z.string()).default({}),
 });
 const fieldMapFileSchema = z.strictObject({ cloudtrail: serviceMapSchema, vpcflow: serviceMapSchema });
 

@@ -1,8 +1,10 @@
 import { mapFieldOrThrow, usesOp } from './backend.js';
+import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, resolverFor, translateValue } from './fieldmap.js';
 import { selectionOf } from './kibana.js';
 import type { FieldMatch, Level, LogService, Rule, SearchNode, SigmaValue } from './model.js';
 import { parseWildcard } from './search.js';
+import { expandObjectExists, holdsObjects, shapeOf } from './shapes.js';
 
 /**
  * Sigma rule -> SPL over the Splunk Add-on for AWS's fields, and the saved search (scheduled alert with
@@ -23,37 +25,92 @@ interface Ctx {
   rule: Rule;
   service: LogService;
   resolve: FieldResolver;
-  arrays: string[];
 }
 
 function context(rule: Rule): Ctx {
-  const table = loadFieldMap('splunk');
-  return { rule, service: rule.service, resolve: resolverFor(table), arrays: table[rule.service].arrays };
+  return { rule, service: rule.service, resolve: resolverFor(loadFieldMap('splunk')) };
 }
 
-function splField(ctx: Ctx, sigmaField: string): { name: string; values?: Record<string, string> } {
-  const exact = loadFieldMap('splunk')[ctx.service].fields[sigmaField];
+interface SplField {
+  name: string;
+  values?: Record<string, string>;
+  /** What the add-on reads when the record lacks the field (it coalesces it), if anything. */
+  absentAs?: string;
+}
+
+function splField(ctx: Ctx, sigmaField: string): SplField {
+  const map = loadFieldMap('splunk')[ctx.service];
+  const exact = map.fields[sigmaField];
   if (exact === undefined && ctx.service === 'vpcflow')
     mapFieldOrThrow(() => undefined, BACKEND, ctx.rule, ctx.service, sigmaField);
   const mapped =
     exact === undefined ? { field: sigmaField } : typeof exact === 'string' ? { field: exact } : exact;
-  // spath names JSON arrays `name{}`: mark every segment whose path is a known array.
-  const arrays = new Set(ctx.arrays);
+  // spath names the items of a JSON array `name{}` (values) and their keys `name{}.key` (objects): mark
+  // every segment whose path is an array. Raw CloudTrail names only: mapped names have no shapes.
   const segments = mapped.field.split('.');
   const name = segments
-    .map((segment, i) => (arrays.has(segments.slice(0, i + 1).join('.')) ? `${segment}{}` : segment))
+    .map((segment, i) =>
+      exact === undefined && shapeOf(ctx.service, segments.slice(0, i + 1).join('.'))?.array
+        ? `${segment}{}`
+        : segment,
+    )
     .join('.');
-  return { name, values: 'values' in mapped ? mapped.values : undefined };
+  return {
+    name,
+    values: 'values' in mapped ? mapped.values : undefined,
+    absentAs: map.defaults[sigmaField],
+  };
 }
 
-/** The SPL query of a rule (without scheduling). */
-export function compileSpl(rule: Rule): string {
+/** A match on a path that holds objects names no field spath extracts: only its keys are fields. */
+function checkLeaf(ctx: Ctx, m: FieldMatch): void {
+  if (holdsObjects(ctx.service, m.field))
+    throw new RuleCompileError(
+      `'${m.field}' holds objects, which have no field of their own: test one of their keys (or list the keys in mappings/detection/shapes.yml)`,
+      { rule: ctx.rule.id, backend: BACKEND, field: m.field },
+    );
+}
+
+/** For an existence test on a field the add-on coalesces: its name and the value absence reads as. */
+function absentTest(ctx: Ctx, node: SearchNode): { name: string; value: string } | undefined {
+  if (node.kind !== 'match' || node.op !== 'exists') return undefined;
+  const f = splField(ctx, node.field);
+  return f.absentAs === undefined ? undefined : { name: f.name, value: f.absentAs };
+}
+
+/** True when a value asks for a literal `*`, which the search command would read as a wildcard. */
+function hasLiteralStar(node: SearchNode): boolean {
+  switch (node.kind) {
+    case 'match':
+      if (node.op === 'wildcard')
+        return node.values.some((v) =>
+          parseWildcard(String(v)).some((s) => 'text' in s && s.text.includes('*')),
+        );
+      return (
+        ['eq', 'contains', 'startswith', 'endswith'].includes(node.op) &&
+        node.values.some((v) => String(v).includes('*'))
+      );
+    case 'and':
+    case 'or':
+      return node.items.some(hasLiteralStar);
+    case 'not':
+      return hasLiteralStar(node.item);
+    default:
+      return false;
+  }
+}
+
+/** The SPL query of a rule (without scheduling); `window` adds search terms after the base search. */
+export function compileSpl(rule: Rule, window = ''): string {
   const ctx = context(rule);
-  const base = loadFieldMap('splunk')[rule.service].base ?? '';
-  const selection = selectionOf(rule);
-  const filter = usesOp(selection, ['re', 'fieldref'])
-    ? `${base} | where ${whereExpr(ctx, selection, true)}`
-    : `${base} ${searchExpr(ctx, selection, true)}`;
+  const base = [loadFieldMap('splunk')[rule.service].base ?? '', window].filter(Boolean).join(' ');
+  const selection = expandObjectExists(rule.service, selectionOf(rule));
+  // The search command has no escape for `*`: literal asterisks need `where`, as regexes and field
+  // references do.
+  const filter =
+    usesOp(selection, ['re', 'fieldref']) || hasLiteralStar(selection)
+      ? `${base} | where ${whereExpr(ctx, selection, true)}`
+      : `${base} ${searchExpr(ctx, selection, true)}`;
   if (rule.kind === 'detection') return filter;
   const by = rule.groupBy.map((f) => quoteFieldForEval(splField(ctx, f).name, false));
   const byClause = by.length ? ` BY ${by.join(' ')}` : '';
@@ -79,14 +136,21 @@ function searchExpr(ctx: Ctx, node: SearchNode, top = false): string {
       return paren(node.items.map((i) => searchExpr(ctx, i)).join(' '), top);
     case 'or':
       return paren(node.items.map((i) => searchExpr(ctx, i)).join(' OR '), top);
-    case 'not':
-      return `NOT ${searchExpr(ctx, node.item)}`;
+    case 'not': {
+      // A coalesced field is never absent: "not exists" is "holds the default".
+      const absent = absentTest(ctx, node.item);
+      return absent
+        ? `${quoteFieldForSearch(absent.name)}=${splQuote(absent.value)}`
+        : `NOT ${searchExpr(ctx, node.item)}`;
+    }
     case 'const':
       return node.value ? '*' : 'NOT *';
     case 'match': {
+      checkLeaf(ctx, node);
       const f = splField(ctx, node.field);
       const name = quoteFieldForSearch(f.name);
-      if (node.op === 'exists') return `${name}=*`;
+      if (node.op === 'exists')
+        return f.absentAs === undefined ? `${name}=*` : `${name}!=${splQuote(f.absentAs)}`;
       const values = node.values.map((v) => translateValue({ field: f.name, values: f.values }, v));
       const parts = values.map((v) => searchTerm(node, name, v));
       if (parts.length === 1) return parts[0] as string;
@@ -133,14 +197,20 @@ function whereExpr(ctx: Ctx, node: SearchNode, top = false): string {
       return paren(node.items.map((i) => whereExpr(ctx, i)).join(' AND '), top);
     case 'or':
       return paren(node.items.map((i) => whereExpr(ctx, i)).join(' OR '), top);
-    case 'not':
-      return `NOT ${whereExpr(ctx, node.item)}`;
+    case 'not': {
+      const absent = absentTest(ctx, node.item);
+      return absent
+        ? `${quoteFieldForEval(absent.name, true)}=${splQuote(absent.value)}`
+        : `NOT ${whereExpr(ctx, node.item)}`;
+    }
     case 'const':
       return node.value ? 'true()' : 'false()';
     case 'match': {
+      checkLeaf(ctx, node);
       const f = splField(ctx, node.field);
       const name = quoteFieldForEval(f.name, true);
-      if (node.op === 'exists') return `isnotnull(${name})`;
+      if (node.op === 'exists')
+        return f.absentAs === undefined ? `isnotnull(${name})` : `${name}!=${splQuote(f.absentAs)}`;
       const values = node.values.map((v) => translateValue({ field: f.name, values: f.values }, v));
       const flag = node.cased ? '' : '(?i)';
       const parts = values.map((v) => {
@@ -209,6 +279,9 @@ function quoteFieldForEval(name: string, always: boolean): string {
 
 // ---------------------------------------------------------------- saved searches
 
+/** How far back in event time a scheduled search looks for events indexed in its window. */
+const LATE_DATA_REACH = '-24h@h';
+
 const ALERT_SEVERITY: Record<Level, number> = { informational: 2, low: 3, medium: 4, high: 5, critical: 6 };
 
 /** The saved-search name; the webhook receiver maps it back to the rule through the description. */
@@ -220,14 +293,19 @@ export function savedSearchName(rule: Rule): string {
 export function compileSavedSearch(rule: Rule, options: SplOptions = {}): Record<string, string> {
   const minutes = rule.kind === 'correlation' ? Math.ceil(rule.timespanMs / 60_000) : 0;
   const receiver = (options.webhookUrl ?? '$ASC_WEBHOOK_URL$').replace(/\/+$/, '');
+  // CloudTrail delivers events 5-15 minutes (at times hours) after they happen, and _time is the event
+  // time: a window on _time would see most events only after it had passed. Each run takes the events
+  // *indexed* in the last period instead (contiguous windows: every event is seen once), reaching back
+  // a day in event time for the late ones.
+  const indexed = rule.kind === 'correlation' ? `-${minutes + 5}m@m` : '-5m@m';
   return {
-    search: compileSpl(rule),
+    search: compileSpl(rule, `_index_earliest=${indexed} _index_latest=@m`),
     description: `${rule.description.trim().replace(/\s+/g, ' ')} (rule_id: ${rule.id}; author: ${rule.author})`,
     disabled: '0',
     is_scheduled: '1',
     cron_schedule: '*/5 * * * *',
-    'dispatch.earliest_time': rule.kind === 'correlation' ? `-${minutes + 5}m@m` : '-5m@m',
-    'dispatch.latest_time': '@m',
+    'dispatch.earliest_time': LATE_DATA_REACH,
+    'dispatch.latest_time': 'now',
     alert_type: 'number of events',
     alert_comparator: 'greater than',
     alert_threshold: '0',

@@ -131,6 +131,12 @@ describe('search sink against a real OpenSearch node: data streams', () => {
     expect(await fieldType(flow, 'destination.port')).toBe('long');
     expect(await fieldType(flow, 'destination.ip')).toBe('ip');
     expect(await fieldType(flow, 'network.transport')).toBe('keyword');
+    // The final pipeline stamps each document on arrival: the time scheduled detections key on.
+    expect(await fieldType(ct, 'event.ingested')).toBe('date');
+    expect(await count(ct, { exists: { field: 'event.ingested' } })).toBe(cloudtrail);
+    expect(await count(flow, { range: { 'event.ingested': { gte: 'now-10m' } } })).toBe(
+      samples.length - cloudtrail,
+    );
 
     // The types work in queries: an exact term on a keyword, a CIDR on an ip, a range on a long and a date.
     const consoleLogins = samples.filter(
@@ -250,9 +256,11 @@ describe('setup search command against a real OpenSearch node', () => {
     try {
       writeFileSync(file, toYaml({ sinks: { search: section } }));
       const first = await cli();
-      expect(first.match(/^created /gm)?.length).toBe(5);
+      // The final ingest pipeline (event.ingested), three component templates, two index templates.
+      expect(first.match(/^created /gm)?.length).toBe(6);
+      expect(first).toMatch(new RegExp(`^created +ingest pipeline +${prefix}-final`, 'm'));
       const second = await cli();
-      expect(second.match(/^unchanged /gm)?.length).toBe(5);
+      expect(second.match(/^unchanged /gm)?.length).toBe(6);
 
       writeFileSync(
         file,

@@ -20,7 +20,7 @@ interface FieldGroup {
 /** mappings/search/fields.yml: the fields our ECS documents carry, per component. */
 export type FieldTable = Record<'common' | LogType, FieldGroup>;
 
-export type ArtefactKind = 'lifecycle_policy' | 'component_template' | 'index_template';
+export type ArtefactKind = 'lifecycle_policy' | 'ingest_pipeline' | 'component_template' | 'index_template';
 
 export interface Artefact {
   kind: ArtefactKind;
@@ -130,6 +130,7 @@ export function mappedFieldTypes(table: FieldTable, logType: LogType): Map<strin
 
 export function templateNames(config: SearchSinkConfig): {
   policy: string;
+  pipeline: string;
   common: string;
   component: (t: LogType) => string;
   index: (t: LogType) => string;
@@ -137,6 +138,7 @@ export function templateNames(config: SearchSinkConfig): {
   const prefix = config.setup.templatePrefix;
   return {
     policy: `${prefix}-logs`,
+    pipeline: `${prefix}-final`,
     common: `${prefix}@ecs`,
     component: (t) => `${prefix}-${t}@mappings`,
     index: (t) => `${prefix}-${t}`,
@@ -158,7 +160,13 @@ export function buildArtefacts(config: SearchSinkConfig, table: FieldTable = loa
     });
   }
 
-  const settings: Mapping = { 'index.number_of_shards': setup.shards };
+  artefacts.push({ kind: 'ingest_pipeline', name: names.pipeline, body: finalPipeline() });
+
+  // The final pipeline runs on every document indexed, whatever pipeline (if any) the request names.
+  const settings: Mapping = {
+    'index.number_of_shards': setup.shards,
+    'index.final_pipeline': names.pipeline,
+  };
   if (setup.replicas !== undefined) settings['index.number_of_replicas'] = setup.replicas;
   if (lifecycle && flavour === 'elasticsearch') settings['index.lifecycle.name'] = names.policy;
 
@@ -201,6 +209,19 @@ export function buildArtefacts(config: SearchSinkConfig, table: FieldTable = loa
   }
   for (const artefact of artefacts) stamp(artefact);
   return artefacts;
+}
+
+/**
+ * Stamps `event.ingested`, as Elastic's Fleet final pipeline does. The detection rules select on it
+ * (`timestamp_override`): CloudTrail delivers events 5-15 minutes after their @timestamp, so a rule
+ * looking back 6 minutes on @timestamp would never see most of them. Only the server's clock at indexing
+ * time serves: ours could be skewed, and documents retried later must count as arriving later.
+ */
+function finalPipeline(): Mapping {
+  return {
+    description: `${MANAGED_BY}: sets event.ingested to the indexing time`,
+    processors: [{ set: { field: 'event.ingested', value: '{{_ingest.timestamp}}' } }],
+  };
 }
 
 type Lifecycle = NonNullable<SearchSinkConfig['setup']['lifecycle']>;
@@ -285,7 +306,10 @@ function ismPolicy(config: SearchSinkConfig, lifecycle: Lifecycle): Mapping {
 function stamp(artefact: Artefact): void {
   const hash = createHash('sha256').update(JSON.stringify(artefact.body)).digest('hex').slice(0, 16);
   const marker = { managed_by: MANAGED_BY, hash };
-  if (artefact.kind !== 'lifecycle_policy') {
+  if (artefact.kind === 'ingest_pipeline') {
+    // OpenSearch pipelines have no _meta; both servers keep the description as written.
+    artefact.body.description = `${artefact.body.description as string} [hash ${hash}]`;
+  } else if (artefact.kind !== 'lifecycle_policy') {
     artefact.body._meta = marker;
   } else {
     const policy = artefact.body.policy as Mapping;
@@ -295,10 +319,15 @@ function stamp(artefact: Artefact): void {
 }
 
 function hashOf(artefact: Artefact): string {
+  if (artefact.kind === 'ingest_pipeline') return descriptionHash(artefact.body.description);
   if (artefact.kind !== 'lifecycle_policy') return (artefact.body._meta as { hash: string }).hash;
   const policy = artefact.body.policy as Mapping;
   if ('phases' in policy) return (policy._meta as { hash: string }).hash;
-  return /\[hash (\w+)\]/.exec(policy.description as string)?.[1] ?? '';
+  return descriptionHash(policy.description);
+}
+
+function descriptionHash(description: unknown): string {
+  return /\[hash (\w+)\]/.exec(String(description ?? ''))?.[1] ?? '';
 }
 
 interface Stored {
@@ -312,6 +341,7 @@ function paths(flavour: SearchSinkConfig['flavour'], kind: ArtefactKind, name: s
   const encoded = encodeURIComponent(name);
   if (kind === 'component_template') return `/_component_template/${encoded}`;
   if (kind === 'index_template') return `/_index_template/${encoded}`;
+  if (kind === 'ingest_pipeline') return `/_ingest/pipeline/${encoded}`;
   return flavour === 'elasticsearch' ? `/_ilm/policy/${encoded}` : `/_plugins/_ism/policies/${encoded}`;
 }
 
@@ -320,6 +350,10 @@ async function readStored(client: SearchClient, artefact: Artefact): Promise<Sto
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw setupError(artefact, 'read', res.status, res.body);
   const body = res.body as Record<string, unknown>;
+  if (artefact.kind === 'ingest_pipeline') {
+    const entry = body[artefact.name] as { description?: unknown } | undefined;
+    return entry ? { hash: descriptionHash(entry.description) || undefined } : undefined;
+  }
   if (artefact.kind === 'component_template') {
     const entry = (body.component_templates as Array<{ component_template: Mapping }> | undefined)?.[0];
     return entry ? { hash: metaHash(entry.component_template._meta) } : undefined;
@@ -347,7 +381,8 @@ function metaHash(meta: unknown): string | undefined {
 }
 
 /**
- * Installs the lifecycle policy (if configured), component templates and index templates. Idempotent:
+ * Installs the lifecycle policy (if configured), the final ingest pipeline, component templates and index
+ * templates (the pipeline before the templates that name it). Idempotent:
  * each artefact is read first and written only when missing or different from ours.
  */
 export async function installTemplates(

@@ -129,16 +129,14 @@ describe('Kibana compiler', () => {
     expect(compileKibana(byName('aws_vpcflow_large_transfer_to_external')).query).toBe(
       [
         'FROM logs-aws.vpcflow-*',
-        '| WHERE TO_LOWER(event.outcome) == "success" AND (CIDR_MATCH(source.ip, "10.0.0.0/8") OR CIDR_MATCH(source.ip, "172.16.0.0/12") OR CIDR_MATCH(source.ip, "192.168.0.0/16") OR CIDR_MATCH(source.ip, "100.64.0.0/10") OR CIDR_MATCH(source.ip, "127.0.0.0/8") OR CIDR_MATCH(source.ip, "169.254.0.0/16")) AND NOT (CIDR_MATCH(destination.ip, "10.0.0.0/8") OR CIDR_MATCH(destination.ip, "172.16.0.0/12") OR CIDR_MATCH(destination.ip, "192.168.0.0/16") OR CIDR_MATCH(destination.ip, "100.64.0.0/10") OR CIDR_MATCH(destination.ip, "127.0.0.0/8") OR CIDR_MATCH(destination.ip, "169.254.0.0/16"))',
+        '| WHERE TO_LOWER(event.outcome) == "success" AND (CIDR_MATCH(source.ip, "10.0.0.0/8") OR CIDR_MATCH(source.ip, "172.16.0.0/12") OR CIDR_MATCH(source.ip, "192.168.0.0/16") OR CIDR_MATCH(source.ip, "100.64.0.0/10") OR CIDR_MATCH(source.ip, "127.0.0.0/8") OR CIDR_MATCH(source.ip, "169.254.0.0/16")) AND NOT COALESCE((CIDR_MATCH(destination.ip, "10.0.0.0/8") OR CIDR_MATCH(destination.ip, "172.16.0.0/12") OR CIDR_MATCH(destination.ip, "192.168.0.0/16") OR CIDR_MATCH(destination.ip, "100.64.0.0/10") OR CIDR_MATCH(destination.ip, "127.0.0.0/8") OR CIDR_MATCH(destination.ip, "169.254.0.0/16")), FALSE)',
         '| STATS value = SUM(network.bytes), event_count = COUNT(*) BY source.ip, destination.ip',
         '| WHERE value >= 500000000',
       ].join('\n'),
     );
     const body = compileKibana(byName('aws_iam_access_key_created_for_another_user'));
     expect(body.type).toBe('esql');
-    expect(body.query).toContain(
-      'TO_LOWER(aws.cloudtrail.flattened.request_parameters.userName) == TO_LOWER(user.name)',
-    );
+    expect(body.query).toContain('COALESCE(TO_LOWER(user.target.name) == TO_LOWER(user.name), FALSE)');
   });
 
   it('builds query DSL with case-insensitive terms and nested bool logic', () => {
@@ -176,7 +174,7 @@ describe('SPL compiler', () => {
     expect(compileSpl(byName('aws_security_group_open_to_world'))).toBe(
       'sourcetype="aws:cloudtrail" eventSource="ec2.amazonaws.com" eventName="AuthorizeSecurityGroupIngress" ' +
         '(requestParameters.ipPermissions.items{}.ipRanges.items{}.cidrIp="0.0.0.0/0" OR requestParameters.ipPermissions.items{}.ipv6Ranges.items{}.cidrIpv6="::/0" OR requestParameters.cidrIp="0.0.0.0/0") ' +
-        'NOT errorCode=*',
+        'errorCode="success"',
     );
   });
 
@@ -188,7 +186,7 @@ describe('SPL compiler', () => {
 
   it('golden: field references go through where', () => {
     expect(compileSpl(byName('aws_iam_access_key_created_for_another_user'))).toBe(
-      "sourcetype=\"aws:cloudtrail\" | where match('eventSource', \"(?i)^iam\\\\.amazonaws\\\\.com$\") AND match('eventName', \"(?i)^CreateAccessKey$\") AND isnotnull('requestParameters.userName') AND NOT (lower('requestParameters.userName')==lower('userIdentity.userName') OR isnotnull('errorCode'))",
+      "sourcetype=\"aws:cloudtrail\" | where match('eventSource', \"(?i)^iam\\\\.amazonaws\\\\.com$\") AND match('eventName', \"(?i)^CreateAccessKey$\") AND isnotnull('requestParameters.userName') AND NOT (lower('requestParameters.userName')==lower('userIdentity.userName') OR 'errorCode'!=\"success\")",
     );
   });
 
@@ -215,8 +213,8 @@ describe('SPL compiler', () => {
     expect(fields).toMatchObject({
       is_scheduled: '1',
       cron_schedule: '*/5 * * * *',
-      'dispatch.earliest_time': '-5m@m',
-      'dispatch.latest_time': '@m',
+      'dispatch.earliest_time': '-24h@h',
+      'dispatch.latest_time': 'now',
       alert_type: 'number of events',
       alert_comparator: 'greater than',
       alert_threshold: '0',
@@ -227,7 +225,9 @@ describe('SPL compiler', () => {
     });
     const stanza = savedSearchStanza('ASC - x', fields);
     expect(stanza.split('\n')[0]).toBe('[ASC - x]');
-    expect(stanza).toContain('\nsearch = sourcetype="aws:cloudtrail" ');
+    expect(stanza).toContain(
+      '\nsearch = sourcetype="aws:cloudtrail" _index_earliest=-5m@m _index_latest=@m ',
+    );
   });
 });
 

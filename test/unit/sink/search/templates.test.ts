@@ -78,7 +78,8 @@ describe('template artefacts', () => {
       kind: 'lifecycle_policy',
       body: { policy: { phases: { delete: { min_age: '30d' } } } },
     });
-    expect((es[1]!.body as Mapping).template.settings['index.lifecycle.name']).toBe(
+    const common = es.find((a) => a.kind === 'component_template')!;
+    expect((common.body as Mapping).template.settings['index.lifecycle.name']).toBe(
       'aws-siem-connector-logs',
     );
     const os = buildArtefacts(config({ flavour: 'opensearch', setup: { auto: false, lifecycle } }));
@@ -121,6 +122,28 @@ describe('template artefacts', () => {
     ]);
   });
 
+  it('stamps event.ingested through a final pipeline on every index, in both modes and on both servers', () => {
+    for (const flavour of ['elasticsearch', 'opensearch'] as const) {
+      for (const target of [undefined, { mode: 'index' as const, pattern: 'aws-{logType}-{yyyy.MM.dd}' }]) {
+        const artefacts = buildArtefacts(config({ flavour, ...(target ? { target } : {}) }));
+        const pipeline = artefacts.find((a) => a.kind === 'ingest_pipeline')!;
+        expect(pipeline.name).toBe('aws-siem-connector-final');
+        expect(pipeline.body.processors).toEqual([
+          { set: { field: 'event.ingested', value: '{{_ingest.timestamp}}' } },
+        ]);
+        const common = artefacts.find((a) => a.name === 'aws-siem-connector@ecs')!.body as Mapping;
+        expect(common.template.settings['index.final_pipeline']).toBe('aws-siem-connector-final');
+        // Every index template takes its settings from the common component.
+        for (const t of artefacts.filter((a) => a.kind === 'index_template'))
+          expect(t.body.composed_of).toContain('aws-siem-connector@ecs');
+        // Installed before the templates that name it.
+        const kinds = artefacts.map((a) => a.kind);
+        expect(kinds.indexOf('ingest_pipeline')).toBeLessThan(kinds.indexOf('component_template'));
+        expect(leaf(common.template.mappings.properties, 'event.ingested')).toMatchObject({ type: 'date' });
+      }
+    }
+  });
+
   it('lists each field once and maps every listed field', () => {
     const table = loadFieldTable();
     const types = mappedFieldTypes(table, 'cloudtrail');
@@ -145,6 +168,7 @@ describe('installTemplates', () => {
       const stored = saved.get(key);
       if (!stored) return { status: 404, body: {} };
       const name = decodeURIComponent(key.split('/').pop()!);
+      if (key.startsWith('/_ingest/pipeline/')) return { status: 200, body: { [name]: stored } };
       // Servers add their own defaults; our comparison must not be fooled by them.
       if (key.startsWith('/_component_template/')) {
         return {
@@ -168,14 +192,15 @@ describe('installTemplates', () => {
     const { client, puts } = store();
     const cfg = config();
     const first = await installTemplates(client, cfg);
-    expect(first.map((r) => r.status)).toEqual(Array(5).fill('created'));
+    expect(first.map((r) => r.status)).toEqual(Array(6).fill('created'));
+    expect(puts[0]).toBe('/_ingest/pipeline/aws-siem-connector-final');
     expect(puts.slice(-2)).toEqual([
       '/_index_template/aws-siem-connector-cloudtrail',
       '/_index_template/aws-siem-connector-vpcflow',
     ]);
     const second = await installTemplates(client, cfg);
-    expect(second.map((r) => r.status)).toEqual(Array(5).fill('unchanged'));
-    expect(puts.length).toBe(5);
+    expect(second.map((r) => r.status)).toEqual(Array(6).fill('unchanged'));
+    expect(puts.length).toBe(6);
   });
 
   it('updates only what changed, and a dry run writes nothing', async () => {
@@ -187,10 +212,10 @@ describe('installTemplates', () => {
       { kind: 'index_template', name: 'aws-siem-connector-cloudtrail', status: 'would-update' },
       { kind: 'index_template', name: 'aws-siem-connector-vpcflow', status: 'would-update' },
     ]);
-    expect(puts.length).toBe(5);
+    expect(puts.length).toBe(6);
     const applied = await installTemplates(client, changed);
     expect(applied.filter((r) => r.status === 'updated').length).toBe(2);
-    expect(puts.length).toBe(7);
+    expect(puts.length).toBe(8);
   });
 
   it('names the template and the server reason when the server refuses', async () => {
@@ -205,7 +230,7 @@ describe('installTemplates', () => {
     await expect(installTemplates(client, config())).rejects.toMatchObject({
       code: 'SEARCH_SETUP',
       message: expect.stringContaining(
-        'aws-siem-connector@ecs: HTTP 400: illegal_argument_exception: unknown parameter [x]',
+        'aws-siem-connector-final: HTTP 400: illegal_argument_exception: unknown parameter [x]',
       ),
     });
   });

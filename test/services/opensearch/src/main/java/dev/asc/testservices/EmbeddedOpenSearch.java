@@ -6,6 +6,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.ingest.common.IngestCommonPlugin;
+import org.opensearch.script.mustache.MustachePlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.node.InternalSettingsPreparer;
@@ -64,7 +66,8 @@ public final class EmbeddedOpenSearch {
     Environment environment =
         InternalSettingsPreparer.prepareEnvironment(
             settings, Collections.emptyMap(), home.resolve("config"), () -> "asc-integration-node");
-    Node node = new TestNode(environment, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+    Node node = new TestNode(environment, List.of(
+            Netty4Plugin.class, CommonAnalysisPlugin.class, IngestCommonPlugin.class, MustachePlugin.class));
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
