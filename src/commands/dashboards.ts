@@ -12,6 +12,8 @@ export interface DashboardsInstallOptions {
   space?: string;
   app: string;
   dryRun?: boolean;
+  /** Overwrite Kibana objects the user edited since our install (kept otherwise). */
+  force?: boolean;
 }
 
 /** Credentials come from the environment only, so they never appear in shell history or process lists. */
@@ -43,6 +45,7 @@ export async function dashboardsInstallCommand(
         space: opts.space,
         credentials: credentialsFromEnv('kibana'),
         dryRun: opts.dryRun,
+        force: opts.force,
       }),
     );
   }
@@ -57,7 +60,10 @@ export async function dashboardsInstallCommand(
     );
   }
   for (const r of results) {
-    for (const s of r.steps) out(`${r.target} ${s.planned ? 'would ' : ''}${s.action} ${s.object}`);
+    for (const s of r.steps) {
+      const note = s.action === 'keep' ? ' (edited since the last install; --force overwrites it)' : '';
+      out(`${r.target} ${s.planned ? 'would ' : ''}${s.action} ${s.object}${note}`);
+    }
   }
   return results;
 }

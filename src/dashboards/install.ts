@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DashboardInstallError } from './errors.js';
 import { defaultDashboardsDir, renderDashboards } from './generate.js';
 
 /**
- * Installs the generated dashboards. Kibana: one multipart `_import?overwrite=true` of every saved
- * object (idempotent by id). Splunk: per view, read it, then create (POST .../views) or update (POST
+ * Installs the generated dashboards. Kibana: reads every object (`_bulk_get`), then one multipart
+ * `_import?overwrite=true` of only the objects missing or changed on our side and not edited by the user
+ * since (see kibanaPlan; `force` overwrites those too). Splunk: per view, read it, then create (POST .../views) or update (POST
  * .../views/<name>) only when its XML differs. `dryRun` sends nothing that changes the SIEM.
  */
 
@@ -17,7 +19,8 @@ export type Credentials =
 
 export interface InstallStep {
   object: string;
-  action: 'import' | 'create' | 'update' | 'unchanged';
+  /** `keep`: the user edited the object since our install; only `force` overwrites it. */
+  action: 'create' | 'update' | 'unchanged' | 'keep';
   /** True when the step was only planned (dry run). */
   planned: boolean;
 }
@@ -32,6 +35,8 @@ interface CommonOptions {
   url: string;
   credentials?: Credentials;
   dryRun?: boolean;
+  /** Overwrite objects the user edited since our install too. */
+  force?: boolean;
   dashboardsDir?: string;
   fetch?: typeof fetch;
 }
@@ -119,29 +124,147 @@ export function kibanaImportBody(dashboardsDir: string = defaultDashboardsDir())
   return { ndjson: `${[...seen.values()].join('\n')}\n`, objects: [...seen.keys()] };
 }
 
+/**
+ * Whether an installed Kibana object is still as we left it. Each object we write carries, at the end of
+ * its `description`, a record of two content hashes: of the object we generated and of the object as
+ * Kibana stored it (its migrations may rewrite what we sent). `description` because it is the one free
+ * text every dashboard, visualization and map keeps verbatim; Kibana's attribute schemas drop or refuse
+ * keys of their own. Data views have no description: only the attributes we set are compared, and a data
+ * view whose title or time field differs from ours is treated as the user's.
+ */
+const RECORD = /\s*\[aws-siem-connector ([0-9a-f]{16}) ([0-9a-f]{16})\]$/;
+const DATA_VIEW_OWNED = ['title', 'name', 'timeFieldName', 'allowNoIndex'];
+
+interface SavedObject {
+  type: string;
+  id: string;
+  attributes: Record<string, unknown>;
+  references?: unknown[];
+  error?: { statusCode?: number; message?: string };
+}
+
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  return value;
+}
+
+function recordOf(o: SavedObject): { source: string; stored: string } | undefined {
+  const m = typeof o.attributes.description === 'string' ? RECORD.exec(o.attributes.description) : null;
+  return m ? { source: m[1] as string, stored: m[2] as string } : undefined;
+}
+
+/** Hash of what an object shows (attributes without our record, references), key order ignored. */
+export function contentHash(o: SavedObject): string {
+  const attributes = { ...o.attributes };
+  if (typeof attributes.description === 'string')
+    attributes.description = attributes.description.replace(RECORD, '');
+  if (o.type === 'index-pattern')
+    for (const k of Object.keys(attributes)) if (!DATA_VIEW_OWNED.includes(k)) delete attributes[k];
+  const references = o.type === 'index-pattern' ? [] : (o.references ?? []);
+  return createHash('sha256')
+    .update(JSON.stringify(stable({ attributes, references })))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function withRecord(description: unknown, source: string, stored: string): string {
+  const text = typeof description === 'string' ? description.replace(RECORD, '') : '';
+  return `${text}${text ? '\n\n' : ''}[aws-siem-connector ${source} ${stored}]`;
+}
+
+/**
+ * create: missing; unchanged: as we left it and ours did not change; update: ours changed and the user
+ * did not edit it (or `force`); keep: edited in Kibana since our install (or installed before records
+ * were kept, and not what we ship now), left alone without `force`.
+ */
+export function kibanaPlan(
+  ours: SavedObject,
+  installed: SavedObject | undefined,
+  force: boolean,
+): InstallStep['action'] {
+  if (!installed) return 'create';
+  const source = contentHash(ours);
+  const now = contentHash(installed);
+  const record = recordOf(installed);
+  const untouched = record ? record.stored === now : ours.type === 'index-pattern' ? now === source : false;
+  if (untouched && (record ? record.source === source : true)) return 'unchanged';
+  if (!record && now === source) return ours.type === 'index-pattern' ? 'unchanged' : 'update';
+  return untouched || force ? 'update' : 'keep';
+}
+
 export async function installKibanaDashboards(opts: KibanaInstallOptions): Promise<InstallResult> {
   const root = base(opts.url);
   const doFetch = opts.fetch ?? fetch;
-  const { ndjson, objects } = kibanaImportBody(opts.dashboardsDir);
-  const steps = objects.map((object) => ({ object, action: 'import' as const, planned: !!opts.dryRun }));
-  const result: InstallResult = { target: 'kibana', url: root.origin, steps };
-  if (opts.dryRun) return result;
-
+  const { ndjson } = kibanaImportBody(opts.dashboardsDir);
+  const ours = ndjson
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SavedObject);
   const prefix = opts.space && opts.space !== 'default' ? `/s/${encodeURIComponent(opts.space)}` : '';
-  const url = new URL(
-    `${root.pathname.replace(/\/$/, '')}${prefix}/api/saved_objects/_import?overwrite=true`,
-    root,
+  const api = `${root.pathname.replace(/\/$/, '')}${prefix}/api/saved_objects`;
+  const headers = {
+    'kbn-xsrf': 'aws-siem-connector',
+    ...authHeader(opts.credentials, 'kibana'),
+  };
+  const json = async (url: URL, body: unknown, what: string, method = 'POST') => {
+    const res = await send(
+      doFetch,
+      url,
+      { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      what,
+    );
+    if (res.status < 200 || res.status >= 300) throw failure(what, url, res.status, res.text);
+    return JSON.parse(res.text) as { saved_objects?: SavedObject[] };
+  };
+
+  // Read what is installed: objects we own and that changed are rewritten, nothing else.
+  const getUrl = new URL(`${api}/_bulk_get`, root);
+  const got = await json(
+    getUrl,
+    ours.map((o) => ({ type: o.type, id: o.id })),
+    'Kibana saved objects read',
   );
+  const installed = new Map<string, SavedObject>();
+  for (const o of got.saved_objects ?? []) {
+    if (o.error?.statusCode === 404) continue;
+    if (o.error)
+      throw failure('Kibana saved objects read', getUrl, o.error.statusCode ?? 500, o.error.message ?? '');
+    installed.set(`${o.type}:${o.id}`, o);
+  }
+  const steps: InstallStep[] = ours.map((o) => ({
+    object: `${o.type}:${o.id}`,
+    action: kibanaPlan(o, installed.get(`${o.type}:${o.id}`), !!opts.force),
+    planned: !!opts.dryRun,
+  }));
+  const result: InstallResult = { target: 'kibana', url: root.origin, steps };
+  const writes = ours.filter((_, i) => steps[i]?.action === 'create' || steps[i]?.action === 'update');
+  if (opts.dryRun || writes.length === 0) return result;
+
+  const url = new URL(`${api}/_import?overwrite=true`, root);
   const form = new FormData();
-  form.append('file', new Blob([ndjson], { type: 'application/ndjson' }), 'aws-siem-connector.ndjson');
+  const file = writes.map((o) => {
+    if (o.type === 'index-pattern') return JSON.stringify(o);
+    const attributes = {
+      ...o.attributes,
+      description: withRecord(o.attributes.description, contentHash(o), '0'.repeat(16)),
+    };
+    return JSON.stringify({ ...o, attributes });
+  });
+  form.append(
+    'file',
+    new Blob([`${file.join('\n')}\n`], { type: 'application/ndjson' }),
+    'aws-siem-connector.ndjson',
+  );
   const { status, text } = await send(
     doFetch,
     url,
-    {
-      method: 'POST',
-      headers: { 'kbn-xsrf': 'aws-siem-connector', ...authHeader(opts.credentials, 'kibana') },
-      body: form,
-    },
+    { method: 'POST', headers, body: form },
     'Kibana saved objects import',
   );
   if (status < 200 || status >= 300) throw failure('Kibana saved objects import', url, status, text);
@@ -158,6 +281,26 @@ export async function installKibanaDashboards(opts: KibanaInstallOptions): Promi
       details: { url: url.origin + url.pathname, successCount: body.successCount ?? 0 },
     });
   }
+
+  // Record what Kibana stored (after its migrations), so the next install can tell a user's edit from them.
+  const recorded = writes.filter((o) => o.type !== 'index-pattern');
+  if (recorded.length === 0) return result;
+  const stored = await json(
+    getUrl,
+    recorded.map((o) => ({ type: o.type, id: o.id })),
+    'Kibana saved objects read',
+  );
+  const updates = (stored.saved_objects ?? [])
+    .filter((o) => !o.error)
+    .map((o) => {
+      const mine = recorded.find((r) => r.type === o.type && r.id === o.id) as SavedObject;
+      return {
+        type: o.type,
+        id: o.id,
+        attributes: { description: withRecord(o.attributes.description, contentHash(mine), contentHash(o)) },
+      };
+    });
+  await json(new URL(`${api}/_bulk_update`, root), updates, 'Kibana saved objects record', 'PUT');
   return result;
 }
 

@@ -4,8 +4,10 @@ import type { Rule } from './model.js';
 import { compileSavedSearch, type SplOptions, savedSearchName, WEBHOOK_TOKEN_PLACEHOLDER } from './splunk.js';
 
 /**
- * Idempotent installers. Each first reads what the SIEM holds, compares it with what the rules compile to
- * and writes only what differs; `dryRun` stops after the comparison. The plan is the diff shown to users.
+ * Idempotent installers. Each first reads what the SIEM holds, compares what we own of it with what the
+ * rules compile to and writes only what differs; `dryRun` stops after the comparison. The plan is the diff
+ * shown to users. Fields users own (a rule they disabled, their actions, exceptions, a schedule they
+ * changed) are never compared and survive every update: see KIBANA_USER_FIELDS and mergeSavedSearch.
  */
 export type Change = 'created' | 'updated' | 'unchanged';
 
@@ -15,6 +17,8 @@ export interface PlanItem {
   change: Change;
   /** Keys whose values differ (updates only). */
   fields?: string[];
+  /** Fields we would set but keep as installed because the user changed them (e.g. the schedule). */
+  kept?: string[];
 }
 
 export interface InstallReport {
@@ -78,6 +82,73 @@ export function kibanaRules(rules: readonly Rule[]): KibanaRule[] {
   return rules.filter((r) => r.kind === 'correlation' || r.generate).map(compileKibana);
 }
 
+/**
+ * What users own on an installed Kibana rule: whether it runs, what it notifies, its exceptions and the
+ * investigation aids they attach in Kibana. An update keeps them as installed; we compile none of them
+ * except `enabled`, which only sets the state of a rule we create.
+ */
+export const KIBANA_USER_FIELDS = [
+  'enabled',
+  'actions',
+  'throttle',
+  'exceptions_list',
+  'response_actions',
+  'note',
+  'timeline_id',
+  'timeline_title',
+  'investigation_fields',
+  'alert_suppression',
+] as const;
+
+/**
+ * The schedule is ours (a correlation's window follows its timespan) until the user changes it. To tell
+ * the two apart, each install records the schedule it wrote in `meta` (kept by Kibana, not used by it);
+ * an installed value that differs from the record is the user's. Rules installed before records were
+ * kept are judged against the schedule those versions always wrote (legacySchedule) and ours now.
+ */
+const KIBANA_SCHEDULE_FIELDS = ['interval', 'from'] as const;
+const META_KEY = 'aws_siem_connector';
+
+type Json = Record<string, unknown>;
+
+function withScheduleRecord(body: KibanaRule, meta: unknown): KibanaRule {
+  const shipped = Object.fromEntries(KIBANA_SCHEDULE_FIELDS.map((k) => [k, body[k]]));
+  const others = meta && typeof meta === 'object' ? (meta as Json) : {};
+  return { ...body, meta: { ...others, [META_KEY]: { schedule: shipped } } };
+}
+
+/** The schedule every version before schedule records wrote (a correlation's follows its timespan). */
+export function legacySchedule(rule: Rule): Json {
+  if (rule.kind === 'detection') return { interval: '5m', from: 'now-6m' };
+  const minutes = Math.max(1, Math.ceil(rule.timespanMs / 60_000));
+  return { interval: `${minutes}m`, from: `now-${minutes + 1}m` };
+}
+
+/** The body to import over an installed rule: our content, the user's fields as installed. */
+export function mergeKibanaRule(
+  body: KibanaRule,
+  installed: Json,
+  legacy: Json = {},
+): { merged: KibanaRule; managed: Json; userSchedule: string[] } {
+  const record = ((installed.meta as Json | undefined)?.[META_KEY] as Json | undefined)?.schedule as
+    | Json
+    | undefined;
+  const userSchedule = KIBANA_SCHEDULE_FIELDS.filter((k) => {
+    if (installed[k] === undefined) return false;
+    return record ? installed[k] !== record[k] : installed[k] !== body[k] && installed[k] !== legacy[k];
+  });
+  const merged: KibanaRule = withScheduleRecord(body, installed.meta);
+  for (const k of [...KIBANA_USER_FIELDS, ...userSchedule]) {
+    if (installed[k] === undefined || installed[k] === null) delete merged[k];
+    else merged[k] = installed[k];
+  }
+  // What we own and compare: everything we compile but the user's fields and `version`, which Kibana
+  // bumps on every update itself; `meta` only holds our bookkeeping.
+  const managed: Json = { ...merged };
+  for (const k of ['version', 'meta', ...KIBANA_USER_FIELDS, ...userSchedule]) delete managed[k];
+  return { merged, managed, userSchedule };
+}
+
 export async function installKibana(
   rules: readonly Rule[],
   options: KibanaInstallOptions,
@@ -89,29 +160,32 @@ export async function installKibana(
     'elastic-api-version': '2023-10-31',
     ...authHeader(options.auth, 'ApiKey'),
   };
-  const bodies = kibanaRules(rules);
+  const alerting = rules.filter((r) => r.kind === 'correlation' || r.generate);
   const items: PlanItem[] = [];
   const toImport: KibanaRule[] = [];
-  for (const body of bodies) {
+  for (const rule of alerting) {
+    const body = compileKibana(rule);
     const url = new URL(`${base}/api/detection_engine/rules`);
     url.searchParams.set('rule_id', body.rule_id);
     const response = await call('kibana', url, { headers });
     if (response.status === 404) {
       items.push({ id: body.rule_id, name: body.name, change: 'created' });
-      toImport.push(body);
+      toImport.push(withScheduleRecord(body, undefined));
       continue;
     }
     if (!response.ok) await refuse('kibana', url, response);
-    // Kibana bumps `version` on every update itself, so it is not part of the comparison.
-    const { version: _version, ...managed } = body;
-    const fields = differingKeys(managed, (await response.json()) as Record<string, unknown>);
+    const installed = (await response.json()) as Json;
+    const { merged, managed, userSchedule } = mergeKibanaRule(body, installed, legacySchedule(rule));
+    const fields = differingKeys(managed, installed);
     items.push({
       id: body.rule_id,
       name: body.name,
       change: fields.length ? 'updated' : 'unchanged',
       ...(fields.length ? { fields } : {}),
+      ...(userSchedule.length ? { kept: userSchedule } : {}),
     });
-    if (fields.length) toImport.push(body);
+    // `_import` replaces the whole rule, so the merged body carries the user's fields over.
+    if (fields.length) toImport.push(merged);
   }
   if (!options.dryRun && toImport.length > 0) {
     const url = new URL(`${base}/api/detection_engine/rules/_import`);
@@ -170,6 +244,38 @@ export function splunkSavedSearches(
     });
 }
 
+/**
+ * What users own on an installed saved search: `disabled`, any alert action they added (we only own the
+ * webhook; `actions` keeps theirs beside it) and, once they re-scheduled it, the schedule. We have always
+ * shipped one cron for every rule and Splunk has nowhere to record what we wrote, so a cron that differs
+ * from ours is the user's, and then so are the dispatch window bounds that go with it.
+ */
+const SPLUNK_USER_FIELDS = ['disabled'] as const;
+const SPLUNK_SCHEDULE_FIELDS = ['cron_schedule', 'dispatch.earliest_time', 'dispatch.latest_time'] as const;
+
+/** Our fields for an installed saved search, minus what belongs to the user; `kept` names the latter. */
+export function mergeSavedSearch(
+  fields: Record<string, string>,
+  existing: Record<string, string>,
+): { managed: Record<string, string>; kept: string[] } {
+  const managed = { ...fields };
+  const kept: string[] = [];
+  for (const k of SPLUNK_USER_FIELDS) delete managed[k];
+  if (existing.cron_schedule !== undefined && existing.cron_schedule !== fields.cron_schedule) {
+    for (const k of SPLUNK_SCHEDULE_FIELDS) {
+      delete managed[k];
+      if (existing[k] !== fields[k]) kept.push(k);
+    }
+  }
+  const ours = (fields.actions ?? '').split(',').filter(Boolean);
+  const theirs = (existing.actions ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a && !ours.includes(a));
+  if (theirs.length) managed.actions = [...ours, ...theirs].join(',');
+  return { managed, kept };
+}
+
 export async function installSplunk(
   rules: readonly Rule[],
   options: SplunkInstallOptions,
@@ -184,6 +290,9 @@ export async function installSplunk(
     const response = await call('splunk', url, { headers });
     let change: Change;
     let fields: string[] | undefined;
+    let kept: string[] = [];
+    // A create sends everything; an update only our fields (Splunk leaves the ones not sent as they are).
+    let send: Record<string, string> = search.fields;
     if (response.status === 404) change = 'created';
     else {
       if (!response.ok) await refuse('splunk', url, response);
@@ -193,17 +302,24 @@ export async function installSplunk(
       const existing = Object.fromEntries(
         Object.entries(content).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]),
       );
-      fields = differingKeys(search.fields, existing);
+      const merged = mergeSavedSearch(search.fields, existing);
+      kept = merged.kept;
+      fields = differingKeys(merged.managed, existing);
+      send = Object.fromEntries(fields.map((k) => [k, merged.managed[k] as string]));
       change = fields.length ? 'updated' : 'unchanged';
     }
-    items.push({ id: search.id, name: search.name, change, ...(fields?.length ? { fields } : {}) });
+    items.push({
+      id: search.id,
+      name: search.name,
+      change,
+      ...(fields?.length ? { fields } : {}),
+      ...(kept.length ? { kept } : {}),
+    });
     if (options.dryRun || change === 'unchanged') continue;
     const target =
       change === 'created' ? new URL(base) : new URL(`${base}/${encodeURIComponent(search.name)}`);
     target.searchParams.set('output_mode', 'json');
-    const form = new URLSearchParams(
-      change === 'created' ? { name: search.name, ...search.fields } : search.fields,
-    );
+    const form = new URLSearchParams(change === 'created' ? { name: search.name, ...send } : send);
     const write = await call('splunk', target, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },

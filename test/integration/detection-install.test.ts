@@ -91,21 +91,24 @@ describe('Splunk installer', () => {
     expect(siem.violations).toEqual([]);
   });
 
-  it('updates a changed saved search in place and dry run only reports it', async () => {
+  it('updates a changed saved search in place and dry run only reports it; a schedule the user changed is kept', async () => {
     await install();
     const [name, fields] = [...siem.savedSearches.entries()][0] as [string, Record<string, string>];
-    siem.savedSearches.set(name, { ...fields, cron_schedule: '0 * * * *' });
+    const ours = fields.search;
+    // Our search text drifted (an older connector version); the user moved the schedule.
+    siem.savedSearches.set(name, { ...fields, search: 'index=main old', cron_schedule: '0 * * * *' });
     const before = writes().length;
     const planned = await install(true);
     expect(planned.items.filter((i) => i.change === 'updated')).toEqual([
-      expect.objectContaining({ name, fields: ['cron_schedule'] }),
+      expect.objectContaining({ name, fields: ['search'] }),
     ]);
     expect(writes()).toHaveLength(before);
     await install();
     expect(writes().at(-1)?.path).toBe(
       `/servicesNS/nobody/aws_siem_connector/saved/searches/${encodeURIComponent(name)}`,
     );
-    expect(siem.savedSearches.get(name)?.cron_schedule).toBe('*/5 * * * *');
+    expect(siem.savedSearches.get(name)?.search).toBe(ours);
+    expect(siem.savedSearches.get(name)?.cron_schedule).toBe('0 * * * *');
     expect(siem.violations).toEqual([]);
   });
 });

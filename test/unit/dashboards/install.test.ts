@@ -23,10 +23,16 @@ let server: Server;
 let base: string;
 const requests: Recorded[] = [];
 const views = new Map<string, string>();
-let kibanaReply: { status: number; body: unknown } = {
-  status: 200,
-  body: { success: true, successCount: 1 },
-};
+/** Kibana's saved objects by type:id; the import stores them as a Kibana migration would rewrite them. */
+const savedObjects = new Map<string, { type: string; id: string; attributes: Record<string, unknown> }>();
+let kibanaReply: { status: number; body: unknown } | undefined;
+
+function importedObjects(body: string) {
+  return body
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith('{"type"'))
+    .map((l) => JSON.parse(l) as { type: string; id: string; attributes: Record<string, unknown> });
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -40,8 +46,40 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
-      if (u.pathname.endsWith('/api/saved_objects/_import'))
-        return send(kibanaReply.status, kibanaReply.body);
+      if (u.pathname.endsWith('/api/saved_objects/_import')) {
+        if (kibanaReply) return send(kibanaReply.status, kibanaReply.body);
+        const objects = importedObjects(body);
+        for (const o of objects) {
+          // Newer Kibanas migrate what they import: the stored form differs from what was sent.
+          const attributes = o.type === 'dashboard' ? { ...o.attributes, migrated: true } : o.attributes;
+          savedObjects.set(`${o.type}:${o.id}`, { ...o, attributes });
+        }
+        return send(200, { success: true, successCount: objects.length });
+      }
+      if (u.pathname.endsWith('/api/saved_objects/_bulk_get')) {
+        const wanted = JSON.parse(body) as { type: string; id: string }[];
+        return send(200, {
+          saved_objects: wanted.map(
+            (w) =>
+              savedObjects.get(`${w.type}:${w.id}`) ?? {
+                ...w,
+                error: { statusCode: 404, message: 'Not Found' },
+              },
+          ),
+        });
+      }
+      if (u.pathname.endsWith('/api/saved_objects/_bulk_update')) {
+        for (const o of JSON.parse(body) as {
+          type: string;
+          id: string;
+          attributes: Record<string, unknown>;
+        }[]) {
+          const key = `${o.type}:${o.id}`;
+          const current = savedObjects.get(key)!;
+          savedObjects.set(key, { ...current, attributes: { ...current.attributes, ...o.attributes } });
+        }
+        return send(200, { saved_objects: [] });
+      }
       const m = /\/servicesNS\/nobody\/([^/]+)\/data\/ui\/views(?:\/([^/]+))?$/.exec(u.pathname);
       if (!m) return send(404, {});
       const name = m[2] && decodeURIComponent(m[2]);
@@ -66,38 +104,90 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 beforeEach(() => {
   requests.length = 0;
+  kibanaReply = undefined;
 });
 
 describe('Kibana install', () => {
-  it('imports every object once, multipart, with kbn-xsrf, overwrite and the API key', async () => {
-    kibanaReply = { status: 200, body: { success: true, successCount: 10 } };
+  it('creates every object once, multipart, with kbn-xsrf, overwrite and the API key', async () => {
+    savedObjects.clear();
     const result = await installKibanaDashboards({
       url: base,
       space: 'security',
       credentials: { kind: 'token', token: 'k3y' },
     });
-    expect(requests).toHaveLength(1);
-    const r = requests[0]!;
+    const { objects } = kibanaImportBody();
+    expect(new Set(objects).size).toBe(objects.length);
+    expect(objects.filter((o) => o.startsWith('index-pattern:'))).toHaveLength(4);
+    expect(result.steps.map((s) => s.object)).toEqual(objects);
+    expect(result.steps.every((s) => s.action === 'create')).toBe(true);
+    const r = requests.find((q) => q.url.includes('_import'))!;
     expect(r.method).toBe('POST');
     expect(r.url).toBe('/s/security/api/saved_objects/_import?overwrite=true');
     expect(r.headers['kbn-xsrf']).toBeTruthy();
     expect(r.headers.authorization).toBe('ApiKey k3y');
     expect(r.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(r.body).toContain('name="file"; filename="aws-siem-connector.ndjson"');
-    const { objects } = kibanaImportBody();
-    expect(new Set(objects).size).toBe(objects.length);
-    expect(objects.filter((o) => o.startsWith('index-pattern:'))).toHaveLength(4);
-    expect(result.steps.map((s) => s.object)).toEqual(objects);
     for (const o of objects) expect(r.body).toContain(`"id":"${o.slice(o.indexOf(':') + 1)}"`);
+    expect(requests.every((q) => q.url.startsWith('/s/security/api/saved_objects/'))).toBe(true);
   });
 
-  it('dry run sends nothing', async () => {
+  it('a second install changes nothing and a dry run reports every object unchanged', async () => {
+    savedObjects.clear();
+    await installKibanaDashboards({ url: base });
+    requests.length = 0;
+    const dry = await installKibanaDashboards({ url: base, dryRun: true });
+    expect(dry.steps.every((s) => s.planned && s.action === 'unchanged')).toBe(true);
+    expect(requests.map((r) => r.url)).toEqual(['/api/saved_objects/_bulk_get']);
+    const again = await installKibanaDashboards({ url: base });
+    expect(again.steps.every((s) => s.action === 'unchanged')).toBe(true);
+    expect(requests.filter((r) => r.url.includes('_import'))).toHaveLength(0);
+  });
+
+  it('keeps an object the user edited unless --force, and updates one only we changed', async () => {
+    savedObjects.clear();
+    await installKibanaDashboards({ url: base });
+    const [edited, ours] = [...savedObjects.keys()].filter((k) => k.startsWith('visualization:'));
+    const user = savedObjects.get(edited!)!;
+    savedObjects.set(edited!, { ...user, attributes: { ...user.attributes, title: 'my title' } });
+    // An older release of ours: the record matches what is stored, the source hash does not.
+    const old = savedObjects.get(ours!)!;
+    const description = String(old.attributes.description).replace(
+      /\[aws-siem-connector \w+/,
+      '[aws-siem-connector 0123456789abcdef',
+    );
+    savedObjects.set(ours!, { ...old, attributes: { ...old.attributes, description } });
+
+    requests.length = 0;
+    const dry = await installKibanaDashboards({ url: base, dryRun: true });
+    const actionOf = (r: typeof dry, o: string) => r.steps.find((s) => s.object === o)?.action;
+    expect(actionOf(dry, edited!)).toBe('keep');
+    expect(actionOf(dry, ours!)).toBe('update');
+    expect(dry.steps.filter((s) => s.action !== 'unchanged')).toHaveLength(2);
+    expect(requests.filter((r) => r.method === 'POST' && !r.url.endsWith('_bulk_get'))).toHaveLength(0);
+
+    const run = await installKibanaDashboards({ url: base });
+    expect(actionOf(run, edited!)).toBe('keep');
+    const imported = importedObjects(requests.find((r) => r.url.includes('_import'))!.body);
+    expect(imported.map((o) => `${o.type}:${o.id}`)).toEqual([ours]);
+    expect(savedObjects.get(edited!)?.attributes.title).toBe('my title');
+
+    const forced = await installKibanaDashboards({ url: base, force: true });
+    expect(actionOf(forced, edited!)).toBe('update');
+    expect(savedObjects.get(edited!)?.attributes.title).not.toBe('my title');
+    const after = await installKibanaDashboards({ url: base, dryRun: true });
+    expect(after.steps.every((s) => s.action === 'unchanged')).toBe(true);
+  });
+
+  it('dry run sends nothing that writes', async () => {
+    savedObjects.clear();
     const result = await installKibanaDashboards({ url: base, dryRun: true });
-    expect(requests).toHaveLength(0);
-    expect(result.steps.every((s) => s.planned)).toBe(true);
+    expect(requests.map((r) => r.url)).toEqual(['/api/saved_objects/_bulk_get']);
+    expect(result.steps.every((s) => s.planned && s.action === 'create')).toBe(true);
+    expect(savedObjects.size).toBe(0);
   });
 
   it('reports the objects Kibana refused, with a stable code', async () => {
+    savedObjects.clear();
     kibanaReply = {
       status: 200,
       body: {
@@ -113,6 +203,7 @@ describe('Kibana install', () => {
   });
 
   it('an HTTP error names the status and never echoes credentials', async () => {
+    savedObjects.clear();
     kibanaReply = { status: 401, body: { message: 'unauthorized' } };
     const err = await installKibanaDashboards({
       url: base,
