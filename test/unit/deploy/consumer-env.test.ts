@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ENV_BINDINGS, loadConfig, resolveSecretArns } from '../../../src/config/index.js';
+import { evaluateTemplate, NO_VALUE } from './cloudformation-eval.js';
 import { loadCloudFormation } from './policy-lint.js';
 
 /**
@@ -17,47 +18,12 @@ const lambdaTemplate = loadCloudFormation(path.join(repo, 'deploy/cloudformation
 const ecsTemplate = loadCloudFormation(path.join(repo, 'deploy/container/ecs-fargate.yaml')) as Json;
 const mainTf = readFileSync(path.join(repo, 'deploy/terraform/main.tf'), 'utf8');
 
-/** Marks a value CloudFormation leaves out (AWS::NoValue). */
-const NO_VALUE = Symbol('AWS::NoValue');
-
-/** The intrinsic functions the consumers' environments use, evaluated for the given parameters. */
-function evaluator(template: Json, overrides: Record<string, string>) {
-  const params: Record<string, string> = {
-    'AWS::StackName': 'asc',
-    'AWS::Region': 'eu-west-1',
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::AccountId': '111122223333',
-  };
-  for (const [name, p] of Object.entries(template.Parameters as Record<string, Json>))
-    params[name] = overrides[name] ?? String(p.Default ?? '');
-  const condition = (name: string): boolean => truth(template.Conditions[name]);
-  const truth = (c: Json): boolean => {
-    if ('Condition' in c) return condition(c.Condition);
-    if ('Fn::Equals' in c) return value(c['Fn::Equals'][0]) === value(c['Fn::Equals'][1]);
-    if ('Fn::Not' in c) return !truth(c['Fn::Not'][0]);
-    if ('Fn::And' in c) return c['Fn::And'].every(truth);
-    if ('Fn::Or' in c) return c['Fn::Or'].some(truth);
-    throw new Error(`condition ${JSON.stringify(c)}`);
-  };
-  const value = (v: Json): Json => {
-    if (typeof v !== 'object' || v === null) return v;
-    if (v.Ref === 'AWS::NoValue') return NO_VALUE;
-    // A resource's Ref: a physical name as CloudFormation makes them.
-    if ('Ref' in v) return v.Ref in params ? params[v.Ref] : `asc-${v.Ref.toLowerCase()}-1a2b3c4d`;
-    if ('Fn::If' in v) return value(condition(v['Fn::If'][0]) ? v['Fn::If'][1] : v['Fn::If'][2]);
-    if ('Fn::Sub' in v) {
-      return (v['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
-        String(value({ Ref: name })),
-      );
-    }
-    if ('Name' in v && 'Value' in v) return { Name: v.Name, Value: value(v.Value) };
-    throw new Error(`value ${JSON.stringify(v)}`);
-  };
-  return value;
-}
-
 function lambdaEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const value = evaluator(lambdaTemplate, { CodeS3Bucket: 'code', CodeS3Key: 'asc.zip', ...overrides });
+  const { value } = evaluateTemplate(lambdaTemplate, {
+    CodeS3Bucket: 'code',
+    CodeS3Key: 'asc.zip',
+    ...overrides,
+  });
   const vars = lambdaTemplate.Resources.ConsumerFunction.Properties.Environment.Variables as Record<
     string,
     Json
@@ -70,7 +36,7 @@ function lambdaEnv(overrides: Record<string, string> = {}): Record<string, strin
 }
 
 function ecsEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const value = evaluator(ecsTemplate, overrides);
+  const { value } = evaluateTemplate(ecsTemplate, overrides);
   const container = ecsTemplate.Resources.TaskDefinition.Properties.ContainerDefinitions[0];
   const entries = (container.Environment as Json[]).map(value).filter((e) => e !== NO_VALUE);
   return Object.fromEntries(entries.map((e: Json) => [e.Name, e.Value]));

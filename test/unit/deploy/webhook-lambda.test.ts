@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ENV_BINDINGS, loadConfig } from '../../../src/config/index.js';
 import { alertDocument } from '../../../src/observe/index.js';
 import { type AuditEntry, StdoutAuditLog } from '../../../src/respond/index.js';
+import { evaluateTemplate } from './cloudformation-eval.js';
 import { loadCloudFormation } from './policy-lint.js';
 
 /**
@@ -18,38 +19,8 @@ type Json = any;
 const template = loadCloudFormation(path.join(repo, 'deploy/cloudformation/template.yaml')) as Json;
 const mainTf = readFileSync(path.join(repo, 'deploy/terraform/main.tf'), 'utf8');
 
-/** Enough of CloudFormation's intrinsic functions to evaluate the webhook's environment for parameters. */
-function evaluator(overrides: Record<string, string>) {
-  const params: Record<string, string> = { 'AWS::StackName': 'asc', 'AWS::Partition': 'aws' };
-  for (const [name, p] of Object.entries(template.Parameters as Record<string, Json>))
-    params[name] = overrides[name] ?? String(p.Default ?? '');
-  const condition = (name: string): boolean => truth(template.Conditions[name]);
-  const truth = (c: Json): boolean => {
-    if ('Condition' in c) return condition(c.Condition);
-    if ('Fn::Equals' in c) return value(c['Fn::Equals'][0]) === value(c['Fn::Equals'][1]);
-    if ('Fn::Not' in c) return !truth(c['Fn::Not'][0]);
-    if ('Fn::And' in c) return c['Fn::And'].every(truth);
-    if ('Fn::Or' in c) return c['Fn::Or'].some(truth);
-    throw new Error(`condition ${JSON.stringify(c)}`);
-  };
-  const value = (v: Json): Json => {
-    if (typeof v !== 'object' || v === null) return v;
-    // A resource's Ref: a physical name as CloudFormation makes them.
-    if ('Ref' in v) return v.Ref in params ? params[v.Ref] : `asc-${v.Ref.toLowerCase()}-1a2b3c4d`;
-    if ('Fn::If' in v) return value(condition(v['Fn::If'][0]) ? v['Fn::If'][1] : v['Fn::If'][2]);
-    if ('Fn::Sub' in v) {
-      const [text, vars] = Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'] : [v['Fn::Sub'], {}];
-      return (text as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
-        name in vars ? value(vars[name]) : String(value({ Ref: name })),
-      );
-    }
-    throw new Error(`value ${JSON.stringify(v)}`);
-  };
-  return { condition, value };
-}
-
 function webhookEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const { value } = evaluator(overrides);
+  const { value } = evaluateTemplate(template, overrides);
   const vars = template.Resources.WebhookFunction.Properties.Environment.Variables as Record<string, Json>;
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(value(v))]));
 }
@@ -115,8 +86,10 @@ describe('the webhook Lambda environment (CloudFormation)', () => {
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration).toHaveLength(1);
     expect(Object.values(bucket.Properties.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
-    expect(evaluator({}).condition('CreateStateBucket')).toBe(true);
-    expect(evaluator({ ResponseStateBucketName: 'mine' }).condition('CreateStateBucket')).toBe(false);
+    expect(evaluateTemplate(template, {}).condition('CreateStateBucket')).toBe(true);
+    expect(
+      evaluateTemplate(template, { ResponseStateBucketName: 'mine' }).condition('CreateStateBucket'),
+    ).toBe(false);
     expect(mainTf).toMatch(/resource "aws_s3_bucket_versioning" "response_state"/);
     expect(mainTf).toMatch(/resource "aws_s3_bucket_public_access_block" "response_state"/);
     expect(mainTf).toMatch(/resource "aws_s3_bucket_server_side_encryption_configuration" "response_state"/);
