@@ -1,7 +1,7 @@
 /** Marks a value CloudFormation leaves out (AWS::NoValue). */
 export const NO_VALUE = Symbol('AWS::NoValue');
 
-// biome-ignore lint/suspicious/noExplicitAny: a parsed template is untyped JSON
+/** A parsed template: untyped JSON. */
 type Json = any;
 
 /**
