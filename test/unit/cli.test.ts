@@ -80,6 +80,19 @@ describe('exit statuses', () => {
     expect(code).toBe(2);
   });
 
+  it('are 2 for a HEC CA file that is not there, naming the key and the path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
+    const caFile = join(dir, 'no-such-ca.pem');
+    const config = join(dir, 'c.yml');
+    writeFileSync(
+      config,
+      `sinks:\n  hec:\n    urls: [https://127.0.0.1:1]\n    token: t0k3n-value-long-enough\n    tls:\n      caFile: ${caFile}\ndetection:\n  enabled: false\n`,
+    );
+    const { code, stderr } = await runCli('run', '--config', config);
+    expect(stderr).toContain(`sinks.hec.tls.caFile ${caFile}`);
+    expect(code).toBe(2);
+  });
+
   it('are 2 for a config file with a YAML error, which is never quoted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
     const config = join(dir, 'c.yml');

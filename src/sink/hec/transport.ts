@@ -131,17 +131,7 @@ export function resolveToken(config: HecSinkConfig): string {
   if (config.token) return config.token;
   // The schema guarantees one of the two.
   const file = config.tokenFile!;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    // A missing or unreadable mounted secret is a configuration error (exit 2), named by key and path.
-    throw new ConfigError(
-      `cannot read sinks.hec.tokenFile ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
-      { key: 'sinks.hec.tokenFile', path: file },
-      err,
-    );
-  }
+  const text = readConfiguredFile('sinks.hec.tokenFile', file);
   // A file written by echo or an editor ends in a line break, which is no part of the token and would
   // make HEC refuse the Authorization header.
   const token = text.trim();
@@ -151,9 +141,22 @@ export function resolveToken(config: HecSinkConfig): string {
   return token;
 }
 
+/** A missing or unreadable file the config names is a configuration error (exit 2), named by key and path. */
+function readConfiguredFile(key: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read ${key} ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+      { key, path: file },
+      err,
+    );
+  }
+}
+
 /** A keep-alive client per lane, TLS verified unless the operator turned it off, with an optional CA. */
 export function laneDispatcher(endpoint: Endpoint, config: HecSinkConfig): Dispatcher {
-  const ca = config.tls.caFile ? readFileSync(config.tls.caFile, 'utf8') : undefined;
+  const ca = config.tls.caFile ? readConfiguredFile('sinks.hec.tls.caFile', config.tls.caFile) : undefined;
   return new Client(endpoint.origin, {
     pipelining: 1,
     keepAliveTimeout: 30_000,
