@@ -117,20 +117,41 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
   };
 
   // Tried at start-up so that an unwritable location is reported before the first alert needs it.
-  let tail: Promise<void> = ensureDir().catch((err: unknown) => failed(err, 0));
+  const started = ensureDir().catch((err: unknown) => failed(err, 0));
+
+  // Alerts fired while a write is in progress wait here and go out together in the next one: a write per
+  // alert batch would queue every batch (text and alerts) behind a slow disk.
+  let pending: string[] = [];
+  let pendingAlerts = 0;
+  let writing: Promise<void> | undefined;
+
+  const writeAll = async (): Promise<void> => {
+    await started;
+    while (pending.length > 0) {
+      const text = pending.join('');
+      const alerts = pendingAlerts;
+      pending = [];
+      pendingAlerts = 0;
+      try {
+        await ensureDir();
+        await appendFile(deps.alertsFile, text);
+      } catch (err) {
+        failed(err, alerts);
+      }
+    }
+    // In the same tick as the last check: an append from now on starts a new writer.
+    writing = undefined;
+  };
 
   return {
     append(alerts: Alert[]): void {
-      const text = alerts.map((a) => `${JSON.stringify(a)}\n`).join('');
-      tail = tail
-        .then(async () => {
-          await ensureDir();
-          await appendFile(deps.alertsFile, text);
-        })
-        .catch((err: unknown) => failed(err, alerts.length));
+      for (const alert of alerts) pending.push(`${JSON.stringify(alert)}\n`);
+      pendingAlerts += alerts.length;
+      writing ??= writeAll();
     },
     async drain(): Promise<void> {
-      await tail;
+      await started;
+      while (writing) await writing;
       if (lastError) throw new AlertsWriteError(deps.alertsFile, lost, lastError);
     },
   };

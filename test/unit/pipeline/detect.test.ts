@@ -113,4 +113,22 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     expect(readFileSync(alertsFile, 'utf8').trim().split('\n')).toHaveLength(count);
     expect(errors()).toEqual([]);
   });
+  it('writes alerts fired while a write is in progress, all of them and in the order they fired', async () => {
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'alerts.ndjson');
+    const { detection } = await detectionAt(alertsFile);
+    // Alerts arrive in every phase of the writer: same tick, next microtask, after an I/O turn.
+    for (let n = 1; n <= 60; n++) {
+      detection.observe(failedLogin(n), `e${n}`);
+      if (n % 3 === 1) await Promise.resolve();
+      if (n % 3 === 2) await new Promise((r) => setImmediate(r));
+    }
+    const count = await detection.finish();
+    const ids = readFileSync(alertsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { source_event_ids: string[] }).source_event_ids[0]);
+    expect(ids).toHaveLength(count);
+    // The single-event rule's alerts in firing order; correlation alerts closed by finish() come after.
+    expect(ids.slice(0, 60)).toEqual(Array.from({ length: 60 }, (_, i) => `e${i + 1}`));
+  });
 });
