@@ -103,7 +103,10 @@ function fromEventBridge(event: Record<string, unknown>): ParsedNotification {
   if (typeof bucket !== 'string' || !object || typeof object.key !== 'string') {
     throw new NotificationError('EventBridge event lacks detail.bucket.name or detail.object.key');
   }
-  const key = decodeKey(object.key);
+  // Unlike S3 notifications, EventBridge events carry the key as stored, not URL-encoded: real events
+  // show characters such as `:` as they are, which a notification escapes as %3A. Decoding would turn a
+  // `+` into a space and break keys with `%`.
+  const key = object.key;
   if (event['detail-type'] !== 'Object Created') {
     result.skipped.push({ reason: 'not-object-created', key });
     return result;

@@ -200,7 +200,9 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     const b = cloudTrailObject(5001, 10);
     const c = cloudTrailObject(5002, 10);
     await putObject(target, spaced, a.body);
-    await putObject(target, ctKey(1), b.body);
+    // EventBridge carries keys as stored: `+` and `%` must reach GetObject unchanged.
+    const verbatim = ctKey(1, 'eb c++ 50%25');
+    await putObject(target, verbatim, b.body);
     await putObject(target, ctKey(2, 'deleted'), c.body);
     await target.s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: ctKey(2, 'deleted') }));
     const s3Record = (key: string) => ({
@@ -227,7 +229,7 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
       'detail-type': 'Object Created',
       region: 'us-east-1',
       time: new Date().toISOString(),
-      detail: { bucket: { name: target.bucket }, object: { key: ctKey(1), size: 100 } },
+      detail: { bucket: { name: target.bucket }, object: { key: verbatim, size: 100 } },
     });
     await sendMessage(target, { Records: [s3Record(ctKey(2, 'deleted'))] });
     const consumer = await consumerFor(target, prefix);

@@ -54,7 +54,7 @@ describe('parseNotification', () => {
     expect(parsed.objects.map((o) => o.key)).toEqual(['k.gz']);
   });
 
-  it('reads an EventBridge Object Created event', async () => {
+  it('reads an EventBridge Object Created event, its key as stored (EventBridge does not URL-encode it)', async () => {
     const body = JSON.stringify({
       version: '0',
       'detail-type': 'Object Created',
@@ -63,7 +63,7 @@ describe('parseNotification', () => {
       time: '2026-11-28T10:00:00Z',
       detail: {
         bucket: { name: 'b' },
-        object: { key: 'dir/my+file.gz', size: 9, etag: 'e1', 'version-id': 'v9' },
+        object: { key: 'dir/10:47:07 c++ 50%25.gz', size: 9, etag: 'e1', 'version-id': 'v9' },
       },
     });
     const parsed = await parseNotification(body);
@@ -71,7 +71,7 @@ describe('parseNotification', () => {
     expect(parsed.objects).toEqual([
       {
         bucket: 'b',
-        key: 'dir/my file.gz',
+        key: 'dir/10:47:07 c++ 50%25.gz',
         size: 9,
         eTag: 'e1',
         versionId: 'v9',
