@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { ConnectorConfig } from '../config/index.js';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, errorMessage } from '../errors.js';
 import { createProgress, type Logger, metrics } from '../observe/index.js';
 import { buildPipeline } from '../pipeline/build.js';
-import { createInStreamDetection } from '../pipeline/detect.js';
+import { AlertsWriteError, createInStreamDetection } from '../pipeline/detect.js';
 import { type ReplayProgress, replay } from '../pipeline/replay.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { commandContext } from './context.js';
@@ -60,7 +60,16 @@ export async function replayCommandWith(
   } finally {
     await pipeline.close();
   }
-  const alerts = (await detection?.finish()) ?? 0;
+  // Alerts the file could not take are an error of the replay, told after its summary, not instead of
+  // it: the records went out all the same (run's stop treats them alike).
+  let alerts = 0;
+  let alertsLost: unknown;
+  try {
+    alerts = (await detection?.finish()) ?? 0;
+  } catch (err) {
+    alerts = detection?.alerts ?? 0;
+    alertsLost = err;
+  }
   progress.finish(view(result));
   const summary = {
     objects: result.totalObjects,
@@ -70,11 +79,19 @@ export async function replayCommandWith(
     skipped: result.skipped,
     alerts,
     ...(detection ? { alertsFile: config.detection.alertsFile } : {}),
+    ...(alertsLost instanceof AlertsWriteError ? { alertsUnwritten: alertsLost.details.lost } : {}),
     sinks: pipeline.sinks.map((s) => s.name),
     ...(config.sinks.file ? { output: config.sinks.file.dir } : {}),
     deadLetterDir: config.deadLetter.s3 ?? config.deadLetter.dir,
   };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (alertsLost !== undefined) {
+    log.error(
+      { alertsFile: config.detection.alertsFile, err: errorMessage(alertsLost) },
+      'in-stream alerts were lost',
+    );
+    process.exitCode = 1;
+  }
   if (result.failed > 0)
     throw new ConnectorError('REPLAY_INCOMPLETE', `${result.failed} object(s) could not be delivered`);
   if (result.deadLettered > 0) process.exitCode = 1;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { ConnectorError, errorMessage } from '../errors.js';
+import { scrubUrls } from '../observe/logger.js';
 import { applyEnv, type EnvBinding, type EnvOrigin } from './env.js';
 import { type ConnectorConfig, configSchema } from './schema.js';
 import { isSecretKey } from './secret-keys.js';
@@ -171,7 +172,9 @@ function describeIssue(issue: z.core.$ZodIssue, origins: readonly EnvOrigin[]): 
   const message = issue.code === 'invalid_type' ? EXPECTED[origin.type] : issue.message;
   // The value helps find the typo, but never for a secret: the error is printed and logged.
   const got =
-    isSecretKey(origin.path) || isSecretKey(issue.path) ? '' : `, got ${JSON.stringify(origin.value)}`;
+    isSecretKey(origin.path) || isSecretKey(issue.path)
+      ? ''
+      : `, got ${JSON.stringify(typeof origin.value === 'string' ? scrubUrls(origin.value) : origin.value)}`;
   return `${path} (from ${origin.env}): ${message}${got}`;
 }
 

@@ -1,12 +1,12 @@
-/**
- * Which config keys hold secrets. The section schemas mark no key as secret; they name them by
- * convention (token, password, apiKey, hmacSecret); the logger's redactSecrets (observe/logger.ts) matches
- * the same names and more (authorization headers, AWS secret keys). Errors use this to leave such values out. `*File` keys hold paths,
- * which are not secret, so only the last segment of a key is matched, and only at its end.
- */
-const SECRET_KEY = /(token|password|secret|apikey)$/i;
+import { isSecretName } from '../observe/logger.js';
 
+/**
+ * Whether a config key holds a secret, so that errors leave its value out. The names are the logger's
+ * (observe/logger.ts `isSecretName`), so what a log line redacts an error never prints. Only the last
+ * segment of the path is asked, and the names match at its end only: `tokenFile` and `hmacSecretFile`
+ * hold paths, which are not secret.
+ */
 export function isSecretKey(path: readonly (string | number | PropertyKey)[]): boolean {
   const last = path[path.length - 1];
-  return typeof last === 'string' && SECRET_KEY.test(last);
+  return typeof last === 'string' && isSecretName(last);
 }

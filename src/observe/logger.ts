@@ -11,16 +11,31 @@ export const REDACTED = '[redacted]';
  * Key names whose values are secrets, matched at any depth. Secrets reach log calls through config
  * objects, HTTP requests (headers in any case: `Authorization`, `X-Splunk-Token`), AWS credentials and
  * SDK errors; pino's redact paths are exact, so a key one level deeper than a pattern, or spelt with
- * another case, slipped through. The names follow the config schema's convention (see
- * config/secret-keys.ts): a key ending in token, password, secret or apiKey holds a secret, while
- * `tokenFile` and `*SecretArn` hold where it is, not what. Keys are compared lower-cased with separators
- * removed, so `x-splunk-token`, `api_key`, `ASC_HEC_TOKEN` and `hmacSecret` all match.
+ * another case, slipped through. The names follow the config schema's convention: a key ending in
+ * token, password, secret or apiKey holds a secret, while `tokenFile` and `*SecretArn` hold where it
+ * is, not what. Keys are compared lower-cased with separators removed, so `x-splunk-token`, `api_key`,
+ * `ASC_HEC_TOKEN` and `hmacSecret` all match. This is the only list: config errors ask `isSecretName`
+ * too (config/secret-keys.ts), so a name added here is kept out of both.
  */
 const SECRET_NAME =
   /(token|password|passwd|secret|apikey|authorization|secretaccesskey|secretkey|privatekey|cookie)$/;
 
 /** Parameters of a URL query that carry a credential (Splunk's webhook sends `?token=`). */
 const SECRET_QUERY = /([?&](?:token|access_token|api_key|apikey|password)=)[^&#\s]*/gi;
+/** The password of a URL's user info (`https://elastic:changeme@host`), whatever key holds the URL. */
+const URL_PASSWORD = /(:\/\/[^/?#@\s:]*:)[^/?#@\s]*@/g;
+
+/**
+ * `text` with the credentials of any URL in it replaced: a user info password and secret query
+ * parameters. URLs reach logs and errors under all sorts of keys (`node`, `urls`, an SDK's `endpoint`).
+ */
+export function scrubUrls(text: string): string {
+  return text.includes('://') ? scrubUrl(text) : text;
+}
+
+function scrubUrl(text: string): string {
+  return text.replace(URL_PASSWORD, `$1${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+}
 
 /** Beyond pino's own limits (depth 5, 100 entries) nothing is printed, so nothing needs scrubbing. */
 const MAX_DEPTH = 10;
@@ -44,12 +59,22 @@ function classify(key: string): 'secret' | 'url' | 'auth' | 'plain' {
   return verdict;
 }
 
+/**
+ * Whether a string held under a key of this name is a secret: what the logger redacts, and what
+ * configuration errors leave out. (`auth` counts: as a string it is `user:password`.)
+ */
+export function isSecretName(key: string): boolean {
+  const kind = classify(key);
+  return kind === 'secret' || kind === 'auth';
+}
+
 function scrubValue(key: string, value: unknown, depth: number, path: object[]): unknown {
   const kind = classify(key);
   if (kind === 'secret' && value !== undefined && value !== null) return REDACTED;
   // `auth` is an object of credentials (scrubbed key by key) or a `user:password` string.
   if (kind === 'auth' && typeof value === 'string') return REDACTED;
-  if (kind === 'url' && typeof value === 'string') return value.replace(SECRET_QUERY, `$1${REDACTED}`);
+  // Held under a URL key, a relative one (`/alerts/splunk?token=…`) is scrubbed too.
+  if (kind === 'url' && typeof value === 'string') return scrubUrl(value);
   return scrub(value, depth + 1, path);
 }
 
@@ -63,6 +88,7 @@ export function redactSecrets(value: unknown): unknown {
 }
 
 function scrub(value: unknown, depth: number, path: object[]): unknown {
+  if (typeof value === 'string') return scrubUrls(value);
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
   // A cycle, printed as pino would: the reference back would reach the unscrubbed original.
   if (path.includes(value)) return '[Circular]';

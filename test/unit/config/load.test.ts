@@ -151,6 +151,15 @@ describe('a configuration error in a key an environment variable set', () => {
     expect(err.message).not.toContain('from ASC_');
   });
 
+  it('echoes a URL without its credentials', () => {
+    const err = thrown(() =>
+      loadConfig({ file, env: { ASC_HEC_URLS: 'https://admin:hunter2@h:80x88/?token=t0ken' } }),
+    );
+    expect(err.message).toContain('(from ASC_HEC_URLS)');
+    expect(err.message).toContain('https://admin:[redacted]@h:80x88/?token=[redacted]');
+    expect(err.message).not.toMatch(/hunter2|t0ken/);
+  });
+
   it('never echoes the value of a secret', () => {
     const weak = thrown(() => loadConfig({ env: { ASC_WEBHOOK_TOKEN: 'short-s3cr3t' } }));
     expect(weak.message).toContain('webhook.token (from ASC_WEBHOOK_TOKEN)');

@@ -42,6 +42,8 @@ describe('logger: secrets are redacted at any depth and in any case', () => {
     ['an array of objects', { attempts: [{ ok: true }, { headers: { authorization: SECRET } }] }],
     ['a token in a URL query', { url: `https://h/alerts/splunk?token=${SECRET}&x=1` }],
     ['an auth string', { request: { auth: `user:${SECRET}` } }],
+    ['a URL password under any key', { node: `https://elastic:${SECRET}@search:9200` }],
+    ['URLs in a list', { urls: ['https://h:8088', `https://h2:8088/?token=${SECRET}`] }],
     ['a top-level token', { token: SECRET }],
   ];
 

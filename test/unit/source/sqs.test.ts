@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -198,6 +199,30 @@ describe('SqsConsumer in-flight limit', () => {
 
 describe('SqsConsumer receive back-off', () => {
   it('ends the back-off after a failed receive as soon as stop begins', async () => {
+    // The longest first back-off: 500 ms × (0.5 + 0.999 / 2), just under 500 ms.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    // No bound on elapsed time, which a loaded machine could break: a 400 ms timer set as the back-off
+    // is announced, just before the back-off's own timer. Node fires timers in the order they fall due,
+    // so a stop that waited out the back-off finishes after this timer, however slow the machine; a stop
+    // that cuts it short finishes first (it needs no timer).
+    let waitedOut!: Promise<'waited out the back-off'>;
+    let asleep!: () => void;
+    const sleeping = new Promise<void>((resolve) => {
+      asleep = resolve;
+    });
+    const log = createLogger(
+      'warn',
+      new Writable({
+        write(chunk, _enc, cb) {
+          // Logged synchronously right before the loop goes to sleep.
+          if (String(chunk).includes('receiving from SQS failed')) {
+            waitedOut ??= new Promise((resolve) => setTimeout(() => resolve('waited out the back-off'), 400));
+            asleep();
+          }
+          cb();
+        },
+      }),
+    );
     let failures = 0;
     const sqs = {
       async send(command: unknown) {
@@ -217,17 +242,14 @@ describe('SqsConsumer receive back-off', () => {
         shutdownGraceSeconds: 1,
       }),
       handle: async () => ({ done: true, objects: 0, records: 0 }),
-      log: createLogger('silent'),
+      log,
       metrics: createMetrics(),
     });
-    // The longest first back-off: 500 ms.
-    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
     try {
       await consumer.start();
-      await vi.waitFor(() => expect(failures).toBe(1));
-      const began = Date.now();
-      await consumer.stop();
-      expect(Date.now() - began).toBeLessThan(200);
+      await sleeping;
+      const first = await Promise.race([consumer.stop().then(() => 'stopped' as const), waitedOut]);
+      expect(first).toBe('stopped');
       expect(failures).toBe(1);
     } finally {
       random.mockRestore();
