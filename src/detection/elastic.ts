@@ -1,15 +1,19 @@
 import { backendValues, mapFieldOrThrow } from './backend.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, resolverFor } from './fieldmap.js';
-import { stringFormOf, stringPatterns, stringRegex, valueSegments } from './flattened.js';
+import { type StringForm, stringFormOf, stringPatterns, stringRegex } from './flattened.js';
 import type { FieldMatch, LogService, Rule, SearchNode, SigmaValue } from './model.js';
-import { parseWildcard, type Segment } from './search.js';
+import { describe, describeText, type Predicate, type PredicateKind } from './predicate.js';
+import type { Segment } from './search.js';
 import { expandObjectExists, holdsObjects } from './shapes.js';
 
 /**
  * Search tree -> Elasticsearch query DSL, KQL and ES|QL over the ECS field map. The DSL is what the
  * cross-check runs on a real engine; KQL is what Kibana query/threshold rules carry; ES|QL covers what
  * KQL cannot say (regular expressions, field-to-field comparison, sums over a window).
+ *
+ * What a Sigma operator means is decided once (predicate.ts); each language below is a dialect that
+ * only renders those predicates.
  */
 const BACKEND = 'ecs';
 
@@ -23,12 +27,47 @@ interface Ctx {
   resolve: FieldResolver;
 }
 
+/** The field a predicate is rendered on: its name as the dialect writes it, and the match's case rule. */
+interface Target {
+  name: string;
+  cased: boolean;
+}
+
+type Renderers<Q> = { [K in PredicateKind]: (p: Extract<Predicate, { kind: K }>, on: Target) => Q };
+
+interface Dialect<Q> {
+  name(field: string): string;
+  /** The string form a match is asked of instead of its field (see flattened.ts), if any. */
+  stringForm(ctx: Ctx, m: FieldMatch): StringForm | undefined;
+  render: Renderers<Q>;
+  /** The values of one match: one stands alone, several are AND-ed (`|all`) or OR-ed. */
+  combine(parts: Q[], all: boolean): Q;
+}
+
+function matchQuery<Q>(d: Dialect<Q>, ctx: Ctx, m: FieldMatch): Q {
+  const { field, values } = mapped(ctx, m);
+  const form = d.stringForm(ctx, m);
+  const on = { name: d.name(field), cased: m.cased };
+  const ecsField = (f: string) => mapFieldOrThrow(ctx.resolve, BACKEND, ctx.rule, ctx.service, f).field;
+  // An existence test is asked once, whatever values it carries.
+  const parts = (m.op === 'exists' ? [true] : values).map((v) =>
+    render(d, form ? describeText(m, v, form) : describe(m, v, ecsField), on),
+  );
+  return d.combine(parts, m.all);
+}
+
+function render<Q>(d: Dialect<Q>, p: Predicate, on: Target): Q {
+  // Renderers is keyed by kind, so the lookup always fits; TypeScript cannot follow that correlation.
+  return (d.render[p.kind] as (p: Predicate, on: Target) => Q)(p, on);
+}
+
 function mapped(ctx: Ctx, m: FieldMatch) {
   const f = mapFieldOrThrow(ctx.resolve, BACKEND, ctx.rule, ctx.service, m.field);
   // CIDR needs an `ip` field; CloudTrail's sourceIPAddress also holds service names, so its ECS
   // home is source.address and the ip-typed copy is source.ip.
   const field = m.op === 'cidr' && f.field === 'source.address' ? 'source.ip' : f.field;
-  return { field, values: backendValues(f, m) };
+  // fieldref values name other fields, so this field's value table does not apply to them.
+  return { field, values: m.op === 'fieldref' ? m.values : backendValues(f, m) };
 }
 
 /**
@@ -45,9 +84,33 @@ function viaString(ctx: Ctx, m: FieldMatch) {
   return rejected ? form : undefined;
 }
 
-/** Lucene wildcard text of segments (query DSL `wildcard`). */
+/** For dialects that match the string form by wildcards: any of its `key=<value>` patterns. */
+function anyStringPattern<Q>(d: Dialect<Q>, p: Extract<Predicate, { kind: 'text' }>, cased: boolean): Q {
+  const on = { name: d.name(p.form.field), cased };
+  return d.combine(
+    stringPatterns(p.form, p.segments).map((segments) => d.render.like({ kind: 'like', segments }, on)),
+    false,
+  );
+}
+
+/** Lucene wildcard text of segments (query DSL `wildcard`, ES|QL `LIKE`). */
 function luceneSegments(segments: Segment[]): string {
   return segments.map((s) => ('wild' in s ? s.wild : escapeWildcard(s.text))).join('');
+}
+
+function escapeWildcard(text: string): string {
+  return text.replace(/[\\*?]/g, '\\$&');
+}
+
+const COMPARE = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** `(a or b)` for several parts; a lone part needs no parentheses. */
+function joinParts(parts: string[], separator: string): string {
+  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(separator)})`;
+}
+
+function wrap(text: string, top: boolean): string {
+  return top ? text : `(${text})`;
 }
 
 // ---------------------------------------------------------------- query DSL
@@ -68,43 +131,8 @@ function dsl(ctx: Ctx, node: SearchNode): QueryDsl {
       return { bool: { must_not: [dsl(ctx, node.item)] } };
     case 'const':
       return node.value ? { match_all: {} } : { match_none: {} };
-    case 'match': {
-      const { field, values } = mapped(ctx, node);
-      const form = viaString(ctx, node);
-      if (form) {
-        const perValue = (node.op === 'exists' ? [true] : values).map((v) =>
-          combine(
-            stringPatterns(form, valueSegments(node, v)).map((p) =>
-              wildcardDsl(form.field, luceneSegments(p), !node.cased),
-            ),
-            false,
-          ),
-        );
-        return combine(perValue, node.all);
-      }
-      if (node.op === 'exists') return { exists: { field } };
-      if (node.op === 'fieldref') {
-        const others = node.values.map(
-          (v) => mapFieldOrThrow(ctx.resolve, BACKEND, ctx.rule, ctx.service, String(v)).field,
-        );
-        const clauses = others.map((other) => ({
-          script: {
-            script: {
-              lang: 'painless',
-              // Any value of one field equal to any value of the other, as the evaluator compares them.
-              source:
-                'if (!doc.containsKey(params.a) || !doc.containsKey(params.b) || doc[params.a].size() == 0 || doc[params.b].size() == 0) return false; for (def x : doc[params.a]) { for (def y : doc[params.b]) { if (params.cased ? x.toString().equals(y.toString()) : x.toString().equalsIgnoreCase(y.toString())) return true; } } return false;',
-              params: { a: field, b: other, cased: node.cased },
-            },
-          },
-        }));
-        return combine(clauses, node.all);
-      }
-      return combine(
-        values.map((v) => valueDsl(node, field, v)),
-        node.all,
-      );
-    }
+    case 'match':
+      return matchQuery(DSL, ctx, node);
   }
 }
 
@@ -113,55 +141,46 @@ function combine(clauses: QueryDsl[], all: boolean): QueryDsl {
   return all ? { bool: { filter: clauses } } : { bool: { should: clauses, minimum_should_match: 1 } };
 }
 
-function valueDsl(m: FieldMatch, field: string, value: SigmaValue): QueryDsl {
-  const ci = !m.cased;
-  switch (m.op) {
-    case 'eq':
-      // Letters are the only thing case folding changes; leaving it off keeps term queries valid on
-      // numeric and ip fields.
-      return typeof value === 'string' && ci && /[a-z]/i.test(value)
-        ? { term: { [field]: { value, case_insensitive: true } } }
-        : { term: { [field]: { value } } };
-    case 'contains':
-      return wildcardDsl(field, `*${escapeWildcard(String(value))}*`, ci);
-    case 'startswith':
-      // A prefix query, not a wildcard: flattened sub-fields answer prefix queries, never wildcard ones.
-      return { prefix: { [field]: { value: String(value), case_insensitive: ci } } };
-    case 'endswith':
-      return wildcardDsl(field, `*${escapeWildcard(String(value))}`, ci);
-    case 'wildcard':
-      return wildcardDsl(field, luceneWildcard(String(value)), ci);
-    case 're':
-      return {
-        regexp: {
-          [field]: { value: `.*(${luceneRegex(String(value))}).*`, case_insensitive: ci, flags: 'NONE' },
-        },
-      };
-    case 'cidr':
-      return { term: { [field]: { value: String(value) } } };
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      return { range: { [field]: { [m.op]: value } } };
-    default:
-      throw new Error(`unhandled operator ${m.op}`);
-  }
-}
-
 function wildcardDsl(field: string, value: string, ci: boolean): QueryDsl {
   return { wildcard: { [field]: { value, case_insensitive: ci } } };
 }
 
-function escapeWildcard(text: string): string {
-  return text.replace(/[\\*?]/g, '\\$&');
-}
-
-function luceneWildcard(pattern: string): string {
-  return parseWildcard(pattern)
-    .map((s) => ('wild' in s ? s.wild : escapeWildcard(s.text)))
-    .join('');
-}
+const DSL: Dialect<QueryDsl> = {
+  name: (field) => field,
+  stringForm: viaString,
+  combine,
+  render: {
+    exists: (_, on) => ({ exists: { field: on.name } }),
+    // Letters are the only thing case folding changes; leaving it off keeps term queries valid on
+    // numeric and ip fields.
+    equals: ({ value }, on) =>
+      typeof value === 'string' && !on.cased && /[a-z]/i.test(value)
+        ? { term: { [on.name]: { value, case_insensitive: true } } }
+        : { term: { [on.name]: { value } } },
+    cidr: ({ value }, on) => ({ term: { [on.name]: { value: String(value) } } }),
+    // A prefix query, not a wildcard: flattened sub-fields answer prefix queries, never wildcard ones.
+    prefix: ({ text }, on) => ({ prefix: { [on.name]: { value: text, case_insensitive: !on.cased } } }),
+    like: ({ segments }, on) => wildcardDsl(on.name, luceneSegments(segments), !on.cased),
+    regex: ({ source }, on) => ({
+      regexp: {
+        [on.name]: { value: `.*(${luceneRegex(source)}).*`, case_insensitive: !on.cased, flags: 'NONE' },
+      },
+    }),
+    compare: ({ op, value }, on) => ({ range: { [on.name]: { [op]: value } } }),
+    fieldref: ({ other }, on) => ({
+      script: {
+        script: {
+          lang: 'painless',
+          // Any value of one field equal to any value of the other, as the evaluator compares them.
+          source:
+            'if (!doc.containsKey(params.a) || !doc.containsKey(params.b) || doc[params.a].size() == 0 || doc[params.b].size() == 0) return false; for (def x : doc[params.a]) { for (def y : doc[params.b]) { if (params.cased ? x.toString().equals(y.toString()) : x.toString().equalsIgnoreCase(y.toString())) return true; } } return false;',
+          params: { a: on.name, b: other, cased: on.cased },
+        },
+      },
+    }),
+    text: (p, on) => anyStringPattern(DSL, p, on.cased),
+  },
+};
 
 /** JS-style regex (the portable subset the loader admits) -> Lucene regexp with optional features off. */
 export function luceneRegex(re: string): string {
@@ -187,7 +206,7 @@ function kql(ctx: Ctx, node: SearchNode, top = false): string {
       return `not ${kql(ctx, node.item)}`;
     case 'const':
       return node.value ? '*' : 'not *';
-    case 'match': {
+    case 'match':
       if (node.op === 're' || node.op === 'fieldref') {
         throw new RuleCompileError(`KQL cannot express '${node.op}'`, {
           rule: ctx.rule.id,
@@ -195,54 +214,8 @@ function kql(ctx: Ctx, node: SearchNode, top = false): string {
           field: node.field,
         });
       }
-      const { field, values } = mapped(ctx, node);
-      const form = viaString(ctx, node);
-      if (form) {
-        const perValue = (node.op === 'exists' ? [true] : values).map((v) => {
-          const alts = stringPatterns(form, valueSegments(node, v)).map(
-            (p) =>
-              `${kqlField(form.field)}: ${p.map((s) => ('wild' in s ? '*' : kqlEscape(s.text))).join('')}`,
-          );
-          return alts.length === 1 ? (alts[0] as string) : `(${alts.join(' or ')})`;
-        });
-        if (perValue.length === 1) return perValue[0] as string;
-        return `(${perValue.join(node.all ? ' and ' : ' or ')})`;
-      }
-      const name = kqlField(field);
-      if (node.op === 'exists') return `${name}:*`;
-      const parts = values.map((v) => {
-        switch (node.op) {
-          case 'gt':
-            return `${name} > ${v}`;
-          case 'gte':
-            return `${name} >= ${v}`;
-          case 'lt':
-            return `${name} < ${v}`;
-          case 'lte':
-            return `${name} <= ${v}`;
-          case 'contains':
-            return `${name}: *${kqlEscape(String(v))}*`;
-          case 'startswith':
-            return `${name}: ${kqlEscape(String(v))}*`;
-          case 'endswith':
-            return `${name}: *${kqlEscape(String(v))}`;
-          case 'wildcard':
-            // KQL has only `*`: a single-character `?` widens to it.
-            return `${name}: ${parseWildcard(String(v))
-              .map((s) => ('wild' in s ? '*' : kqlEscape(s.text)))
-              .join('')}`;
-          default:
-            return typeof v === 'string' ? `${name}: "${v.replace(/["\\]/g, '\\$&')}"` : `${name}: ${v}`;
-        }
-      });
-      if (parts.length === 1) return parts[0] as string;
-      return `(${parts.join(node.all ? ' and ' : ' or ')})`;
-    }
+      return matchQuery(KQL, ctx, node);
   }
-}
-
-function wrap(text: string, top: boolean): string {
-  return top ? text : `(${text})`;
 }
 
 function kqlField(field: string): string {
@@ -252,6 +225,31 @@ function kqlField(field: string): string {
 function kqlEscape(text: string): string {
   return text.replace(/([\\():<>"*{}\s])/g, '\\$1');
 }
+
+/** kql() refuses these operators before a field is mapped; reaching a renderer would be a bug. */
+function inexpressible(p: Predicate): never {
+  throw new Error(`KQL has no ${p.kind} predicate`);
+}
+
+const KQL: Dialect<string> = {
+  name: kqlField,
+  stringForm: viaString,
+  combine: (parts, all) => joinParts(parts, all ? ' and ' : ' or '),
+  render: {
+    exists: (_, on) => `${on.name}:*`,
+    equals: ({ value }, on) =>
+      typeof value === 'string' ? `${on.name}: "${value.replace(/["\\]/g, '\\$&')}"` : `${on.name}: ${value}`,
+    cidr: (p, on) => KQL.render.equals({ kind: 'equals', value: p.value }, on),
+    prefix: ({ text }, on) => `${on.name}: ${kqlEscape(text)}*`,
+    // KQL has only `*`: a single-character `?` widens to it.
+    like: ({ segments }, on) =>
+      `${on.name}: ${segments.map((s) => ('wild' in s ? '*' : kqlEscape(s.text))).join('')}`,
+    regex: inexpressible,
+    compare: ({ op, value }, on) => `${on.name} ${COMPARE[op]} ${value}`,
+    fieldref: inexpressible,
+    text: (p, on) => anyStringPattern(KQL, p, on.cased),
+  },
+};
 
 // ---------------------------------------------------------------- ES|QL
 
@@ -275,66 +273,51 @@ function esql(ctx: Ctx, node: SearchNode, top = false, negated = false): string 
     case 'const':
       return node.value ? 'TRUE' : 'FALSE';
     case 'match': {
-      const predicate = esqlMatch(ctx, node);
+      const predicate = matchQuery(ESQL, ctx, node);
       return negated && node.op !== 'exists' ? `COALESCE(${predicate}, FALSE)` : predicate;
     }
   }
 }
 
-function esqlMatch(ctx: Ctx, node: FieldMatch): string {
-  const { field, values } = mapped(ctx, node);
-  // ES|QL cannot read flattened fields: everything on them goes to the string form.
-  const form = stringFormOf(ctx.service, node.field);
-  if (form) {
-    if (!['eq', 'exists', 'contains', 'startswith', 'endswith', 'wildcard'].includes(node.op))
-      throw new RuleCompileError(`ES|QL cannot apply '${node.op}' to a flattened field`, {
-        rule: ctx.rule.id,
-        backend: 'esql',
-        field: node.field,
-      });
-    const text = node.cased ? form.field : `TO_LOWER(${form.field})`;
-    const parts = (node.op === 'exists' ? [true] : values).map((v) => {
-      const re = stringRegex(form, valueSegments(node, v));
-      return `${text} RLIKE ${JSON.stringify(node.cased ? re : re.toLowerCase())}`;
-    });
-    return parts.length === 1 ? (parts[0] as string) : `(${parts.join(node.all ? ' AND ' : ' OR ')})`;
-  }
-  const name = esqlField(field);
-  const lower = (expr: string) => (node.cased ? expr : `TO_LOWER(${expr})`);
-  const str = (v: SigmaValue) => JSON.stringify(node.cased ? String(v) : String(v).toLowerCase());
-  if (node.op === 'exists') return `${name} IS NOT NULL`;
-  const parts = values.map((v) => {
-    switch (node.op) {
-      case 'fieldref':
-        return `${lower(name)} == ${lower(esqlField(mapFieldOrThrow(ctx.resolve, BACKEND, ctx.rule, ctx.service, String(v)).field))}`;
-      case 'gt':
-        return `${name} > ${v}`;
-      case 'gte':
-        return `${name} >= ${v}`;
-      case 'lt':
-        return `${name} < ${v}`;
-      case 'lte':
-        return `${name} <= ${v}`;
-      case 'cidr':
-        return `CIDR_MATCH(${name}, ${JSON.stringify(String(v))})`;
-      case 're':
-        return `${node.cased ? name : `TO_LOWER(${name})`} RLIKE ${JSON.stringify(`.*(${node.cased ? v : String(v).toLowerCase()}).*`)}`;
-      case 'contains':
-        return `${lower(name)} LIKE ${str(`*${escapeWildcard(String(v))}*`)}`;
-      case 'startswith':
-        return `${lower(name)} LIKE ${str(`${escapeWildcard(String(v))}*`)}`;
-      case 'endswith':
-        return `${lower(name)} LIKE ${str(`*${escapeWildcard(String(v))}`)}`;
-      case 'wildcard':
-        return `${lower(name)} LIKE ${str(luceneWildcard(String(v)))}`;
-      default:
-        return typeof v === 'string' ? `${lower(name)} == ${str(v)}` : `${name} == ${v}`;
-    }
-  });
-  if (parts.length === 1) return parts[0] as string;
-  return `(${parts.join(node.all ? ' AND ' : ' OR ')})`;
-}
-
 function esqlField(field: string): string {
   return /^[A-Za-z_@][\w.@]*$/.test(field) ? field : `\`${field.replace(/`/g, '``')}\``;
 }
+
+/** ES|QL cannot read flattened fields: everything on them goes to the string form. */
+function esqlStringForm(ctx: Ctx, m: FieldMatch): StringForm | undefined {
+  const form = stringFormOf(ctx.service, m.field);
+  if (form && !['eq', 'exists', 'contains', 'startswith', 'endswith', 'wildcard'].includes(m.op))
+    throw new RuleCompileError(`ES|QL cannot apply '${m.op}' to a flattened field`, {
+      rule: ctx.rule.id,
+      backend: 'esql',
+      field: m.field,
+    });
+  return form;
+}
+
+/** Case-insensitive matches compare lower-cased field text with lower-cased literals. */
+const lower = (expr: string, on: Target) => (on.cased ? expr : `TO_LOWER(${expr})`);
+const fold = (text: string, on: Target) => (on.cased ? text : text.toLowerCase());
+const esqlString = (v: SigmaValue, on: Target) => JSON.stringify(fold(String(v), on));
+
+const ESQL: Dialect<string> = {
+  name: esqlField,
+  stringForm: esqlStringForm,
+  combine: (parts, all) => joinParts(parts, all ? ' AND ' : ' OR '),
+  render: {
+    exists: (_, on) => `${on.name} IS NOT NULL`,
+    equals: ({ value }, on) =>
+      typeof value === 'string'
+        ? `${lower(on.name, on)} == ${esqlString(value, on)}`
+        : `${on.name} == ${value}`,
+    cidr: ({ value }, on) => `CIDR_MATCH(${on.name}, ${JSON.stringify(String(value))})`,
+    prefix: ({ text }, on) => ESQL.render.like({ kind: 'like', segments: [{ text }, { wild: '*' }] }, on),
+    like: ({ segments }, on) => `${lower(on.name, on)} LIKE ${esqlString(luceneSegments(segments), on)}`,
+    regex: ({ source }, on) => `${lower(on.name, on)} RLIKE ${JSON.stringify(`.*(${fold(source, on)}).*`)}`,
+    compare: ({ op, value }, on) => `${on.name} ${COMPARE[op]} ${value}`,
+    fieldref: ({ other }, on) => `${lower(on.name, on)} == ${lower(esqlField(other), on)}`,
+    // The string form is a plain keyword, named as stored.
+    text: ({ form, segments }, on) =>
+      `${lower(form.field, on)} RLIKE ${JSON.stringify(fold(stringRegex(form, segments), on))}`,
+  },
+};
