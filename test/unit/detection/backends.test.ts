@@ -111,11 +111,51 @@ describe('Splunk: field names inside JSON arrays', () => {
 
 describe('Splunk: a literal asterisk', () => {
   it('matches only `*`, through where, not as a search wildcard', () => {
-    const spl = compileSpl(byName('aws_s3_bucket_policy_public'));
+    const spl = compileSpl(
+      rule(String.raw`{sel: {requestParameters.bucketPolicy.Statement.Principal.AWS: '\*'}, condition: sel}`),
+    );
     expect(spl).not.toMatch(/="\*"/);
     expect(spl).toContain(`match('requestParameters.bucketPolicy.Statement{}.Principal.AWS', "(?i)^\\\\*$")`);
     const inside = compileSpl(rule(String.raw`{sel: {eventName|contains: 'a\*b'}, condition: sel}`));
     expect(inside).toBe(`sourcetype="aws:cloudtrail" | where match('eventName', "(?i)a\\\\*b")`);
+  });
+});
+
+describe('a rule on the text of a whole blob (requestParameters)', () => {
+  it('reads the ECS string form in ES|QL and the raw JSON in Splunk, never the flattened leaves', () => {
+    const r = byName('aws_s3_bucket_policy_public');
+    const kibana = compileKibana(r);
+    expect(kibana.type).toBe('esql');
+    expect(kibana.query).toContain('TO_LOWER(aws.cloudtrail.request_parameters) RLIKE ".*(\\\\{');
+    expect(kibana.query).not.toContain('flattened');
+    const spl = compileSpl(r);
+    expect(spl).toContain(`match('_raw', "(?i)\\\\{`);
+    expect(spl).not.toContain('Statement{}');
+  });
+
+  it('Splunk: the _raw patterns tell the rule’s own cases apart in the JSON as written', () => {
+    const r = byName('aws_s3_bucket_policy_public');
+    // The where clause's regexes, out of their SPL strings; PCRE reads these constructs as JS does.
+    const patterns = [...compileSpl(r).matchAll(/match\('_raw', "\(\?i\)((?:[^"\\]|\\.)*)"\)/g)].map(
+      (m) => new RegExp((m[1] as string).replace(/\\(.)/g, '$1'), 'i'),
+    );
+    expect(patterns).toHaveLength(4);
+    const tests = parse(readFileSync(`${rulesDir}${r.file.replace(/\.yml$/, '.tests.yml')}`, 'utf8'));
+    const seen = { positive: 0, negative: 0 };
+    for (const kind of ['positive', 'negative'] as const) {
+      for (const c of tests[kind] as { name: string; events: Record<string, unknown>[] }[]) {
+        const event = c.events[0] as Record<string, unknown>;
+        if ('errorCode' in event) continue; // refused calls are the errorCode filter's, not the pattern's
+        const raw = JSON.stringify((testRecord('cloudtrail', event, 'k', 0) as { event: unknown }).event);
+        expect(
+          patterns.some((p) => p.test(raw)),
+          `${kind}: ${c.name}`,
+        ).toBe(kind === 'positive');
+        seen[kind]++;
+      }
+    }
+    expect(seen.positive).toBeGreaterThan(0);
+    expect(seen.negative).toBeGreaterThan(0);
   });
 });
 
