@@ -5,6 +5,7 @@ import { encodeLines } from '../../lines.js';
 import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
 import { type Logger, logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
+import { InFlight, SinkLifecycle } from '../lifecycle.js';
 import { AckPoller } from './acks.js';
 import { classifyHealth, classifyResponse, type ResponseClass } from './classify.js';
 import { AdaptiveConcurrency, type ConcurrencyLimit, FixedConcurrency } from './concurrency.js';
@@ -133,39 +134,32 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   let ageTimer: NodeJS.Timeout | undefined;
   /** When the current batch got its first event (its age counts from there). */
   let batchStartedAt = 0;
-  const deliveries = new Set<Promise<void>>();
+  const deliveries = new InFlight();
   /** write() calls not yet returned: records waiting for room in the pending-batch window. */
-  const writes = new Set<Promise<void>>();
-  const probes = new Set<Promise<void>>();
-  /** Timers that only pace retries and waits; each removes itself when it fires or is cut short. */
-  const pacing = new Set<NodeJS.Timeout>();
+  const writes = new InFlight();
+  const probes = new InFlight();
+  /** Closing, and the timers that pace retries and waits (see pause()). */
+  const lifecycle = new SinkLifecycle();
   let pendingBatches = 0;
   let capacityWaiters: (() => void)[] = [];
   let laneWaiters: (() => void)[] = [];
   let nextEndpoint = 0;
   let blockedUntil = 0;
   let blockError: HecError | undefined;
-  /** close() was called: writes are refused from then on. */
-  let closing = false;
-  let closed: Promise<void> | undefined;
-  /** close() has finished: nothing of the sink may keep the process alive any more. */
-  let released = false;
   const warnedNoAckId = new Set<string>();
   /** Endpoints whose health probe failed, until one succeeds (logged once each way). */
   const unhealthy = new Set<Endpoint>();
 
-  // Timers of the sink are not unref'd while it is open: a batch waiting for its age, a retry back-off or
-  // an ack poll is work in flight, and the process must not exit (replay, Lambda) while records wait on
-  // it. A wait that ends early (woken) clears its timer, so no timer outlives the wait it paced, and
-  // close() returns only once nothing waits.
+  // A paced wait (see SinkLifecycle.pace: it keeps the process alive while the sink is open). A wait that
+  // ends early (woken) clears its timer, so no timer outlives the wait it paced, and close() returns only
+  // once nothing waits.
   function pause(ms: number, wakers?: (() => void)[]): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
-        pacing.delete(timer);
+        lifecycle.unpace(timer);
         resolve();
       };
-      const timer = setTimeout(
+      const timer = lifecycle.pace(
         () => {
           // Woken by time: leave the wakers list (a wake-up swaps the list, so it may be gone already).
           const at = wakers?.indexOf(done) ?? -1;
@@ -174,8 +168,6 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         },
         Math.min(MAX_TIMER_MS, Math.max(0, ms)),
       );
-      pacing.add(timer);
-      if (released) timer.unref();
       wakers?.push(done);
     });
   }
@@ -248,12 +240,11 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         );
       }
     })().finally(() => {
-      probes.delete(probing);
       endpoint.probing = false;
       lane.busy = false;
       wakeLaneWaiter();
     });
-    probes.add(probing);
+    void probes.add(probing);
   }
 
   /**
@@ -520,13 +511,12 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         failAll(batch.entries, err instanceof Error ? err : new Error(String(err)));
       })
       .finally(() => {
-        deliveries.delete(delivery);
         pendingBatches--;
         const waiters = capacityWaiters;
         capacityWaiters = [];
         for (const w of waiters) w();
       });
-    deliveries.add(delivery);
+    void deliveries.add(delivery);
   }
 
   async function takeWhenRoom(record: SinkRecord<HecEvent>): Promise<void> {
@@ -565,9 +555,9 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
    * first (a flush that saw no delivery left them behind, with an age timer, after close).
    */
   async function flush(): Promise<void> {
-    await Promise.allSettled([...writes]);
+    await writes.settled();
     seal();
-    while (deliveries.size > 0) await Promise.allSettled([...deliveries]);
+    while (deliveries.size > 0) await deliveries.settled();
   }
 
   function envelope(record: SinkRecord<HecEvent>): HecEvent {
@@ -596,7 +586,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     write(record) {
       // Refused from the moment close() is called: close waits for what was taken before, and a record
       // taken after it would be sent on released connections or left behind.
-      if (closing) {
+      if (lifecycle.closing) {
         return Promise.reject(
           new HecError(
             'HEC_CLOSED',
@@ -609,9 +599,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
         buffer(record);
         return TAKEN;
       }
-      const taking = takeWhenRoom(record).finally(() => writes.delete(taking));
-      writes.add(taking);
-      return taking;
+      return writes.add(takeWhenRoom(record));
     },
 
     /**
@@ -659,18 +647,17 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     flush,
 
     close() {
-      closing = true;
-      closed ??= (async () => {
-        // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
-        while (writes.size > 0 || current.entries.length > 0 || deliveries.size > 0) await flush();
-        await Promise.allSettled([...probes]);
-        released = true;
-        for (const poller of pollers.values()) poller.close();
-        // Nothing should be left to pace; should something be, it must not keep the process alive.
-        for (const timer of pacing) timer.unref();
-        await Promise.all(ownDispatchers.map((d) => d.close()));
-      })();
-      return closed;
+      return lifecycle.close(
+        async () => {
+          // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
+          while (writes.size > 0 || current.entries.length > 0 || deliveries.size > 0) await flush();
+          await probes.settled();
+        },
+        async () => {
+          for (const poller of pollers.values()) poller.close();
+          await Promise.all(ownDispatchers.map((d) => d.close()));
+        },
+      );
     },
 
     stats() {

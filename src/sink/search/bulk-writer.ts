@@ -3,6 +3,7 @@ import { encodeLines } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
+import { InFlight, SinkLifecycle } from '../lifecycle.js';
 import { type BulkResult, type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
@@ -90,11 +91,6 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   /** Bytes buffered or in flight; write() waits while this is over the limit. */
   let held = 0;
   let active = 0;
-  /** close() was called: writes are refused from then on. */
-  let closing = false;
-  let closed: Promise<void> | undefined;
-  /** close() has finished: nothing of the sink may keep the process alive any more. */
-  let released = false;
   let timer: NodeJS.Timeout | undefined;
   /** When the current batch got its first document. */
   let batchStartedAt = 0;
@@ -106,37 +102,18 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
    */
   let blocked: SearchSinkError | undefined;
   const waiting: Entry[][] = [];
-  const deliveries = new Set<Promise<void>>();
+  const deliveries = new InFlight();
   /** write() calls not yet returned: a write waiting for buffer space still has a record to add. */
-  const writes = new Set<Promise<void>>();
+  const writes = new InFlight();
   const spaceWaiters: Array<() => void> = [];
-  /** Flush timers and back-offs; see pace(). */
-  const pacing = new Set<NodeJS.Timeout>();
+  /** Closing, and the flush timers and back-offs, which keep the process alive only while the sink is open. */
+  const lifecycle = new SinkLifecycle();
   // Each entry is settled exactly once; the last-resort path in pump() skips those already settled.
   const settledEntries = new WeakSet<Entry>();
   const unsettled = (e: Entry): boolean => !settledEntries.has(e);
 
-  // Timers are not unref'd while the sink is open: a partial batch waiting for its age or a retry back-off
-  // is work in flight, and the process must not exit (replay, Lambda) while records wait on it. close()
-  // returns only once nothing waits; should a timer still exist then, it must not keep the process alive.
-  function pace(callback: () => void, ms: number): NodeJS.Timeout {
-    const handle = setTimeout(() => {
-      pacing.delete(handle);
-      callback();
-    }, ms);
-    pacing.add(handle);
-    if (released) handle.unref();
-    return handle;
-  }
-
-  function unpace(handle: NodeJS.Timeout | undefined): void {
-    if (!handle) return;
-    clearTimeout(handle);
-    pacing.delete(handle);
-  }
-
   function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => pace(resolve, ms));
+    return new Promise((resolve) => lifecycle.pace(resolve, ms));
   }
 
   function release(entry: Entry): void {
@@ -380,15 +357,14 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         })
         .finally(() => {
           active--;
-          deliveries.delete(delivery);
           pump();
         });
-      deliveries.add(delivery);
+      void deliveries.add(delivery);
     }
   }
 
   function dispatch(): void {
-    unpace(timer);
+    lifecycle.unpace(timer);
     timer = undefined;
     if (batch.length === 0) return;
     waiting.push(batch);
@@ -401,7 +377,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   async function flush(): Promise<void> {
     dispatch();
     while (waiting.length > 0 || deliveries.size > 0) {
-      await Promise.all([...deliveries]);
+      await deliveries.settled();
     }
   }
 
@@ -422,12 +398,12 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     held += entry.bytes;
     batch.push(entry);
     batchBytes += entry.bytes;
-    if (closing || batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
+    if (lifecycle.closing || batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
       // Closing: nothing more will join this batch, and close() is waiting for it.
       dispatch();
     } else if (!timer) {
       batchStartedAt = Date.now();
-      timer = pace(dispatch, config.flushIntervalMs);
+      timer = lifecycle.pace(dispatch, config.flushIntervalMs);
     }
   }
 
@@ -438,18 +414,18 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     sendNow(): void {
       if (batch.length === 0) return;
       const wait = batchStartedAt + Math.min(config.idleFlushMs, config.flushIntervalMs) - Date.now();
-      if (wait <= 0 || closing) {
+      if (wait <= 0 || lifecycle.closing) {
         dispatch();
         return;
       }
-      unpace(timer);
-      timer = pace(dispatch, wait);
+      lifecycle.unpace(timer);
+      timer = lifecycle.pace(dispatch, wait);
     },
 
     async write(record: SinkRecord<SearchDocument>): Promise<void> {
       // Refused from the moment close() is called: close waits for what was taken before, and a record
       // taken after it would be sent on a closed client or left behind.
-      if (closing) {
+      if (lifecycle.closing) {
         stats.failed++;
         record.delivery.fail(
           new SearchSinkError(
@@ -483,26 +459,22 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         buffer(entry);
         return;
       }
-      const taking = takeWhenRoom(entry).finally(() => writes.delete(taking));
-      writes.add(taking);
-      return taking;
+      return writes.add(takeWhenRoom(entry));
     },
 
     flush,
 
     close(): Promise<void> {
-      closing = true;
-      closed ??= (async () => {
-        // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
-        while (writes.size > 0 || batch.length > 0 || waiting.length > 0 || deliveries.size > 0) {
-          dispatch();
-          await Promise.allSettled([...writes, ...deliveries]);
-        }
-        released = true;
-        for (const handle of pacing) handle.unref();
-        await client.close();
-      })();
-      return closed;
+      return lifecycle.close(
+        async () => {
+          // Nothing new arrives now; wait until nothing is pending, waiting for room or buffered.
+          while (writes.size > 0 || batch.length > 0 || waiting.length > 0 || deliveries.size > 0) {
+            dispatch();
+            await Promise.all([writes.settled(), deliveries.settled()]);
+          }
+        },
+        () => client.close(),
+      );
     },
 
     stats: () => ({ ...stats }),
