@@ -1,6 +1,7 @@
 import {
   type Credentials,
   type InstallResult,
+  type InstallStep,
   installKibanaDashboards,
   installSplunkDashboards,
 } from '../dashboards/index.js';
@@ -12,7 +13,7 @@ export interface DashboardsInstallOptions {
   space?: string;
   app: string;
   dryRun?: boolean;
-  /** Overwrite Kibana objects the user edited since our install (kept otherwise). */
+  /** Overwrite Kibana objects and Splunk views the user edited since our install (kept otherwise). */
   force?: boolean;
 }
 
@@ -56,14 +57,40 @@ export async function dashboardsInstallCommand(
         app: opts.app,
         credentials: credentialsFromEnv('splunk'),
         dryRun: opts.dryRun,
+        force: opts.force,
       }),
     );
   }
   for (const r of results) {
     for (const s of r.steps) {
-      const note = s.action === 'keep' ? ' (edited since the last install; --force overwrites it)' : '';
+      const note = s.action === 'keep' ? ` (${why(r.target, s)}; --force overwrites it)` : '';
       out(`${r.target} ${s.planned ? 'would ' : ''}${s.action} ${s.object}${note}`);
     }
+    out(summary(r));
   }
   return results;
+}
+
+const SIEM = { kibana: 'Kibana', splunk: 'Splunk' } as const;
+
+function why(target: InstallResult['target'], step: InstallStep): string {
+  return step.reason === 'edited'
+    ? `edited in ${SIEM[target]} since the last install`
+    : 'no record of our install and not what we ship (made or edited outside this tool, or installed by an older release)';
+}
+
+/** One line per target: how many of each action, and which objects were kept and why. */
+function summary(r: InstallResult): string {
+  const actions: InstallStep['action'][] = ['create', 'update', 'unchanged', 'keep'];
+  const counts = actions.map((a) => `${r.steps.filter((s) => s.action === a).length} ${a}`).join(', ');
+  const kept = r.steps.filter((s) => s.action === 'keep');
+  const head = `${r.target} summary${r.steps[0]?.planned ? ' (dry run)' : ''}: ${counts}`;
+  if (kept.length === 0) return head;
+  const edited = kept.filter((s) => s.reason === 'edited').map((s) => s.object);
+  const unrecorded = kept.filter((s) => s.reason !== 'edited').map((s) => s.object);
+  const groups = [
+    edited.length ? `edited in ${SIEM[r.target]} since the last install: ${edited.join(', ')}` : '',
+    unrecorded.length ? `no install record and not what we ship: ${unrecorded.join(', ')}` : '',
+  ].filter(Boolean);
+  return `${head}; kept as the user's (--force overwrites them): ${groups.join('; ')}`;
 }

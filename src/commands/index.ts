@@ -99,7 +99,7 @@ export function registerCommands(program: Command): void {
     .option('--space <space>', 'Kibana space')
     .option('--app <app>', 'Splunk app that owns the views', 'search')
     .option('--dry-run', 'show what would be installed, change nothing')
-    .option('--force', 'also overwrite Kibana objects edited since the last install')
+    .option('--force', 'also overwrite Kibana objects and Splunk views edited since the last install')
     .action(async (opts) => {
       const { dashboardsInstallCommand } = await import('./dashboards.js');
       await dashboardsInstallCommand(opts);

@@ -6,6 +6,7 @@ export {
   type InstallStep,
   installKibanaDashboards,
   installSplunkDashboards,
+  type KeepReason,
   type KibanaInstallOptions,
   kibanaImportBody,
   type SplunkInstallOptions,

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DashboardInstallError } from './errors.js';
 import { defaultDashboardsDir, renderDashboards } from './generate.js';
+import { splunkPlan, viewHash, withViewRecord } from './splunk-record.js';
 
 /**
  * Installs the generated dashboards. Kibana: reads every object (`_bulk_get`), then one multipart
  * `_import?overwrite=true` of only the objects missing or changed on our side and not edited by the user
- * since (see kibanaPlan; `force` overwrites those too). Splunk: per view, read it, then create (POST .../views) or update (POST
- * .../views/<name>) only when its XML differs. `dryRun` sends nothing that changes the SIEM.
+ * since (see kibanaPlan; `force` overwrites those too). Splunk: per view, read it, then create (POST .../views) or
+ * update (POST .../views/<name>) it when it is missing or ours changed, and the user did not edit it since
+ * (see splunkPlan; `force` overwrites those too). `dryRun` sends nothing that changes the SIEM.
  */
 
 export type Credentials =
@@ -17,10 +19,19 @@ export type Credentials =
   /** Kibana API key (base64 id:key, as Kibana shows it) or Splunk authentication token. */
   | { kind: 'token'; token: string };
 
+/**
+ * Why an object is kept. edited: it carries the record of our last install and changed since.
+ * unrecorded: it carries no record (made by hand, installed by a release that kept none, or edited by
+ * something that dropped the record; Kibana data views never have one) and differs from what we ship.
+ */
+export type KeepReason = 'edited' | 'unrecorded';
+
 export interface InstallStep {
   object: string;
   /** `keep`: the user edited the object since our install; only `force` overwrites it. */
   action: 'create' | 'update' | 'unchanged' | 'keep';
+  /** Set on `keep` steps. */
+  reason?: KeepReason;
   /** True when the step was only planned (dry run). */
   planned: boolean;
 }
@@ -237,11 +248,13 @@ export async function installKibanaDashboards(opts: KibanaInstallOptions): Promi
       throw failure('Kibana saved objects read', getUrl, o.error.statusCode ?? 500, o.error.message ?? '');
     installed.set(`${o.type}:${o.id}`, o);
   }
-  const steps: InstallStep[] = ours.map((o) => ({
-    object: `${o.type}:${o.id}`,
-    action: kibanaPlan(o, installed.get(`${o.type}:${o.id}`), !!opts.force),
-    planned: !!opts.dryRun,
-  }));
+  const steps: InstallStep[] = ours.map((o) => {
+    const current = installed.get(`${o.type}:${o.id}`);
+    const action = kibanaPlan(o, current, !!opts.force);
+    const reason: KeepReason | undefined =
+      action === 'keep' ? (current && recordOf(current) ? 'edited' : 'unrecorded') : undefined;
+    return { object: `${o.type}:${o.id}`, action, ...(reason ? { reason } : {}), planned: !!opts.dryRun };
+  });
   const result: InstallResult = { target: 'kibana', url: root.origin, steps };
   const writes = ours.filter((_, i) => steps[i]?.action === 'create' || steps[i]?.action === 'update');
   if (opts.dryRun || writes.length === 0) return result;
@@ -304,6 +317,18 @@ export async function installKibanaDashboards(opts: KibanaInstallOptions): Promi
   return result;
 }
 
+/** The view's XML in a data/ui/views answer, undefined when the answer carries none. */
+function viewData(text: string): string | undefined {
+  let body: { entry?: { content?: Record<string, unknown> }[] };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return undefined;
+  }
+  const data = body.entry?.[0]?.content?.['eai:data'];
+  return typeof data === 'string' ? data : undefined;
+}
+
 export async function installSplunkDashboards(opts: SplunkInstallOptions): Promise<InstallResult> {
   const root = base(opts.url);
   const doFetch = opts.fetch ?? fetch;
@@ -314,34 +339,51 @@ export async function installSplunkDashboards(opts: SplunkInstallOptions): Promi
 
   for (const f of renderDashboards(dir).filter((g) => g.path.startsWith('splunk/'))) {
     const name = path.basename(f.path, '.xml');
+    const what = `Splunk view ${name}`;
     const xml = readFileSync(path.join(dir, f.path), 'utf8');
     const itemUrl = new URL(`${collection}/${encodeURIComponent(name)}?output_mode=json`, root);
-    const current = await send(doFetch, itemUrl, { method: 'GET', headers }, `Splunk view ${name}`);
-    let action: InstallStep['action'];
-    if (current.status === 404) action = 'create';
-    else if (current.status === 200) {
-      const existing = (JSON.parse(current.text) as { entry?: { content?: Record<string, unknown> }[] })
-        .entry?.[0]?.content?.['eai:data'];
-      action = typeof existing === 'string' && existing.trim() === xml.trim() ? 'unchanged' : 'update';
-    } else throw failure(`Splunk view ${name}`, itemUrl, current.status, current.text);
+    const read = async (): Promise<string | undefined> => {
+      const res = await send(doFetch, itemUrl, { method: 'GET', headers }, what);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) throw failure(what, itemUrl, res.status, res.text);
+      const data = viewData(res.text);
+      // Without the XML there is nothing to tell the user's edits from ours by: refuse, overwrite nothing.
+      if (data === undefined)
+        throw failure(`${what}: no eai:data in the answer`, itemUrl, res.status, res.text);
+      return data;
+    };
+    /** Writes the view; returns its XML as Splunk stored it (from the answer, else read back). */
+    const write = async (url: URL, fields: Record<string, string>, step: string): Promise<string> => {
+      const res = await send(
+        doFetch,
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields),
+        },
+        what,
+      );
+      if (res.status < 200 || res.status >= 300) throw failure(`${what} ${step}`, url, res.status, res.text);
+      return viewData(res.text) ?? (await read()) ?? fields['eai:data']!;
+    };
 
-    steps.push({ object: `view:${name}`, action, planned: !!opts.dryRun });
-    if (opts.dryRun || action === 'unchanged') continue;
+    const installed = await read();
+    const { action, reason } = splunkPlan(xml, installed, !!opts.force);
+    steps.push({ object: `view:${name}`, action, ...(reason ? { reason } : {}), planned: !!opts.dryRun });
+    if (opts.dryRun || action === 'unchanged' || action === 'keep') continue;
 
-    const url = action === 'create' ? new URL(`${collection}?output_mode=json`, root) : itemUrl;
-    const form = new URLSearchParams(action === 'create' ? { name, 'eai:data': xml } : { 'eai:data': xml });
-    const res = await send(
-      doFetch,
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-        body: form,
-      },
-      `Splunk view ${name}`,
-    );
-    if (res.status < 200 || res.status >= 300)
-      throw failure(`Splunk view ${name} ${action}`, url, res.status, res.text);
+    // Expect Splunk to store the XML as sent and name the stored hash up front; checked right after.
+    const source = viewHash(xml);
+    const data = withViewRecord(xml, source, source);
+    const stored =
+      action === 'create'
+        ? await write(new URL(`${collection}?output_mode=json`, root), { name, 'eai:data': data }, action)
+        : await write(itemUrl, { 'eai:data': data }, action);
+    // If it stored something else, record that instead: otherwise our own view would look edited.
+    const storedHash = viewHash(stored);
+    if (storedHash !== source)
+      await write(itemUrl, { 'eai:data': withViewRecord(stored, source, storedHash) }, 'record');
   }
   return { target: 'splunk', url: root.origin, steps };
 }

@@ -1,16 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  defaultDashboardsDir,
   installKibanaDashboards,
   installSplunkDashboards,
   kibanaImportBody,
 } from '../../../src/dashboards/index.js';
+import { splunkPlan, viewHash, viewRecord, withViewRecord } from '../../../src/dashboards/splunk-record.js';
+import { fakeSplunkViews } from './fake-splunk-views.js';
 
 /**
  * A small HTTP peer that records requests and answers like Kibana's _import and Splunk's data/ui/views
- * (no Kibana or Splunk can run here); it keeps Splunk views in memory so create → update → unchanged
- * can be observed.
+ * (no Kibana or Splunk can run here; the Splunk part is fake-splunk-views.ts); it keeps saved objects
+ * and views in memory so create → update → unchanged → keep can be observed.
  */
 interface Recorded {
   method: string;
@@ -22,7 +27,8 @@ interface Recorded {
 let server: Server;
 let base: string;
 const requests: Recorded[] = [];
-const views = new Map<string, string>();
+const splunk = fakeSplunkViews();
+const views = splunk.views;
 /** Kibana's saved objects by type:id; the import stores them as a Kibana migration would rewrite them. */
 const savedObjects = new Map<string, { type: string; id: string; attributes: Record<string, unknown> }>();
 let kibanaReply: { status: number; body: unknown } | undefined;
@@ -80,22 +86,7 @@ beforeAll(async () => {
         }
         return send(200, { saved_objects: [] });
       }
-      const m = /\/servicesNS\/nobody\/([^/]+)\/data\/ui\/views(?:\/([^/]+))?$/.exec(u.pathname);
-      if (!m) return send(404, {});
-      const name = m[2] && decodeURIComponent(m[2]);
-      const form = new URLSearchParams(body);
-      if (req.method === 'GET') {
-        return views.has(name!)
-          ? send(200, { entry: [{ content: { 'eai:data': views.get(name!) } }] })
-          : send(404, {});
-      }
-      if (!name) {
-        if (views.has(form.get('name')!)) return send(409, { messages: [{ text: 'exists' }] });
-        views.set(form.get('name')!, form.get('eai:data')!);
-        return send(201, {});
-      }
-      views.set(name, form.get('eai:data')!);
-      return send(200, {});
+      if (!splunk.handle(req.method!, u, body, send)) send(404, {});
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -105,6 +96,9 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 beforeEach(() => {
   requests.length = 0;
   kibanaReply = undefined;
+  splunk.normalize = undefined;
+  splunk.bareWrites = false;
+  splunk.readReply = undefined;
 });
 
 describe('Kibana install', () => {
@@ -161,6 +155,7 @@ describe('Kibana install', () => {
     const dry = await installKibanaDashboards({ url: base, dryRun: true });
     const actionOf = (r: typeof dry, o: string) => r.steps.find((s) => s.object === o)?.action;
     expect(actionOf(dry, edited!)).toBe('keep');
+    expect(dry.steps.find((s) => s.object === edited)?.reason).toBe('edited');
     expect(actionOf(dry, ours!)).toBe('update');
     expect(dry.steps.filter((s) => s.action !== 'unchanged')).toHaveLength(2);
     expect(requests.filter((r) => r.method === 'POST' && !r.url.endsWith('_bulk_get'))).toHaveLength(0);
@@ -218,8 +213,51 @@ describe('Kibana install', () => {
   });
 });
 
+describe('Splunk view records', () => {
+  const xml = '<dashboard version="2" theme="dark">\n  <label>T</label>\n</dashboard>\n';
+
+  it('sit inside the root element as one XML comment and do not count in the content hash', () => {
+    const recorded = withViewRecord(xml, 'aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb');
+    const [open, comment] = recorded.split('\n');
+    expect(open).toBe('<dashboard version="2" theme="dark">');
+    expect(comment).toMatch(/^ {2}<!-- \[aws-siem-connector aaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbb\] .* -->$/);
+    // "--" is not allowed inside an XML comment.
+    expect(comment!.trim().slice(4, -3)).not.toContain('--');
+    expect(viewRecord(recorded)).toEqual({ source: 'aaaaaaaaaaaaaaaa', stored: 'bbbbbbbbbbbbbbbb' });
+    expect(viewHash(recorded)).toBe(viewHash(xml));
+    expect(viewRecord(xml)).toBeUndefined();
+    // Re-recording replaces the record instead of adding one.
+    const again = withViewRecord(recorded, 'cccccccccccccccc', 'dddddddddddddddd');
+    expect(again.match(/aws-siem-connector \w{16}/g)).toHaveLength(1);
+    expect(again.replace(/\r?\n[ \t]*<!--[\s\S]*?-->/, '')).toBe(xml);
+  });
+
+  it('plan: ours untouched is updated, the user’s is kept unless forced', () => {
+    const h = viewHash(xml);
+    const ours = withViewRecord(xml, h, h);
+    const newer = xml.replace('<label>T</label>', '<label>T2</label>');
+    expect(splunkPlan(xml, undefined, false)).toEqual({ action: 'create' });
+    expect(splunkPlan(xml, ours, false)).toEqual({ action: 'unchanged' });
+    expect(splunkPlan(newer, ours, false)).toEqual({ action: 'update' });
+    const edited = ours.replace('<label>T</label>', '<label>mine</label>');
+    expect(splunkPlan(newer, edited, false)).toEqual({ action: 'keep', reason: 'edited' });
+    expect(splunkPlan(xml, edited, false)).toEqual({ action: 'keep', reason: 'edited' });
+    expect(splunkPlan(newer, edited, true)).toEqual({ action: 'update' });
+    // No record: ours as it is (installed before records) is recorded, anything else is kept.
+    expect(splunkPlan(xml, xml, false)).toEqual({ action: 'update' });
+    expect(splunkPlan(newer, xml, false)).toEqual({ action: 'keep', reason: 'unrecorded' });
+    expect(splunkPlan(newer, xml, true)).toEqual({ action: 'update' });
+  });
+});
+
 describe('Splunk install', () => {
-  it('creates, then updates only what changed, then leaves everything unchanged', async () => {
+  const VPC = 'aws_siem_connector_vpc_flows';
+  const IAM = 'aws_siem_connector_iam_security_changes';
+  const posts = () => requests.filter((r) => r.method === 'POST');
+  const actionOf = (r: { steps: { object: string; action: string }[] }, view: string) =>
+    r.steps.find((s) => s.object === `view:${view}`)?.action;
+
+  it('creates every view with an install record, then leaves everything unchanged', async () => {
     views.clear();
     const first = await installSplunkDashboards({
       url: base,
@@ -228,27 +266,132 @@ describe('Splunk install', () => {
     });
     expect(first.steps).toHaveLength(5);
     expect(first.steps.every((s) => s.action === 'create')).toBe(true);
-    const create = requests.find((r) => r.method === 'POST')!;
+    const create = posts()[0]!;
     expect(create.url).toBe('/servicesNS/nobody/aws_siem/data/ui/views?output_mode=json');
     expect(create.headers.authorization).toBe('Bearer tok');
     expect(new URLSearchParams(create.body).get('eai:data')).toMatch(/^<dashboard version="2"/);
+    expect(posts()).toHaveLength(5);
     expect(views.size).toBe(5);
-
-    views.set('aws_siem_connector_vpc_flows', '<dashboard version="2"><label>old</label></dashboard>');
-    requests.length = 0;
-    const second = await installSplunkDashboards({ url: base, app: 'aws_siem' });
-    expect(second.steps.filter((s) => s.action === 'update').map((s) => s.object)).toEqual([
-      'view:aws_siem_connector_vpc_flows',
-    ]);
-    const update = requests.filter((r) => r.method === 'POST');
-    expect(update.map((r) => r.url)).toEqual([
-      '/servicesNS/nobody/aws_siem/data/ui/views/aws_siem_connector_vpc_flows?output_mode=json',
-    ]);
+    for (const [name, data] of views) {
+      const shipped = readFileSync(path.join(defaultDashboardsDir(), `splunk/${name}.xml`), 'utf8');
+      expect(viewRecord(data)).toEqual({ source: viewHash(shipped), stored: viewHash(shipped) });
+      expect(viewHash(data)).toBe(viewHash(shipped));
+    }
 
     requests.length = 0;
-    const third = await installSplunkDashboards({ url: base, app: 'aws_siem' });
-    expect(third.steps.every((s) => s.action === 'unchanged')).toBe(true);
-    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    const again = await installSplunkDashboards({ url: base, app: 'aws_siem' });
+    expect(again.steps.every((s) => s.action === 'unchanged')).toBe(true);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('leaves a view the user edited as it is', async () => {
+    views.clear();
+    await installSplunkDashboards({ url: base, app: 'search' });
+    const userXml = views.get(VPC)!.replace('</label>', ' (SOC copy)</label>');
+    views.set(VPC, userXml);
+    requests.length = 0;
+    const run = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(actionOf(run, VPC)).toBe('keep');
+    expect(views.get(VPC)).toBe(userXml);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('updates a view only we changed, keeps the ones the user edited unless --force', async () => {
+    views.clear();
+    await installSplunkDashboards({ url: base, app: 'search' });
+    // An older release of ours: the record matches what is stored, its source hash is not ours now.
+    views.set(
+      VPC,
+      views.get(VPC)!.replace(/\[aws-siem-connector \w{16}/, '[aws-siem-connector 0123456789abcdef'),
+    );
+    // The user retitles a view in its XML (the record stays, and no longer matches).
+    const userXml = views.get(IAM)!.replace(/<label>[^<]*<\/label>/, '<label>Our IAM view</label>');
+    views.set(IAM, userXml);
+
+    requests.length = 0;
+    const dry = await installSplunkDashboards({ url: base, app: 'search', dryRun: true });
+    expect(actionOf(dry, VPC)).toBe('update');
+    expect(dry.steps.find((s) => s.object === `view:${IAM}`)).toEqual({
+      object: `view:${IAM}`,
+      action: 'keep',
+      reason: 'edited',
+      planned: true,
+    });
+    expect(dry.steps.filter((s) => s.action !== 'unchanged')).toHaveLength(2);
+    expect(posts()).toHaveLength(0);
+
+    const run = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(actionOf(run, IAM)).toBe('keep');
+    expect(actionOf(run, VPC)).toBe('update');
+    expect(posts().map((r) => r.url)).toEqual([
+      `/servicesNS/nobody/search/data/ui/views/${VPC}?output_mode=json`,
+    ]);
+    expect(views.get(IAM)).toBe(userXml);
+
+    const forced = await installSplunkDashboards({ url: base, app: 'search', force: true });
+    expect(actionOf(forced, IAM)).toBe('update');
+    expect(views.get(IAM)).not.toContain('Our IAM view');
+    const after = await installSplunkDashboards({ url: base, app: 'search', dryRun: true });
+    expect(after.steps.every((s) => s.action === 'unchanged')).toBe(true);
+  });
+
+  it('keeps a view without a record that is not ours, records one that is', async () => {
+    views.clear();
+    await installSplunkDashboards({ url: base, app: 'search' });
+    // Saved afresh by an editor (no record), and one installed before records were kept (exactly ours).
+    const theirs = '<dashboard version="2" theme="light"><label>AWS VPC flows (ours now)</label></dashboard>';
+    views.set(VPC, theirs);
+    views.set(IAM, readFileSync(path.join(defaultDashboardsDir(), `splunk/${IAM}.xml`), 'utf8'));
+
+    requests.length = 0;
+    const run = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(run.steps.find((s) => s.object === `view:${VPC}`)).toMatchObject({
+      action: 'keep',
+      reason: 'unrecorded',
+    });
+    expect(actionOf(run, IAM)).toBe('update');
+    expect(posts().map((r) => r.url)).toEqual([
+      `/servicesNS/nobody/search/data/ui/views/${IAM}?output_mode=json`,
+    ]);
+    expect(views.get(VPC)).toBe(theirs);
+    expect(viewRecord(views.get(IAM)!)).toBeDefined();
+
+    const again = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(actionOf(again, IAM)).toBe('unchanged');
+    expect(actionOf(again, VPC)).toBe('keep');
+  });
+
+  it('records what Splunk stored when it rewrites the XML, so our views never look edited', async () => {
+    views.clear();
+    // A Splunk that re-indents what it stores, and answers writes without the entry (read back instead).
+    splunk.normalize = (data) => data.replace(/^[ \t]+/gm, '');
+    splunk.bareWrites = true;
+    const first = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(first.steps.every((s) => s.action === 'create')).toBe(true);
+    for (const data of views.values()) {
+      expect(data).not.toMatch(/^ /m);
+      expect(viewRecord(data)?.stored).toBe(viewHash(data));
+    }
+
+    requests.length = 0;
+    const again = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(again.steps.every((s) => s.action === 'unchanged')).toBe(true);
+    expect(posts()).toHaveLength(0);
+
+    views.set(VPC, views.get(VPC)!.replace('<label>', '<label>Edited: '));
+    const edited = await installSplunkDashboards({ url: base, app: 'search' });
+    expect(actionOf(edited, VPC)).toBe('keep');
+  });
+
+  it('refuses an answer without the view XML instead of overwriting the view', async () => {
+    views.clear();
+    views.set(VPC, '<dashboard version="2"><label>someone else</label></dashboard>');
+    splunk.readReply = { status: 200, body: { entry: [{ name: VPC, content: {} }] } };
+    await expect(installSplunkDashboards({ url: base, app: 'search' })).rejects.toMatchObject({
+      code: 'DASHBOARD_INSTALL_FAILED',
+      message: expect.stringContaining('no eai:data'),
+    });
+    expect(posts().filter((r) => r.url.includes(VPC))).toHaveLength(0);
   });
 
   it('dry run reads but never writes', async () => {
