@@ -263,6 +263,26 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "response_state" {
   }
 }
 
+# The sweep deletes finished records (response_state_retention_days); in this versioned bucket a delete
+# leaves the record as a noncurrent version, kept 30 days more for recovery, then expired with its delete
+# marker. Live records are never overwritten, so never noncurrent: no rule touches them.
+resource "aws_s3_bucket_lifecycle_configuration" "response_state" {
+  count  = local.create_state_bucket ? 1 : 0
+  bucket = aws_s3_bucket.response_state[0].id
+  rule {
+    id     = "expire-deleted-response-records"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+  depends_on = [aws_s3_bucket_versioning.response_state]
+}
+
 resource "aws_s3_bucket_public_access_block" "response_state" {
   count                   = local.create_state_bucket ? 1 : 0
   bucket                  = aws_s3_bucket.response_state[0].id
@@ -313,11 +333,13 @@ resource "aws_lambda_function" "webhook" {
       ASC_RESPOND_WAF_BLOCK_IP     = tostring(var.waf_ip_set_arn != "" || var.waf_ipv6_set_arn != "")
       ASC_RESPOND_IAM_DISABLE_USER = tostring(var.iam_response_user_path != "")
       ASC_RESPOND_EC2_ISOLATE      = tostring(var.ec2_response_enabled)
+      ASC_RESPOND_IAM_PATHS        = var.iam_response_user_path # principals elsewhere are refused
       ASC_WAF_IP_SET_ARN           = var.waf_ip_set_arn
       ASC_WAF_IPV6_SET_ARN         = var.waf_ipv6_set_arn
       # Audit lines as JSON on stdout: CloudWatch Logs keeps them and the metric filters count them.
-      ASC_RESPOND_AUDIT_LOG = "-"
-      ASC_RESPOND_STATE_S3  = "s3://${local.state_bucket}/${var.response_state_prefix}"
+      ASC_RESPOND_AUDIT_LOG            = "-"
+      ASC_RESPOND_STATE_S3             = "s3://${local.state_bucket}/${var.response_state_prefix}"
+      ASC_RESPOND_STATE_RETENTION_DAYS = tostring(var.response_state_retention_days)
     }
   }
   depends_on = [aws_cloudwatch_log_group.webhook]

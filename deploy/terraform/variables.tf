@@ -83,7 +83,7 @@ variable "waf_ipv6_set_arn" {
   }
 }
 variable "iam_response_user_path" {
-  description = "IAM path (e.g. /humans/) under which the webhook may disable users and revoke the sessions of roles; empty disables that response."
+  description = "IAM path (e.g. /humans/) under which the webhook may disable users and revoke the sessions of roles; empty disables that response. The function refuses principals elsewhere (respond.iam.paths)."
   type        = string
   default     = ""
   validation {
@@ -113,6 +113,15 @@ variable "response_state_prefix" {
   validation {
     condition     = can(regex("^[A-Za-z0-9!_.*()-]+(/[A-Za-z0-9!_.*()-]+)*$", var.response_state_prefix))
     error_message = "response_state_prefix is a key prefix without leading or trailing slash, e.g. response-state."
+  }
+}
+variable "response_state_retention_days" {
+  description = "Days a finished response record (undone by a person or by the TTL sweep) stays in the action store before the sweep deletes it; 0 keeps every record. Records not undone are never deleted; the audit log is the permanent record."
+  type        = number
+  default     = 90
+  validation {
+    condition     = var.response_state_retention_days >= 0 && var.response_state_retention_days <= 36500 && floor(var.response_state_retention_days) == var.response_state_retention_days
+    error_message = "response_state_retention_days is a whole number of days from 0 to 36500."
   }
 }
 variable "sweep_schedule" {

@@ -157,8 +157,11 @@ export function registerCommands(program: Command): void {
   }
   respond
     .command('sweep')
-    .description('remove WAF blocks whose TTL has passed')
+    .description(
+      'remove WAF blocks whose TTL has passed, and action-store records undone more than respond.stateRetentionDays ago',
+    )
     .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .option('--plan', 'say what would be removed; change nothing')
     .option('--json', 'print outcomes as JSON lines')
     .action(async (options: import('./respond.js').RespondOptions, command: Command) => {
       const { respondCommand } = await import('./respond.js');

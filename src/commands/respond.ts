@@ -9,6 +9,8 @@ export interface RespondOptions {
   alertId?: string;
   ttl?: string;
   json?: boolean;
+  /** sweep: say what would be removed, change nothing. */
+  plan?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function respondCommand(
   const requester = { source: 'cli', user: safeUser() };
   let outcomes: ActionOutcome[];
   if (verb === 'sweep') {
-    outcomes = await runner.sweep();
+    outcomes = await runner.sweep(options.plan ? 'plan' : 'apply');
   } else {
     const name = checkAction(action);
     if (!target) throw new ConnectorError('USAGE', 'a target is required');

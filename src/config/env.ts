@@ -74,9 +74,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   // IP set ARNs: respond.waf.ipv4Set/ipv6Set accept an ARN and take the scope (regional/global) from it.
   { env: 'ASC_WAF_IP_SET_ARN', path: ['respond', 'waf', 'ipv4Set'], type: 'string' },
   { env: 'ASC_WAF_IPV6_SET_ARN', path: ['respond', 'waf', 'ipv6Set'], type: 'string' },
+  // IAM guardrails: the path(s) the templates limit the webhook role to (IamResponseUserPath), and the
+  // break-glass principals, which a Lambda otherwise could protect only with a config file in its package.
+  // Comma-separated: an IAM name containing a comma can be protected only in a config file.
+  { env: 'ASC_RESPOND_IAM_PATHS', path: ['respond', 'iam', 'paths'], type: 'list' },
+  { env: 'ASC_RESPOND_IAM_PROTECTED_USERS', path: ['respond', 'iam', 'protectedUsers'], type: 'list' },
+  { env: 'ASC_RESPOND_IAM_PROTECTED_ROLES', path: ['respond', 'iam', 'protectedRoles'], type: 'list' },
   { env: 'ASC_RESPOND_AUDIT_LOG', path: ['respond', 'auditLog'], type: 'string' },
   { env: 'ASC_RESPOND_STATE_FILE', path: ['respond', 'stateFile'], type: 'string' },
   { env: 'ASC_RESPOND_STATE_S3', path: ['respond', 'stateS3'], type: 'string' },
+  { env: 'ASC_RESPOND_STATE_RETENTION_DAYS', path: ['respond', 'stateRetentionDays'], type: 'number' },
   { env: 'ASC_DEAD_LETTER_DIR', path: ['deadLetter', 'dir'], type: 'string' },
   { env: 'ASC_DEAD_LETTER_S3', path: ['deadLetter', 's3'], type: 'string' },
   { env: 'ASC_MAX_IN_FLIGHT_OBJECTS', path: ['pipeline', 'maxInFlightObjects'], type: 'number' },

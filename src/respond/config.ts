@@ -91,7 +91,21 @@ const wafObjectSchema = z.strictObject({
 
 const wafSchema = z.preprocess(scopeFromArns, wafObjectSchema);
 
+/** An IAM path as IAM spells it: `/`, or `/` + printable ASCII + `/` (`/humans/`, `/division/eng/`). */
+const iamPathSchema = z
+  .string()
+  .max(512)
+  .regex(/^\/(?:[\x21-\x7E]+\/)?$/, 'expected an IAM path such as /humans/ (a leading and a trailing /)');
+
 const iamSchema = z.strictObject({
+  /**
+   * IAM paths whose users and roles may be acted on; a path covers the paths below it (`/humans/` covers
+   * `/humans/eng/`), as `user/humans/*` does in a policy. Empty: any path. The deployment templates set it
+   * to the path the webhook role is limited to (`IamResponseUserPath`), so that a principal elsewhere is
+   * refused with a reason instead of failing on IAM's AccessDenied, and so that the CLI, run with wider
+   * credentials, keeps to the same path.
+   */
+  paths: z.array(iamPathSchema).default([]),
   /** Users never touched (break-glass, the responder's own user). `root` is always protected. */
   protectedUsers: z.array(z.string().min(1)).default([]),
   /** Roles never touched (break-glass, the responder's own role). */
@@ -164,6 +178,12 @@ export const respondConfigSchema = z
       .string()
       .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected s3://bucket/prefix')
       .optional(),
+    /**
+     * Days a finished record (one undone, by a person or by the TTL sweep) stays in the action store before
+     * the sweep removes it; 0 keeps every record. A record that is not undone is never removed, however old:
+     * it is what `respond undo` and the sweep revert from. The audit log is the permanent record.
+     */
+    stateRetentionDays: z.number().int().min(0).max(36_500).default(90),
     /** How often `webhook serve` removes expired WAF blocks; 0 turns the timer off. */
     sweepIntervalSeconds: z.number().int().min(0).default(60),
   })

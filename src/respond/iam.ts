@@ -24,6 +24,8 @@ export type Principal = {
   account?: string;
   /** An assumed-role ARN: the session name, which whoever calls AssumeRole chooses. */
   session?: string;
+  /** An IAM user or role ARN: the IAM path it names (`/` when none); an assumed-role ARN names none. */
+  path?: string;
 };
 
 export type IamPlanDetail = (
@@ -73,7 +75,8 @@ export function parsePrincipal(target: string): Principal {
       return { ...checked('role', parts[0]!, target), account, session: parts.slice(1).join('/') };
     if (arn[1] === 'iam' && (type === 'user' || type === 'role') && parts.length >= 1) {
       // IAM paths (`user/division/alice`) precede the name, which is the last segment.
-      return { ...checked(type, parts[parts.length - 1]!, target), account };
+      const path = parts.length > 1 ? `/${parts.slice(0, -1).join('/')}/` : '/';
+      return { ...checked(type, parts[parts.length - 1]!, target), account, path };
     }
     throw new ActionRefusedError(`${text}: not a user, role or assumed-role ARN`, { target });
   }
@@ -83,6 +86,11 @@ export function parsePrincipal(target: string): Principal {
     rest = slash[2]!;
   }
   return checked(kind, rest, target);
+}
+
+/** True when an IAM path is one of `paths` or below one; any path when `paths` is empty. */
+export function underPaths(path: string, paths: readonly string[]): boolean {
+  return paths.length === 0 || paths.some((p) => path.startsWith(p));
 }
 
 function checked(kind: Principal['kind'], name: string, target: string): Principal {
@@ -157,6 +165,9 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
     const normal = this.normalise(target);
     this.guard(normal);
     const principal = parsePrincipal(normal);
+    // An ARN names the path: one outside respond.iam.paths is refused before any AWS call.
+    const arnPath = context.requested === undefined ? undefined : parsePrincipal(context.requested).path;
+    if (arnPath !== undefined) this.#checkPath(principal, arnPath, target);
     const plan =
       principal.kind === 'user'
         ? await this.#planUser(principal.name, normal)
@@ -314,6 +325,7 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
       () => this.#client.send(new GetUserCommand({ UserName: name })),
       `user ${name}`,
     );
+    this.#checkPath({ kind: 'user', name }, user.User?.Path ?? '/', target);
     const keys: string[] = [];
     let marker: string | undefined;
     do {
@@ -366,6 +378,7 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
     if (role.Role?.Path?.startsWith('/aws-service-role/')) {
       throw new ActionRefusedError(`role ${name} is a service-linked role`, { target });
     }
+    this.#checkPath({ kind: 'role', name }, role.Role?.Path ?? '/', target);
     let previousDocument: string | undefined;
     try {
       const out = await this.#client.send(
@@ -387,12 +400,31 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
     };
   }
 
+  /** Refuses a principal outside `respond.iam.paths` (plan only: undo is never guarded). */
+  #checkPath(principal: Pick<Principal, 'kind' | 'name'>, path: string, target: string): void {
+    const paths = this.#config.paths;
+    if (underPaths(path, paths)) return;
+    throw new ActionRefusedError(
+      `${principal.kind} ${principal.name} is at IAM path ${path}, outside respond.iam.paths (${paths.join(', ')})`,
+      { target },
+    );
+  }
+
   async #mustExist<T>(call: () => Promise<T>, what: string): Promise<T> {
     try {
       return await call();
     } catch (err) {
       if ((err as Error).name === 'NoSuchEntityException')
         throw new ActionRefusedError(`${what} does not exist`);
+      // With respond.iam.paths set, the webhook role may read principals under those paths only (the
+      // templates scope it so): a principal elsewhere answers AccessDenied. That is the guardrail working,
+      // a refusal, not a failure that raises the failure alarm; IAM's answer stays in the reason.
+      const paths = this.#config.paths;
+      if (paths.length > 0 && isAccessDenied(err)) {
+        throw new ActionRefusedError(
+          `${what} cannot be read (${(err as Error).name}: ${(err as Error).message}); this responder acts only under respond.iam.paths (${paths.join(', ')}), where its role may read`,
+        );
+      }
       throw err;
     }
   }
@@ -400,6 +432,12 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
 
 function accountOf(arn: string | undefined): string | undefined {
   return arn === undefined ? undefined : ARN.exec(arn)?.[2];
+}
+
+/** IAM's refusal of the call itself; not other 403s such as InvalidClientTokenId (bad credentials fail). */
+function isAccessDenied(err: unknown): boolean {
+  const name = (err as Error).name;
+  return name === 'AccessDenied' || name === 'AccessDeniedException';
 }
 
 async function exists(call: () => Promise<unknown>): Promise<boolean> {

@@ -22,8 +22,20 @@ export { ActionAlreadyRecordedError, ActionFailedError, ActionRefusedError } fro
 export { createActionStore, createResponseRunner, type ResponseRunnerOptions } from './factory.js';
 export { IamDisableResponder, parsePrincipal } from './iam.js';
 export { normaliseBlockTarget } from './ip.js';
-export { type ActionRequest, idempotencyKey, ResponseRunner, type RunMode } from './runner.js';
+export {
+  type ActionRequest,
+  type CompactionReport,
+  idempotencyKey,
+  ResponseRunner,
+  type RunMode,
+} from './runner.js';
 export { S3ActionStore } from './s3-store.js';
-export { type ActionRecord, type ActionStore, JsonlActionStore } from './store.js';
+export {
+  type ActionRecord,
+  type ActionStore,
+  type CompactOptions,
+  type CompactResult,
+  JsonlActionStore,
+} from './store.js';
 export type { ActionOutcome, OutcomeStatus, Requester, Responder } from './types.js';
 export { WafBlockResponder } from './waf.js';

@@ -6,7 +6,7 @@ import type { AuditEntry, AuditSink } from './audit.js';
 import type { ActionName, RespondConfig } from './config.js';
 import { ActionAlreadyRecordedError, ActionRefusedError, PartialApplyError } from './errors.js';
 import { CircuitBreaker, WindowRateLimiter } from './limits.js';
-import type { ActionRecord, ActionStore } from './store.js';
+import type { ActionRecord, ActionStore, CompactResult } from './store.js';
 import type { ActionOutcome, Requester, Responder } from './types.js';
 
 /**
@@ -25,6 +25,19 @@ export interface ActionRequest {
   /** WAF blocks: overrides respond.waf.ttlSeconds (0 = until undone). */
   ttlSeconds?: number | undefined;
 }
+
+/** What one compaction of the action store did (or, planned, would do). */
+export interface CompactionReport {
+  dryRun: boolean;
+  retentionDays: number;
+  /** Records undone at or before this time are finished for good. */
+  finishedBefore: string;
+  removed: CompactResult['removed'];
+  /** More were due than one compaction removes; the next sweep goes on. */
+  more: boolean;
+}
+
+const DAY_MS = 86_400_000;
 
 export interface RunnerDeps {
   responders: Partial<Record<ActionName, Responder>>;
@@ -352,8 +365,13 @@ export class ResponseRunner {
     });
   }
 
-  /** Removes WAF blocks whose TTL has passed (the latest block of a target decides). */
-  async sweep(): Promise<ActionOutcome[]> {
+  /**
+   * Removes WAF blocks whose TTL has passed (the latest block of a target decides), then compacts the
+   * action store (`compact`). `plan` changes nothing: expired blocks come back `planned`, and the
+   * compaction only says what it would remove. A failed compaction is logged and leaves the sweep's
+   * outcomes as they are; the next sweep tries again.
+   */
+  async sweep(mode: 'apply' | 'plan' = 'apply'): Promise<ActionOutcome[]> {
     const now = this.#now().getTime();
     const byTarget = new Map<string, ActionRecord[]>();
     for (const record of await this.#deps.store.allActive()) {
@@ -364,9 +382,56 @@ export class ResponseRunner {
     for (const [target, records] of byTarget) {
       const expired = records.every((r) => r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now);
       if (!expired) continue;
-      outcomes.push(await this.undo('waf-block-ip', target, { source: 'sweeper', rule: 'ttl expired' }));
+      outcomes.push(
+        await this.undo('waf-block-ip', target, { source: 'sweeper', rule: 'ttl expired' }, mode),
+      );
+    }
+    try {
+      await this.compact(mode);
+    } catch (err) {
+      this.#deps.log?.error(
+        { err },
+        'action store compaction failed; finished records stay until the next sweep',
+      );
     }
     return outcomes;
+  }
+
+  /**
+   * Removes from the action store the records finished for good: undone (by a person or by the TTL sweep)
+   * more than `respond.stateRetentionDays` ago. A record that is not undone is never removed, however old,
+   * since `respond undo` and the sweep revert from it; the audit log keeps the history of everything.
+   * Undefined when the retention is 0 (keep every record).
+   */
+  async compact(mode: 'apply' | 'plan' = 'apply'): Promise<CompactionReport | undefined> {
+    const days = this.#config.stateRetentionDays;
+    if (days <= 0) return undefined;
+    const finishedBefore = new Date(this.#now().getTime() - days * DAY_MS);
+    const dryRun = mode === 'plan';
+    const result = await this.#deps.store.compact(finishedBefore, { dryRun });
+    const report: CompactionReport = {
+      dryRun,
+      retentionDays: days,
+      finishedBefore: finishedBefore.toISOString(),
+      removed: result.removed,
+      more: result.more === true,
+    };
+    if (report.removed.length > 0 || report.more) {
+      this.#deps.log?.info(
+        {
+          dryRun,
+          retentionDays: days,
+          finishedBefore: report.finishedBefore,
+          removed: report.removed.length,
+          more: report.more,
+          oldest: report.removed[0]?.undoneAt,
+        },
+        dryRun
+          ? `action store: would remove ${report.removed.length} record(s) undone before ${report.finishedBefore}`
+          : `action store: removed ${report.removed.length} record(s) undone before ${report.finishedBefore}`,
+      );
+    }
+    return report;
   }
 
   #limiter(action: ActionName): WindowRateLimiter {

@@ -1,4 +1,15 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { ActionName } from './config.js';
 import type { Requester } from './types.js';
@@ -35,6 +46,24 @@ export interface ActionStore {
    */
   add(record: ActionRecord): Promise<void>;
   markUndone(key: string, at: Date): Promise<void>;
+  /**
+   * Removes the records finished for good — undone (by a person or the TTL sweep) at or before
+   * `finishedBefore` — and nothing else: a record not undone is kept however old, since undo and the sweep
+   * revert from it. With `dryRun`, reports what it would remove and changes nothing.
+   */
+  compact(finishedBefore: Date, options?: CompactOptions): Promise<CompactResult>;
+}
+
+export interface CompactOptions {
+  /** Report what would be removed; remove nothing. */
+  dryRun?: boolean | undefined;
+}
+
+export interface CompactResult {
+  /** The finished records removed (or, in a dry run, that would be), oldest undo first. */
+  removed: { key: string; undoneAt: string }[];
+  /** More finished records are due than one call removes (a shared store's batch limit): the next sweep goes on. */
+  more?: boolean;
 }
 
 type StoreLine = ({ op: 'applied' } & ActionRecord) | { op: 'undone'; key: string; at: string };
@@ -43,6 +72,7 @@ type StoreLine = ({ op: 'applied' } & ActionRecord) | { op: 'undone'; key: strin
  * An append-only JSONL file is the durable copy — it survives restarts, and a person's `respond undo`
  * reads what the receiver wrote; the map is the working copy. Lines that do not parse are skipped, so a
  * torn last line after a crash loses at most that line. One process at a time: the file is read once.
+ * `compact` rewrites the file without the lines of finished records (a new file renamed over the old one).
  */
 export class JsonlActionStore implements ActionStore {
   readonly #file: string | undefined;
@@ -80,6 +110,62 @@ export class JsonlActionStore implements ActionStore {
     record.undoneAt = at.toISOString();
   }
 
+  async compact(finishedBefore: Date, options: CompactOptions = {}): Promise<CompactResult> {
+    const cutoff = finishedBefore.getTime();
+    if (!this.#file) {
+      const removed = [...this.#records.values()]
+        .filter((r) => r.undoneAt !== undefined && Date.parse(r.undoneAt) <= cutoff)
+        .map((r) => ({ key: r.key, undoneAt: r.undoneAt! }))
+        .sort(byUndoneAt);
+      if (!options.dryRun) for (const r of removed) this.#records.delete(r.key);
+      return { removed };
+    }
+    // From the file, not the map: every generation of a key is there (the map holds the latest), and so
+    // is what a person's `respond undo` appended since this process read it.
+    let before: { size: number; mtimeMs: number };
+    let text: string;
+    try {
+      before = statSync(this.#file);
+      text = readFileSync(this.#file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { removed: [] };
+      throw err;
+    }
+    const { lines, generations } = readGenerations(text);
+    const drop = new Set<number>();
+    const removed: CompactResult['removed'] = [];
+    for (const gens of generations.values()) {
+      // Oldest first, and only while every older generation of the key goes too: a later generation must
+      // never be removed from under an earlier one that stays, which would then read as the key's latest.
+      for (const gen of gens) {
+        if (gen.undoneAt === undefined || !(Date.parse(gen.undoneAt) <= cutoff)) break;
+        for (const i of gen.lines) drop.add(i);
+        removed.push({ key: gen.key, undoneAt: gen.undoneAt });
+      }
+    }
+    removed.sort(byUndoneAt);
+    if (options.dryRun || removed.length === 0) return { removed };
+    const kept = lines.filter((line, i) => line.parsed && !drop.has(i)).map((line) => `${line.raw}\n`);
+    const next = `${this.#file}.compact-${process.pid}`;
+    const fd = openSync(next, 'w', 0o600);
+    try {
+      writeSync(fd, kept.join(''));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // Another process (a person's `respond undo|apply`) appended meanwhile: keep its line, compact next time.
+    const now = statSync(this.#file);
+    if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+      rmSync(next, { force: true });
+      return { removed: [], more: true };
+    }
+    renameSync(next, this.#file);
+    // A key keeps its map entry while a later generation of it stays in the file.
+    for (const { key } of removed) if (!keyKept(generations, key, drop)) this.#records.delete(key);
+    return { removed };
+  }
+
   #append(line: StoreLine): void {
     if (!this.#file) return;
     mkdirSync(dirname(this.#file), { recursive: true });
@@ -112,4 +198,57 @@ export class JsonlActionStore implements ActionStore {
       }
     }
   }
+}
+
+interface FileGeneration {
+  key: string;
+  /** Indexes of its lines: the applied line and the undo line(s). */
+  lines: number[];
+  undoneAt?: string | undefined;
+}
+
+/** The file's lines and, per key in file order, the generations they form (as `#load` reads them). */
+function readGenerations(text: string): {
+  lines: { raw: string; parsed: boolean }[];
+  generations: Map<string, FileGeneration[]>;
+} {
+  const lines: { raw: string; parsed: boolean }[] = [];
+  const generations = new Map<string, FileGeneration[]>();
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    let line: StoreLine;
+    try {
+      line = JSON.parse(raw) as StoreLine;
+    } catch {
+      // A torn line the loader skips: not carried into the compacted file.
+      lines.push({ raw, parsed: false });
+      continue;
+    }
+    if (typeof line !== 'object' || line === null) {
+      lines.push({ raw, parsed: false });
+      continue;
+    }
+    const index = lines.push({ raw, parsed: true }) - 1;
+    const gens = generations.get(line.key) ?? [];
+    if (line.op === 'applied') {
+      gens.push({ key: line.key, lines: [index] });
+      generations.set(line.key, gens);
+    } else if (line.op === 'undone') {
+      const open = gens.at(-1);
+      // An undo of a key never applied is ignored by the loader; it stays, as harmless as it was.
+      if (!open) continue;
+      open.lines.push(index);
+      open.undoneAt = line.at;
+    }
+  }
+  return { lines, generations };
+}
+
+/** True while any line of the key survives the compaction. */
+function keyKept(generations: Map<string, FileGeneration[]>, key: string, drop: Set<number>): boolean {
+  return (generations.get(key) ?? []).some((g) => g.lines.some((i) => !drop.has(i)));
+}
+
+function byUndoneAt(a: { key: string; undoneAt: string }, b: { key: string; undoneAt: string }): number {
+  return a.undoneAt.localeCompare(b.undoneAt) || a.key.localeCompare(b.key);
 }

@@ -118,7 +118,8 @@ export interface WebhookLambdaDeps {
 /**
  * One function, two kinds of invocation: HTTP requests (function URL, API Gateway) are alerts and go
  * through the app with its authentication; an EventBridge schedule removes expired WAF blocks from the
- * shared action store. Anything else is refused without touching either.
+ * shared action store, then the records finished longer than `respond.stateRetentionDays` ago. Anything
+ * else is refused without touching either.
  */
 export function createWebhookLambda(deps: WebhookLambdaDeps) {
   let http: ReturnType<typeof createLambdaHandler> | undefined;

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { RespondConfig, ResponseRunner } from '../respond/index.js';
 
 /**
- * Starts the timer that removes expired WAF blocks, and returns what stops it. In dry-run it starts
- * nothing: removing a block changes AWS, and `ResponseRunner.sweep()` always applies (it has no plan
- * mode), so a dry-run receiver sweeping would still edit the IP sets that earlier live runs filled.
+ * Starts the timer that removes expired WAF blocks and compacts the action store (records finished longer
+ * than `respond.stateRetentionDays` ago), and returns what stops it. In dry-run it starts nothing: the
+ * timer's sweep applies, and a dry-run receiver sweeping would still edit the IP sets that earlier live
+ * runs filled and delete records from the store.
  */
 export function startSweeper(
   runner: Pick<ResponseRunner, 'sweep'>,

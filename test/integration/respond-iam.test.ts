@@ -199,4 +199,27 @@ describe('IAM disable against moto', () => {
     expect(here.status).toBe('applied');
     expect((await keyStatus(name))[k1!]).toBe('Inactive');
   });
+
+  it('acts only under respond.iam.paths, as ASC_RESPOND_IAM_PATHS sets it from IamResponseUserPath', async () => {
+    const inside = `hum-${runId}`;
+    const outside = `svc-${runId}`;
+    await clients.iam.send(new CreateUserCommand({ UserName: inside, Path: '/humans/eng/' }));
+    await clients.iam.send(new CreateAccessKeyCommand({ UserName: inside }));
+    await clients.iam.send(new CreateUserCommand({ UserName: outside, Path: '/service/' }));
+    const created = await clients.iam.send(new CreateAccessKeyCommand({ UserName: outside }));
+    const key = created.AccessKey!.AccessKeyId!;
+    const { runner } = liveRunner({ iam: { paths: ['/humans/'] } });
+    const disable = (target: string, alertId: string) =>
+      runner.run({ action: 'iam-disable-user', target, alertId, requester, mode: 'auto' });
+
+    const refused = await disable(outside, 'path-1');
+    expect(refused).toMatchObject({
+      status: 'refused',
+      reason: `user ${outside} is at IAM path /service/, outside respond.iam.paths (/humans/)`,
+    });
+    expect((await keyStatus(outside))[key]).toBe('Active');
+    expect(await userPolicies(outside)).toEqual([]);
+    expect((await disable(inside, 'path-2')).status).toBe('applied');
+    expect(await userPolicies(inside)).toEqual(['asc-deny-all']);
+  });
 });

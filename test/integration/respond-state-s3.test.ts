@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateIPSetCommand, GetIPSetCommand } from '@aws-sdk/client-wafv2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
@@ -168,5 +174,102 @@ describe('the S3 action store against moto', () => {
     await expect(new S3ActionStore(staleList, stateS3).add(record)).rejects.toBeInstanceOf(
       ActionAlreadyRecordedError,
     );
+  });
+});
+
+describe('retention of finished records in the S3 store (moto, versioned like the template’s bucket)', () => {
+  const versioned = `asc-state-v-${runId}`;
+  const location = `s3://${versioned}/response-state`;
+  const root = 'response-state/records/';
+  const DAY = 86_400_000;
+
+  beforeAll(async () => {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: versioned }));
+    await clients.s3.send(
+      new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  });
+
+  const current = async () =>
+    ((await clients.s3.send(new ListObjectsV2Command({ Bucket: versioned, Prefix: root }))).Contents ?? [])
+      .map((o) => o.Key!.slice(root.length).replace(/^[0-9a-f]{64}/, 'KEY'))
+      .sort();
+
+  it('the scheduled sweep deletes a block it expired once the retention has passed, and keeps the live one', async () => {
+    const start = Date.now();
+    const runnerAt = (t: number) =>
+      createResponseRunner(
+        validateConfig({
+          aws,
+          respond: {
+            dryRun: false,
+            enabled: { 'waf-block-ip': true },
+            waf: { ipv4Set: ipv4Set.arn, ttlSeconds: 900 },
+            stateS3: location,
+            stateRetentionDays: 1,
+          },
+        }),
+        { clients, audit: new MemoryAuditLog(), now: () => new Date(t) },
+      );
+    const first = runnerAt(start);
+    expect((await first.run(alert('ret-1', '45.155.204.70'))).status).toBe('applied');
+    expect((await first.run({ ...alert('ret-2', '45.155.204.71'), ttlSeconds: 0 })).status).toBe('applied');
+
+    const scheduled = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/asc-ttl-sweep'],
+      detail: {},
+    };
+    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    const sweepAt = (t: number) =>
+      createWebhookLambda({
+        runner: runnerAt(t),
+        dryRun: false,
+        log,
+        app: async () => {
+          throw new Error('a scheduled event must not build the app');
+        },
+      })(scheduled);
+
+    // The TTL passes: the block is removed and its record marked undone (moto's clock dates the marker).
+    expect(await sweepAt(start + 901_000)).toMatchObject({
+      outcomes: [{ status: 'undone', target: '45.155.204.70/32' }],
+    });
+    expect(await addresses()).toEqual(['45.155.204.71/32']);
+    const all = ['KEY/000001.applied.json', 'KEY/000001.applied.json', 'KEY/000001.undone.json'];
+    expect(await current()).toEqual(all);
+
+    // Within the retention nothing goes.
+    await sweepAt(Date.now() + DAY - 60_000);
+    expect(await current()).toEqual(all);
+
+    // A day after the undo, the finished record goes; the live block (no TTL) stays, however old.
+    await sweepAt(Date.now() + DAY + 60_000);
+    expect(await current()).toEqual(['KEY/000001.applied.json']);
+    const live = await new S3ActionStore(clients.s3, location).allActive();
+    expect(live.map((r) => r.alertId)).toEqual(['ret-2']);
+
+    // Deleted in a versioned bucket: delete markers over the old versions, which the bucket's lifecycle
+    // rule expires (the webhook role may not delete versions).
+    const versions = await clients.s3.send(
+      new ListObjectVersionsCommand({ Bucket: versioned, Prefix: root }),
+    );
+    expect(versions.DeleteMarkers?.map((m) => m.Key!.slice(root.length + 65)).sort()).toEqual([
+      '000001.applied.json',
+      '000001.undone.json',
+    ]);
+
+    // What stays still reverts; the alert of the removed record, still firing, acts again.
+    const later = runnerAt(Date.now() + 2 * DAY);
+    expect((await later.undo('waf-block-ip', '45.155.204.71', { source: 'cli' })).status).toBe('undone');
+    expect((await later.run(alert('ret-1', '45.155.204.70'))).status).toBe('applied');
+    expect(await addresses()).toEqual(['45.155.204.70/32']);
+    expect((await later.undo('waf-block-ip', '45.155.204.70', { source: 'cli' })).status).toBe('undone');
   });
 });

@@ -62,4 +62,29 @@ describe('respond settings from the environment', () => {
       }),
     ).toThrow(/not both/);
   });
+
+  it('sets how long finished records stay in the action store', () => {
+    expect(loadConfig({ env: {} }).respond.stateRetentionDays).toBe(90);
+    expect(loadConfig({ env: { ASC_RESPOND_STATE_RETENTION_DAYS: '30' } }).respond.stateRetentionDays).toBe(
+      30,
+    );
+    expect(() => loadConfig({ env: { ASC_RESPOND_STATE_RETENTION_DAYS: 'ninety' } })).toThrow(
+      /respond\.stateRetentionDays \(from ASC_RESPOND_STATE_RETENTION_DAYS\)/,
+    );
+  });
+
+  it('sets the IAM paths and protected principals (comma-separated)', () => {
+    const { iam } = loadConfig({
+      env: {
+        ASC_RESPOND_IAM_PATHS: '/humans/',
+        ASC_RESPOND_IAM_PROTECTED_USERS: 'breakglass, ci-deployer',
+        ASC_RESPOND_IAM_PROTECTED_ROLES: 'asc-webhook',
+      },
+    }).respond;
+    expect(iam).toMatchObject({
+      paths: ['/humans/'],
+      protectedUsers: ['breakglass', 'ci-deployer'],
+      protectedRoles: ['asc-webhook'],
+    });
+  });
 });

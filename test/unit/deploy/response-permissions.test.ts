@@ -242,7 +242,8 @@ describe('the webhook role reaches the S3 action store, and only under its prefi
   const needed = called[STATE_STORE]!;
 
   it('derives the store calls from its source', () => {
-    expect(needed).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+    // DeleteObject: the sweep removes finished records (respond.stateRetentionDays).
+    expect(needed).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
   });
 
   it.each(STATE_CONDITIONS)('CloudFormation under %s grants exactly them, on the prefix', (condition) => {
@@ -250,6 +251,9 @@ describe('the webhook role reaches the S3 action store, and only under its prefi
     expect(allowedActions(own)).toEqual(needed);
     const objects = own.find((s) => asList(s.Action).includes('s3:GetObject'))!;
     expect(JSON.stringify(objects.Resource)).toMatch(/\/\$\{ResponseStatePrefix\}\/\*"/);
+    // On the prefix like the rest, and never s3:DeleteObjectVersion (pinned above): in the versioned bucket a
+    // deleted record stays recoverable until the bucket's lifecycle rule expires it.
+    expect(asList(objects.Action)).toContain('s3:DeleteObject');
     const list = own.find((s) => asList(s.Action).includes('s3:ListBucket'))!;
     expect(list.Condition).toEqual({
       StringLike: { 's3:prefix': { 'Fn::Sub': '${ResponseStatePrefix}/*' } },

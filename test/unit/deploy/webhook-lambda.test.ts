@@ -56,6 +56,8 @@ describe('the webhook Lambda environment (CloudFormation)', () => {
     });
     expect(config.respond.auditLog).toBe('-');
     expect(config.respond.stateS3).toBe('s3://asc-responsestatebucket-1a2b3c4d/response-state');
+    expect(config.respond.iam.paths).toEqual([]);
+    expect(config.respond.stateRetentionDays).toBe(90);
   });
 
   it('turns the parameters into live responses, the IP sets and an existing state bucket', () => {
@@ -80,6 +82,25 @@ describe('the webhook Lambda environment (CloudFormation)', () => {
     expect(config.respond.stateS3).toBe('s3://my-state/asc/state');
   });
 
+  it('limits IAM responses to the path the role is scoped to, and passes the state retention', () => {
+    const config = loadConfig({
+      env: webhookEnv({ IamResponseUserPath: '/humans/', ResponseStateRetentionDays: '30' }),
+    });
+    // The same path as the role's iam:* resources (user/humans/*, role/humans/*): the function refuses
+    // the rest itself instead of failing on AccessDenied.
+    expect(config.respond.iam.paths).toEqual(['/humans/']);
+    expect(config.respond.stateRetentionDays).toBe(30);
+    expect(template.Parameters.ResponseStateRetentionDays).toMatchObject({
+      Type: 'Number',
+      Default: 90,
+      MinValue: 0,
+    });
+    expect(mainTf).toMatch(/ASC_RESPOND_IAM_PATHS\s+= var\.iam_response_user_path\b/);
+    expect(mainTf).toMatch(
+      /ASC_RESPOND_STATE_RETENTION_DAYS\s+= tostring\(var\.response_state_retention_days\)/,
+    );
+  });
+
   it('creates the state bucket versioned, encrypted and private, only when none is given', () => {
     const bucket = template.Resources.ResponseStateBucket;
     expect(bucket.Condition).toBe('CreateStateBucket');
@@ -93,6 +114,28 @@ describe('the webhook Lambda environment (CloudFormation)', () => {
     expect(mainTf).toMatch(/resource "aws_s3_bucket_versioning" "response_state"/);
     expect(mainTf).toMatch(/resource "aws_s3_bucket_public_access_block" "response_state"/);
     expect(mainTf).toMatch(/resource "aws_s3_bucket_server_side_encryption_configuration" "response_state"/);
+  });
+
+  it('expires what the sweep deleted from the versioned state bucket, and nothing live', () => {
+    // Deletes leave noncurrent versions and delete markers; live records are created once and never
+    // overwritten, so a rule on noncurrent versions only never touches them.
+    const rules = template.Resources.ResponseStateBucket.Properties.LifecycleConfiguration.Rules;
+    expect(rules).toEqual([
+      {
+        Id: 'expire-deleted-response-records',
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        ExpiredObjectDeleteMarker: true,
+      },
+    ]);
+    const tf = mainTf.slice(
+      mainTf.indexOf('resource "aws_s3_bucket_lifecycle_configuration" "response_state"'),
+    );
+    const block = tf.slice(0, tf.indexOf('\n}\n'));
+    expect(block).toMatch(/count\s+= local\.create_state_bucket \? 1 : 0/);
+    expect(block).toMatch(/noncurrent_days = 30/);
+    expect(block).toMatch(/expired_object_delete_marker = true/);
+    expect(block).not.toMatch(/\n\s+days\s*=/); // no expiry of current (live) objects
   });
 });
 

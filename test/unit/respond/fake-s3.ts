@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -8,12 +10,17 @@ import {
 
 /**
  * An in-memory S3 bucket with the semantics the action store relies on: strongly consistent lists in key
- * order, pages of `pageSize`, and `If-None-Match: *` answered with 412 PreconditionFailed.
+ * order, pages of `pageSize`, `If-None-Match: *` answered with 412 PreconditionFailed, ETags (the MD5 of
+ * the body, quoted) on put, get and list, and deletes that succeed whether or not the key exists.
  */
 export class FakeS3 {
   readonly objects = new Map<string, { body: string; lastModified: Date }>();
   pageSize = 1000;
   calls: string[] = [];
+  /** Keys deleted, in order. */
+  deleted: string[] = [];
+  /** Fails the delete of a key (tests cut a compaction short). */
+  failDelete?: (key: string) => boolean;
   /** Runs before a put is stored (tests interleave another writer here). */
   beforePut?: (input: PutObjectCommandInput) => Promise<void>;
   /** Answers the next N conditional puts with 409 ConditionalRequestConflict. */
@@ -33,7 +40,11 @@ export class FakeS3 {
       const page = keys.slice(start, start + this.pageSize);
       const more = start + this.pageSize < keys.length;
       return {
-        Contents: page.map((Key) => ({ Key, LastModified: this.objects.get(Key)!.lastModified })),
+        Contents: page.map((Key) => ({
+          Key,
+          LastModified: this.objects.get(Key)!.lastModified,
+          ETag: etag(this.objects.get(Key)!.body),
+        })),
         IsTruncated: more,
         ...(more ? { NextContinuationToken: String(start + this.pageSize) } : {}),
       };
@@ -46,7 +57,7 @@ export class FakeS3 {
           name: 'NoSuchKey',
           $metadata: { httpStatusCode: 404 },
         });
-      return { Body: { transformToString: async () => object.body } };
+      return { ETag: etag(object.body), Body: { transformToString: async () => object.body } };
     }
     if (command instanceof PutObjectCommand) {
       this.calls.push('put');
@@ -67,8 +78,24 @@ export class FakeS3 {
           });
       }
       this.objects.set(key, { body: String(command.input.Body), lastModified: this.now() });
-      return { $metadata: { httpStatusCode: 200 } };
+      return { ETag: etag(String(command.input.Body)), $metadata: { httpStatusCode: 200 } };
+    }
+    if (command instanceof DeleteObjectCommand) {
+      this.calls.push('delete');
+      const key = command.input.Key!;
+      if (this.failDelete?.(key))
+        throw Object.assign(new Error('InternalError'), {
+          name: 'InternalError',
+          $metadata: { httpStatusCode: 500 },
+        });
+      this.objects.delete(key);
+      this.deleted.push(key);
+      return { $metadata: { httpStatusCode: 204 } };
     }
     throw new Error(`FakeS3 does not handle ${(command as object).constructor.name}`);
   }
+}
+
+function etag(body: string): string {
+  return `"${createHash('md5').update(body).digest('hex')}"`;
 }
