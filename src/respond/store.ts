@@ -181,14 +181,8 @@ export class JsonlActionStore implements ActionStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    for (const raw of text.split('\n')) {
-      if (!raw.trim()) continue;
-      let line: StoreLine;
-      try {
-        line = JSON.parse(raw) as StoreLine;
-      } catch {
-        continue;
-      }
+    for (const { line } of storeLines(text)) {
+      if (!line) continue;
       if (line.op === 'applied') {
         const { op: _op, ...record } = line;
         this.#records.set(record.key, record);
@@ -197,6 +191,20 @@ export class JsonlActionStore implements ActionStore {
         if (record) record.undoneAt = line.at;
       }
     }
+  }
+}
+
+/** The file's non-blank lines, each with its entry; `line` is unset for one that is not an entry (torn). */
+function* storeLines(text: string): Generator<{ raw: string; line?: StoreLine }> {
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    let line: unknown;
+    try {
+      line = JSON.parse(raw);
+    } catch {
+      line = undefined;
+    }
+    yield typeof line === 'object' && line !== null ? { raw, line: line as StoreLine } : { raw };
   }
 }
 
@@ -214,17 +222,9 @@ function readGenerations(text: string): {
 } {
   const lines: { raw: string; parsed: boolean }[] = [];
   const generations = new Map<string, FileGeneration[]>();
-  for (const raw of text.split('\n')) {
-    if (!raw.trim()) continue;
-    let line: StoreLine;
-    try {
-      line = JSON.parse(raw) as StoreLine;
-    } catch {
-      // A torn line the loader skips: not carried into the compacted file.
-      lines.push({ raw, parsed: false });
-      continue;
-    }
-    if (typeof line !== 'object' || line === null) {
+  for (const { raw, line } of storeLines(text)) {
+    // A torn line the loader skips: not carried into the compacted file.
+    if (!line) {
       lines.push({ raw, parsed: false });
       continue;
     }
