@@ -198,15 +198,18 @@ export function kibanaPlan(
   ours: SavedObject,
   installed: SavedObject | undefined,
   force: boolean,
-): InstallStep['action'] {
-  if (!installed) return 'create';
+): { action: InstallStep['action']; reason?: KeepReason } {
+  if (!installed) return { action: 'create' };
   const source = contentHash(ours);
   const now = contentHash(installed);
   const record = recordOf(installed);
-  const untouched = record ? record.stored === now : ours.type === 'index-pattern' ? now === source : false;
-  if (untouched && (record ? record.source === source : true)) return 'unchanged';
-  if (!record && now === source) return ours.type === 'index-pattern' ? 'unchanged' : 'update';
-  return untouched || force ? 'update' : 'keep';
+  if (record) {
+    if (record.stored === now) return { action: record.source === source ? 'unchanged' : 'update' };
+    return force ? { action: 'update' } : { action: 'keep', reason: 'edited' };
+  }
+  // No record: ours as it is (data views never carry one; anything else gets recorded now), or the user's.
+  if (now === source) return { action: ours.type === 'index-pattern' ? 'unchanged' : 'update' };
+  return force ? { action: 'update' } : { action: 'keep', reason: 'unrecorded' };
 }
 
 export async function installKibanaDashboards(opts: KibanaInstallOptions): Promise<InstallResult> {
@@ -249,10 +252,7 @@ export async function installKibanaDashboards(opts: KibanaInstallOptions): Promi
     installed.set(`${o.type}:${o.id}`, o);
   }
   const steps: InstallStep[] = ours.map((o) => {
-    const current = installed.get(`${o.type}:${o.id}`);
-    const action = kibanaPlan(o, current, !!opts.force);
-    const reason: KeepReason | undefined =
-      action === 'keep' ? (current && recordOf(current) ? 'edited' : 'unrecorded') : undefined;
+    const { action, reason } = kibanaPlan(o, installed.get(`${o.type}:${o.id}`), !!opts.force);
     return { object: `${o.type}:${o.id}`, action, ...(reason ? { reason } : {}), planned: !!opts.dryRun };
   });
   const result: InstallResult = { target: 'kibana', url: root.origin, steps };

@@ -25,19 +25,24 @@ export function backendValues(mapped: MappedField, m: FieldMatch): SigmaValue[] 
   return m.values.map((v) => translateValue(mapped, v));
 }
 
-/** True when any match in the tree uses one of the given operators. */
-export function usesOp(node: SearchNode, ops: readonly FieldMatch['op'][]): boolean {
+/** True when any match in the tree satisfies `test`. */
+export function someMatch(node: SearchNode, test: (m: FieldMatch) => boolean): boolean {
   switch (node.kind) {
     case 'match':
-      return ops.includes(node.op);
+      return test(node);
     case 'and':
     case 'or':
-      return node.items.some((i) => usesOp(i, ops));
+      return node.items.some((i) => someMatch(i, test));
     case 'not':
-      return usesOp(node.item, ops);
+      return someMatch(node.item, test);
     default:
       return false;
   }
+}
+
+/** True when any match in the tree uses one of the given operators. */
+export function usesOp(node: SearchNode, ops: readonly FieldMatch['op'][]): boolean {
+  return someMatch(node, (m) => ops.includes(m.op));
 }
 
 /** Fields a rule reads, for required_fields and investigation hints. */

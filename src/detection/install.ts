@@ -77,9 +77,14 @@ export interface KibanaInstallOptions {
   dryRun?: boolean;
 }
 
+/** The rules that raise alerts in a SIEM: correlations and the detections that generate their own. */
+function alerting(rules: readonly Rule[]): Rule[] {
+  return rules.filter((r) => r.kind === 'correlation' || r.generate);
+}
+
 /** The bodies `rules build` writes and `_import` takes, one per alerting rule. */
 export function kibanaRules(rules: readonly Rule[]): KibanaRule[] {
-  return rules.filter((r) => r.kind === 'correlation' || r.generate).map(compileKibana);
+  return alerting(rules).map(compileKibana);
 }
 
 /**
@@ -160,10 +165,9 @@ export async function installKibana(
     'elastic-api-version': '2023-10-31',
     ...authHeader(options.auth, 'ApiKey'),
   };
-  const alerting = rules.filter((r) => r.kind === 'correlation' || r.generate);
   const items: PlanItem[] = [];
   const toImport: KibanaRule[] = [];
-  for (const rule of alerting) {
+  for (const rule of alerting(rules)) {
     const body = compileKibana(rule);
     const url = new URL(`${base}/api/detection_engine/rules`);
     url.searchParams.set('rule_id', body.rule_id);
@@ -230,18 +234,16 @@ export function splunkSavedSearches(
   rules: readonly Rule[],
   options: SplOptions & { webhookToken?: string } = {},
 ) {
-  return rules
-    .filter((r) => r.kind === 'correlation' || r.generate)
-    .map((rule) => {
-      const fields = compileSavedSearch(rule, options);
-      if (options.webhookToken) {
-        fields['action.webhook.param.url'] = (fields['action.webhook.param.url'] as string).replace(
-          WEBHOOK_TOKEN_PLACEHOLDER,
-          encodeURIComponent(options.webhookToken),
-        );
-      }
-      return { id: rule.id, name: savedSearchName(rule), fields };
-    });
+  return alerting(rules).map((rule) => {
+    const fields = compileSavedSearch(rule, options);
+    if (options.webhookToken) {
+      fields['action.webhook.param.url'] = (fields['action.webhook.param.url'] as string).replace(
+        WEBHOOK_TOKEN_PLACEHOLDER,
+        encodeURIComponent(options.webhookToken),
+      );
+    }
+    return { id: rule.id, name: savedSearchName(rule), fields };
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mapFieldOrThrow, usesOp } from './backend.js';
+import { mapFieldOrThrow, someMatch, usesOp } from './backend.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, resolverFor, translateValue } from './fieldmap.js';
 import { selectionOf } from './kibana.js';
@@ -79,25 +79,13 @@ function absentTest(ctx: Ctx, node: SearchNode): { name: string; value: string }
 }
 
 /** True when a value asks for a literal `*`, which the search command would read as a wildcard. */
-function hasLiteralStar(node: SearchNode): boolean {
-  switch (node.kind) {
-    case 'match':
-      if (node.op === 'wildcard')
-        return node.values.some((v) =>
-          parseWildcard(String(v)).some((s) => 'text' in s && s.text.includes('*')),
-        );
-      return (
-        ['eq', 'contains', 'startswith', 'endswith'].includes(node.op) &&
-        node.values.some((v) => String(v).includes('*'))
-      );
-    case 'and':
-    case 'or':
-      return node.items.some(hasLiteralStar);
-    case 'not':
-      return hasLiteralStar(node.item);
-    default:
-      return false;
-  }
+function hasLiteralStar(m: FieldMatch): boolean {
+  if (m.op === 'wildcard')
+    return m.values.some((v) => parseWildcard(String(v)).some((s) => 'text' in s && s.text.includes('*')));
+  return (
+    ['eq', 'contains', 'startswith', 'endswith'].includes(m.op) &&
+    m.values.some((v) => String(v).includes('*'))
+  );
 }
 
 /** The SPL query of a rule (without scheduling); `window` adds search terms after the base search. */
@@ -108,7 +96,7 @@ export function compileSpl(rule: Rule, window = ''): string {
   // The search command has no escape for `*`: literal asterisks need `where`, as regexes and field
   // references do.
   const filter =
-    usesOp(selection, ['re', 'fieldref']) || hasLiteralStar(selection)
+    usesOp(selection, ['re', 'fieldref']) || someMatch(selection, hasLiteralStar)
       ? `${base} | where ${whereExpr(ctx, selection, true)}`
       : `${base} ${searchExpr(ctx, selection, true)}`;
   if (rule.kind === 'detection') return filter;

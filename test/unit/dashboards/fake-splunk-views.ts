@@ -82,9 +82,12 @@ export interface Recorded {
   body: string;
 }
 
-/** A local HTTP server that answers with `fake` (404 for anything else) and records every request. */
+/**
+ * A local HTTP server that answers with `fake` (404 for anything else) and records every request; a
+ * test that fakes more than views passes a `handle` of its own that falls back to the views'.
+ */
 export async function serveFakeSplunk(
-  fake: FakeSplunkViews,
+  fake: Pick<FakeSplunkViews, 'handle'>,
 ): Promise<{ base: string; requests: Recorded[]; close: () => Promise<void> }> {
   const requests: Recorded[] = [];
   const server = createServer((req, res) => {

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,23 +8,21 @@ import {
   kibanaImportBody,
 } from '../../../src/dashboards/index.js';
 import { splunkPlan, viewHash, viewRecord, withViewRecord } from '../../../src/dashboards/splunk-record.js';
-import { fakeSplunkViews } from './fake-splunk-views.js';
+import {
+  type FakeSplunkViews,
+  fakeSplunkViews,
+  type Recorded,
+  serveFakeSplunk,
+} from './fake-splunk-views.js';
 
 /**
  * A small HTTP peer that records requests and answers like Kibana's _import and Splunk's data/ui/views
  * (no Kibana or Splunk can run here; the Splunk part is fake-splunk-views.ts); it keeps saved objects
  * and views in memory so create → update → unchanged → keep can be observed.
  */
-interface Recorded {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-let server: Server;
+let peer: Awaited<ReturnType<typeof serveFakeSplunk>>;
 let base: string;
-const requests: Recorded[] = [];
+let requests: Recorded[];
 const splunk = fakeSplunkViews();
 const views = splunk.views;
 /** Kibana's saved objects by type:id; the import stores them as a Kibana migration would rewrite them. */
@@ -40,59 +36,59 @@ function importedObjects(body: string) {
     .map((l) => JSON.parse(l) as { type: string; id: string; attributes: Record<string, unknown> });
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      const u = new URL(req.url!, 'http://x');
-      const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(payload));
-      };
-      if (u.pathname.endsWith('/api/saved_objects/_import')) {
-        if (kibanaReply) return send(kibanaReply.status, kibanaReply.body);
-        const objects = importedObjects(body);
-        for (const o of objects) {
-          // Newer Kibanas migrate what they import: the stored form differs from what was sent.
-          const attributes = o.type === 'dashboard' ? { ...o.attributes, migrated: true } : o.attributes;
-          savedObjects.set(`${o.type}:${o.id}`, { ...o, attributes });
-        }
-        return send(200, { success: true, successCount: objects.length });
-      }
-      if (u.pathname.endsWith('/api/saved_objects/_bulk_get')) {
-        const wanted = JSON.parse(body) as { type: string; id: string }[];
-        return send(200, {
-          saved_objects: wanted.map(
-            (w) =>
-              savedObjects.get(`${w.type}:${w.id}`) ?? {
-                ...w,
-                error: { statusCode: 404, message: 'Not Found' },
-              },
-          ),
-        });
-      }
-      if (u.pathname.endsWith('/api/saved_objects/_bulk_update')) {
-        for (const o of JSON.parse(body) as {
-          type: string;
-          id: string;
-          attributes: Record<string, unknown>;
-        }[]) {
-          const key = `${o.type}:${o.id}`;
-          const current = savedObjects.get(key)!;
-          savedObjects.set(key, { ...current, attributes: { ...current.attributes, ...o.attributes } });
-        }
-        return send(200, { saved_objects: [] });
-      }
-      if (!splunk.handle(req.method!, u, body, send)) send(404, {});
+/** Kibana's saved objects API, as far as the installer uses it; false for any other request. */
+const handleKibana: FakeSplunkViews['handle'] = (_method, u, body, send) => {
+  if (u.pathname.endsWith('/api/saved_objects/_import')) {
+    if (kibanaReply) {
+      send(kibanaReply.status, kibanaReply.body);
+      return true;
+    }
+    const objects = importedObjects(body);
+    for (const o of objects) {
+      // Newer Kibanas migrate what they import: the stored form differs from what was sent.
+      const attributes = o.type === 'dashboard' ? { ...o.attributes, migrated: true } : o.attributes;
+      savedObjects.set(`${o.type}:${o.id}`, { ...o, attributes });
+    }
+    send(200, { success: true, successCount: objects.length });
+    return true;
+  }
+  if (u.pathname.endsWith('/api/saved_objects/_bulk_get')) {
+    const wanted = JSON.parse(body) as { type: string; id: string }[];
+    send(200, {
+      saved_objects: wanted.map(
+        (w) =>
+          savedObjects.get(`${w.type}:${w.id}`) ?? {
+            ...w,
+            error: { statusCode: 404, message: 'Not Found' },
+          },
+      ),
     });
+    return true;
+  }
+  if (u.pathname.endsWith('/api/saved_objects/_bulk_update')) {
+    for (const o of JSON.parse(body) as {
+      type: string;
+      id: string;
+      attributes: Record<string, unknown>;
+    }[]) {
+      const key = `${o.type}:${o.id}`;
+      const current = savedObjects.get(key)!;
+      savedObjects.set(key, { ...current, attributes: { ...current.attributes, ...o.attributes } });
+    }
+    send(200, { saved_objects: [] });
+    return true;
+  }
+  return false;
+};
+
+beforeAll(async () => {
+  peer = await serveFakeSplunk({
+    handle: (method, u, body, send) =>
+      handleKibana(method, u, body, send) || splunk.handle(method, u, body, send),
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, requests } = peer);
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => peer.close());
 beforeEach(() => {
   requests.length = 0;
   kibanaReply = undefined;

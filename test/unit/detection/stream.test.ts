@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createEvaluator, loadRules } from '../../../src/detection/index.js';
 import { evaluateObject } from '../../../src/detection/stream.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../../src/samples/index.js';
 
-const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
+const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
 
 describe('evaluateObject', () => {
   it('reports a record the ECS mapper refuses and still evaluates the records after it', async () => {
