@@ -100,8 +100,7 @@ export interface EnvOrigin {
 
 export interface AppliedEnv {
   config: Record<string, unknown>;
-  /** Names of the variables applied. */
-  used: string[];
+  /** The variables applied, and the keys they set. */
   origins: EnvOrigin[];
   /** Variables set but not applied: they qualify a section that neither the file nor the env creates. */
   ignored: string[];
@@ -129,7 +128,7 @@ export function applyEnv(
     origins.push({ env: binding.env, path: binding.path, type: binding.type, value });
     setPath(config, binding.path, convert(value, binding.type));
   }
-  return { config, used: origins.map((o) => o.env), origins, ignored };
+  return { config, origins, ignored };
 }
 
 function convert(value: string, type: EnvBinding['type']): unknown {
@@ -153,7 +152,7 @@ function convert(value: string, type: EnvBinding['type']): unknown {
   }
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -3,7 +3,7 @@ import { LineCounter, parseDocument, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { ConnectorError, errorMessage } from '../errors.js';
 import { scrubUrls } from '../observe/logger.js';
-import { applyEnv, type EnvBinding, type EnvOrigin } from './env.js';
+import { applyEnv, type EnvBinding, type EnvOrigin, isPlainObject } from './env.js';
 import { type ConnectorConfig, configSchema } from './schema.js';
 import { isSecretKey } from './secret-keys.js';
 
@@ -198,10 +198,6 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
       isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : (value as unknown);
   }
   return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function deepFreeze<T>(value: T): T {

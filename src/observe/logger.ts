@@ -92,7 +92,8 @@ function scrub(value: unknown, depth: number, path: object[]): unknown {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
   // A cycle, printed as pino would: the reference back would reach the unscrubbed original.
   if (path.includes(value)) return '[Circular]';
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date) return value;
+  // Buffers are views too.
+  if (ArrayBuffer.isView(value) || value instanceof Date) return value;
   path.push(value);
   try {
     if (Array.isArray(value)) {

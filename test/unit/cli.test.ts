@@ -44,6 +44,13 @@ describe('cli', () => {
   });
 });
 
+/** A config file holding `text`, in a directory of its own. */
+function configFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'asc-cli-')), 'c.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
 describe('exit statuses', () => {
   beforeEach(() => {
     // Nothing from the machine's environment: no webhook secret, audit to stdout, quiet logs.
@@ -67,36 +74,25 @@ describe('exit statuses', () => {
     expect(status).toBe(2);
   });
 
-  it('are 2 for a HEC token file that is not there, naming the key and the path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
-    const tokenFile = join(dir, 'no-such-token');
-    const config = join(dir, 'c.yml');
-    writeFileSync(
-      config,
-      `sinks:\n  hec:\n    urls: [https://127.0.0.1:1]\n    tokenFile: ${tokenFile}\ndetection:\n  enabled: false\n`,
+  it.each([
+    ['token file', 'sinks.hec.tokenFile', (file: string) => `    tokenFile: ${file}\n`],
+    [
+      'CA file',
+      'sinks.hec.tls.caFile',
+      (file: string) => `    token: t0k3n-value-long-enough\n    tls:\n      caFile: ${file}\n`,
+    ],
+  ])('are 2 for a HEC %s that is not there, naming the key and the path', async (_what, key, hec) => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'asc-cli-')), 'no-such-file');
+    const config = configFile(
+      `sinks:\n  hec:\n    urls: [https://127.0.0.1:1]\n${hec(missing)}detection:\n  enabled: false\n`,
     );
     const { code, stderr } = await runCli('run', '--config', config);
-    expect(stderr).toContain(`sinks.hec.tokenFile ${tokenFile}`);
-    expect(code).toBe(2);
-  });
-
-  it('are 2 for a HEC CA file that is not there, naming the key and the path', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
-    const caFile = join(dir, 'no-such-ca.pem');
-    const config = join(dir, 'c.yml');
-    writeFileSync(
-      config,
-      `sinks:\n  hec:\n    urls: [https://127.0.0.1:1]\n    token: t0k3n-value-long-enough\n    tls:\n      caFile: ${caFile}\ndetection:\n  enabled: false\n`,
-    );
-    const { code, stderr } = await runCli('run', '--config', config);
-    expect(stderr).toContain(`sinks.hec.tls.caFile ${caFile}`);
+    expect(stderr).toContain(`${key} ${missing}`);
     expect(code).toBe(2);
   });
 
   it('are 2 for a config file with a YAML error, which is never quoted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asc-cli-'));
-    const config = join(dir, 'c.yml');
-    writeFileSync(config, 'sinks:\n  hec:\n    urls: [https://h:8088]\n    token: "SUPERSECRET\n');
+    const config = configFile('sinks:\n  hec:\n    urls: [https://h:8088]\n    token: "SUPERSECRET\n');
     const { code, stderr } = await runCli('run', '--config', config);
     expect(code).toBe(2);
     expect(stderr).toContain('line 5, column 1');

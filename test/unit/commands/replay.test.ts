@@ -1,11 +1,10 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { replayCommandWith } from '../../../src/commands/replay.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { createLogger } from '../../../src/observe/index.js';
+import { captureLogger } from '../sink/hec/helpers.js';
 
 /** A failed console sign-in, which the single-event console-login-failure rule alerts on. */
 function failedLogin(id: string): Record<string, unknown> {
@@ -29,20 +28,6 @@ function failedLogin(id: string): Record<string, unknown> {
     responseElements: { ConsoleLogin: 'Failure' },
     errorMessage: 'Failed authentication',
   };
-}
-
-function capturedLog() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        cb();
-      },
-    }),
-  );
-  return { log, errors: () => lines.filter((l) => l.level === 50) };
 }
 
 let exitCodeBefore: typeof process.exitCode;
@@ -83,7 +68,7 @@ describe('replay', () => {
       }),
     );
     const config = loadConfig({ file: configFile, env: {} });
-    const { log, errors } = capturedLog();
+    const { log, lines } = captureLogger();
     let out = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       out += chunk.toString();
@@ -103,7 +88,7 @@ describe('replay', () => {
       alertsFile,
       alertsUnwritten: 2,
     });
-    const lost = errors().filter((l) => l.msg === 'in-stream alerts were lost');
+    const lost = lines().filter((l) => l.level === 50 && l.msg === 'in-stream alerts were lost');
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ alertsFile });
     expect(String(lost[0]?.err)).toContain(`could not be written to ${alertsFile}`);

@@ -1,20 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACTED, redactSecrets } from '../../../src/observe/index.js';
-
-function capture() {
-  const chunks: string[] = [];
-  const log = createLogger(
-    'debug',
-    new Writable({
-      write(chunk, _enc, cb) {
-        chunks.push(String(chunk));
-        cb();
-      },
-    }),
-  );
-  return { log, text: () => chunks.join('') };
-}
+import { REDACTED, redactSecrets } from '../../../src/observe/index.js';
+import { captureLogger } from '../sink/hec/helpers.js';
 
 const SECRET = 'S3CR3T-value-9f8e7d';
 
@@ -49,7 +35,7 @@ describe('logger: secrets are redacted at any depth and in any case', () => {
 
   for (const [name, fields] of shapes) {
     it(name, () => {
-      const { log, text } = capture();
+      const { log, text } = captureLogger();
       log.info(fields, 'a line');
       expect(text()).toContain('a line');
       expect(text()).not.toContain(SECRET);
@@ -65,7 +51,7 @@ describe('logger: secrets are redacted at any depth and in any case', () => {
     }
     const cause = new Error('inner', { cause: { headers: { 'x-splunk-token': SECRET } } });
     const err = new SdkError('access denied', { cause });
-    const { log, text } = capture();
+    const { log, text } = captureLogger();
     log.error({ err }, 'call failed');
     log.error(err);
     expect(text()).not.toContain(SECRET);
@@ -87,38 +73,29 @@ describe('logger: secrets are redacted at any depth and in any case', () => {
   });
 
   it('an error without secrets is printed as before', () => {
-    const { log, text } = capture();
+    const { log, text } = captureLogger();
     log.error({ err: Object.assign(new Error('plain'), { code: 'X' }) }, 'failed');
     expect(JSON.parse(text())).toMatchObject({ err: { type: 'Error', message: 'plain', code: 'X' } });
   });
 
   it('keeps paths and other values that only name where a secret is', () => {
-    const { log, text } = capture();
-    log.info(
-      {
-        tokenFile: '/run/secrets/hec',
-        hmacSecretFile: '/run/secrets/hmac',
-        tokenSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
-        accessKeyId: 'AKIAEXAMPLE',
-        username: 'elastic',
-        code: 'HEC_TOKEN_INVALID',
-      },
-      'settings',
-    );
-    expect(JSON.parse(text())).toMatchObject({
+    const settings = {
       tokenFile: '/run/secrets/hec',
       hmacSecretFile: '/run/secrets/hmac',
       tokenSecretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
       accessKeyId: 'AKIAEXAMPLE',
       username: 'elastic',
       code: 'HEC_TOKEN_INVALID',
-    });
+    };
+    const { log, text } = captureLogger();
+    log.info({ ...settings }, 'settings');
+    expect(JSON.parse(text())).toMatchObject(settings);
   });
 
   it('never modifies the logged object, and survives cycles', () => {
     const config: Record<string, unknown> = { sinks: { hec: { token: SECRET } } };
     config.self = config;
-    const { log, text } = capture();
+    const { log, text } = captureLogger();
     log.info({ config }, 'cyclic');
     expect(text()).not.toContain(SECRET);
     expect((config.sinks as { hec: { token: string } }).hec.token).toBe(SECRET);
