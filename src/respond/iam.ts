@@ -165,16 +165,16 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
     const normal = this.normalise(target);
     this.guard(normal);
     const principal = parsePrincipal(normal);
+    const requested = context.requested === undefined ? undefined : parsePrincipal(context.requested);
     // An ARN names the path: one outside respond.iam.paths is refused before any AWS call.
-    const arnPath = context.requested === undefined ? undefined : parsePrincipal(context.requested).path;
-    if (arnPath !== undefined) this.#checkPath(principal, arnPath, target);
+    if (requested?.path !== undefined) this.#checkPath(principal, requested.path, target);
     const plan =
       principal.kind === 'user'
         ? await this.#planUser(principal.name, normal)
         : await this.#planRole(principal.name, normal);
     // An ARN from another account (an organisation trail, a cross-account AssumeRole) must not disable
     // the principal of the same name here.
-    const named = context.requested === undefined ? undefined : parsePrincipal(context.requested).account;
+    const named = requested?.account;
     if (named !== undefined && named !== plan.detail.account) {
       throw new ActionRefusedError(
         `${context.requested} is in account ${named}; ${principal.kind} ${principal.name} here is in account ${plan.detail.account ?? 'unknown'}`,

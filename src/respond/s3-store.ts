@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import PQueue from 'p-queue';
 import type { ActionName } from './config.js';
 import { ActionAlreadyRecordedError } from './errors.js';
 import type { ActionRecord, ActionStore, CompactOptions, CompactResult } from './store.js';
@@ -87,7 +88,9 @@ export class S3ActionStore implements ActionStore {
       const latest = latestOf(gens);
       if (latest && !latest.undoneAt) live.push(latest);
     }
-    const records = await mapLimit(live, READ_CONCURRENCY, (g) => this.#read(g));
+    const records = await new PQueue({ concurrency: READ_CONCURRENCY }).addAll(
+      live.map((g) => () => this.#read(g)),
+    );
     return records.sort((a, b) => a.appliedAt.localeCompare(b.appliedAt) || a.key.localeCompare(b.key));
   }
 
@@ -144,14 +147,16 @@ export class S3ActionStore implements ActionStore {
     // Within a key, newest generation first: cut short, the key still ends in a finished generation.
     const byKey = new Map<string, string[][]>();
     for (const item of batch) byKey.set(item.key, [item.objects, ...(byKey.get(item.key) ?? [])]);
-    await mapLimit([...byKey.values()], DELETE_CONCURRENCY, async (gens) => {
-      for (const objects of gens) {
-        for (const objectKey of objects) {
-          await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
-          this.#bodies.delete(objectKey);
+    await new PQueue({ concurrency: DELETE_CONCURRENCY }).addAll(
+      [...byKey.values()].map((gens) => async () => {
+        for (const objects of gens) {
+          for (const objectKey of objects) {
+            await this.#s3.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+            this.#bodies.delete(objectKey);
+          }
         }
-      }
-    });
+      }),
+    );
     return { removed, ...(more ? { more } : {}) };
   }
 
@@ -244,17 +249,4 @@ function latestOf(gens: Generation[] | undefined): Generation | undefined {
   let latest: Generation | undefined;
   for (const g of gens ?? []) if (!latest || g.gen > latest.gen) latest = g;
   return latest;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -16,13 +16,9 @@ import {
   DescribeVpcsCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-} from '@aws-sdk/client-iam';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { liveRunner, motoClients, runId } from './respond-helpers.js';
+import { createEc2Role, liveRunner, motoClients, runId } from './respond-helpers.js';
 
 const { clients } = motoClients();
 const requester = { source: 'webhook:kibana', rule: 'EC2 Instance Credentials Used Outside AWS' };
@@ -194,17 +190,7 @@ describe('EC2 isolate against moto', () => {
 
   it('isolates the instance a role session names only when the role is the instance profile’s own', async () => {
     const role = `web-role-${runId}`;
-    await clients.iam.send(
-      new CreateRoleCommand({
-        RoleName: role,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
+    await createEc2Role(clients, role);
     const profile = await clients.iam.send(
       new CreateInstanceProfileCommand({ InstanceProfileName: `web-profile-${runId}` }),
     );

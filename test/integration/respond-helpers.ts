@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateIPSetCommand } from '@aws-sdk/client-wafv2';
 import { validateConfig } from '../../src/config/index.js';
 import {
@@ -44,6 +45,21 @@ export async function createIpSets(clients: ReturnType<typeof motoClients>['clie
     ipv4Set: { name: `${name}-v4`, id: v4.Summary!.Id! },
     ipv6Set: { name: `${name}-v6`, id: v6.Summary!.Id! },
   };
+}
+
+/** A role EC2 instances may assume (an instance profile's role). */
+export async function createEc2Role(clients: ReturnType<typeof motoClients>['clients'], name: string) {
+  await clients.iam.send(
+    new CreateRoleCommand({
+      RoleName: name,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    }),
+  );
 }
 
 /** A runner over moto with live actions, its store and audit in a fresh directory. */

@@ -1,7 +1,6 @@
 import {
   CreateAccessKeyCommand,
   CreateLoginProfileCommand,
-  CreateRoleCommand,
   CreateUserCommand,
   GetLoginProfileCommand,
   GetRolePolicyCommand,
@@ -11,7 +10,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { liveRunner, motoClients, runId } from './respond-helpers.js';
+import { createEc2Role, liveRunner, motoClients, runId } from './respond-helpers.js';
 
 const { clients } = motoClients();
 const requester = { source: 'webhook:splunk', rule: 'AWS IAM Backdoor Access Key' };
@@ -128,17 +127,7 @@ describe('IAM disable against moto', () => {
 
   it('revokes a role’s older sessions from an assumed-role ARN, and undo removes the policy', async () => {
     const role = `app-role-${runId}`;
-    await clients.iam.send(
-      new CreateRoleCommand({
-        RoleName: role,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
+    await createEc2Role(clients, role);
     const { runner } = liveRunner({});
     const target = `arn:aws:sts::123456789012:assumed-role/${role}/i-0123456789abcdef0`;
     const applied = await runner.run({

@@ -13,6 +13,7 @@ import {
   ActionAlreadyRecordedError,
   createResponseRunner,
   MemoryAuditLog,
+  type ResponseRunner,
   S3ActionStore,
 } from '../../src/respond/index.js';
 import { createWebhookLambda } from '../../src/webhook/index.js';
@@ -45,7 +46,7 @@ async function stateObjects(): Promise<string[]> {
 }
 
 /** One webhook container: its own runner and store instance over the shared prefix. */
-function container(now: () => Date = () => new Date()) {
+function container(now: () => Date = () => new Date(), respond: Record<string, unknown> = {}) {
   const config = validateConfig({
     aws,
     respond: {
@@ -53,6 +54,7 @@ function container(now: () => Date = () => new Date()) {
       enabled: { 'waf-block-ip': true },
       waf: { ipv4Set: ipv4Set.arn, ttlSeconds: 900 },
       stateS3,
+      ...respond,
     },
   });
   const audit = new MemoryAuditLog();
@@ -66,6 +68,29 @@ const alert = (alertId: string, target: string) => ({
   requester,
   mode: 'auto' as const,
 });
+
+/** What the stack's schedule rule does: invoke the webhook Lambda (over `runner`) with a Scheduled Event. */
+function scheduledSweep(runner: ResponseRunner) {
+  const lambda = createWebhookLambda({
+    runner,
+    dryRun: false,
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    app: async () => {
+      throw new Error('a scheduled event must not build the app');
+    },
+  });
+  return lambda({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: ['arn:aws:events:us-east-1:123456789012:rule/asc-ttl-sweep'],
+    detail: {},
+  });
+}
 
 beforeAll(async () => {
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -119,30 +144,10 @@ describe('the S3 action store against moto', () => {
     await runner.run(alert('ttl-1', '45.155.204.61'));
     expect(await addresses()).toEqual(['45.155.204.61/32']);
 
-    const scheduled = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: ['arn:aws:events:us-east-1:123456789012:rule/asc-ttl-sweep'],
-      detail: {},
-    };
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const sweeper = (now: number) =>
-      createWebhookLambda({
-        runner: container(() => new Date(now)).runner,
-        dryRun: false,
-        log,
-        app: async () => {
-          throw new Error('a scheduled event must not build the app');
-        },
-      });
-    expect(await sweeper(clock.t + 60_000)(scheduled)).toEqual({ sweep: 'done', outcomes: [] });
+    const sweepAt = (now: number) => scheduledSweep(container(() => new Date(now)).runner);
+    expect(await sweepAt(clock.t + 60_000)).toEqual({ sweep: 'done', outcomes: [] });
     expect(await addresses()).toEqual(['45.155.204.61/32']);
-    const swept = await sweeper(clock.t + 901_000)(scheduled);
+    const swept = await sweepAt(clock.t + 901_000);
     expect(swept).toMatchObject({
       sweep: 'done',
       outcomes: [{ status: 'undone', target: '45.155.204.61/32' }],
@@ -198,44 +203,12 @@ describe('retention of finished records in the S3 store (moto, versioned like th
   it('the scheduled sweep deletes a block it expired once the retention has passed, and keeps the live one', async () => {
     const start = Date.now();
     const runnerAt = (t: number) =>
-      createResponseRunner(
-        validateConfig({
-          aws,
-          respond: {
-            dryRun: false,
-            enabled: { 'waf-block-ip': true },
-            waf: { ipv4Set: ipv4Set.arn, ttlSeconds: 900 },
-            stateS3: location,
-            stateRetentionDays: 1,
-          },
-        }),
-        { clients, audit: new MemoryAuditLog(), now: () => new Date(t) },
-      );
+      container(() => new Date(t), { stateS3: location, stateRetentionDays: 1 }).runner;
     const first = runnerAt(start);
     expect((await first.run(alert('ret-1', '45.155.204.70'))).status).toBe('applied');
     expect((await first.run({ ...alert('ret-2', '45.155.204.71'), ttlSeconds: 0 })).status).toBe('applied');
 
-    const scheduled = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: ['arn:aws:events:us-east-1:123456789012:rule/asc-ttl-sweep'],
-      detail: {},
-    };
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
-    const sweepAt = (t: number) =>
-      createWebhookLambda({
-        runner: runnerAt(t),
-        dryRun: false,
-        log,
-        app: async () => {
-          throw new Error('a scheduled event must not build the app');
-        },
-      })(scheduled);
+    const sweepAt = (t: number) => scheduledSweep(runnerAt(t));
 
     // The TTL passes: the block is removed and its record marked undone (moto's clock dates the marker).
     expect(await sweepAt(start + 901_000)).toMatchObject({

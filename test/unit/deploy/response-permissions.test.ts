@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { evaluateTemplate } from './cloudformation-eval.js';
 import { loadCloudFormation, renderPolicyTemplate } from './policy-lint.js';
 
 /**
@@ -11,6 +12,7 @@ import { loadCloudFormation, renderPolicyTemplate } from './policy-lint.js';
  */
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const CFN_TEMPLATE = path.join(repo, 'deploy/cloudformation/template.yaml');
 
 /** SDK client package (`@aws-sdk/client-<name>`) → IAM service prefix. */
 const SERVICE_PREFIX: Record<string, string> = {
@@ -89,7 +91,7 @@ const asList = (v: Json): Json[] => (v === undefined ? [] : Array.isArray(v) ? v
 
 /** The webhook role's statements, each with the condition of the Fn::If it sits in (undefined: always). */
 function webhookStatements(): { condition: string | undefined; statement: Statement }[] {
-  const template = loadCloudFormation(path.join(repo, 'deploy/cloudformation/template.yaml')) as any;
+  const template = loadCloudFormation(CFN_TEMPLATE) as any;
   const role = template.Resources.WebhookRole;
   const out: { condition: string | undefined; statement: Statement }[] = [];
   const visit = (s: Json, condition: string | undefined): void => {
@@ -133,7 +135,10 @@ const terraformStatements = (file: string): Statement[] =>
 
 /** The S3 action store (respond.stateS3) the webhook Lambda uses, whatever responses are enabled. */
 const STATE_STORE = 'src/respond/s3-store.ts';
-const STATE_CONDITIONS = ['CreateStateBucket', 'UseExistingStateBucket'];
+/** The webhook role's statements for the store: unconditional, like the Terraform policy. */
+const STATE_SIDS = ['ReadAndWriteResponseState', 'ListResponseState'];
+const isStateStatement = (s: { condition: string | undefined; statement: Statement }) =>
+  s.condition === undefined && STATE_SIDS.includes(String(s.statement.Sid));
 
 const called = Object.fromEntries(
   [...RESPONDERS, { source: STATE_STORE }].map((r) => [
@@ -246,24 +251,28 @@ describe('the webhook role reaches the S3 action store, and only under its prefi
     expect(needed).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
   });
 
-  it.each(STATE_CONDITIONS)('CloudFormation under %s grants exactly them, on the prefix', (condition) => {
-    const own = statements.filter((s) => s.condition === condition).map((s) => s.statement);
+  it.each([
+    ['the created bucket', {}, 'asc-responsestatebucket-1a2b3c4d'],
+    ['an existing bucket', { ResponseStateBucketName: 'my-state' }, 'my-state'],
+  ])('CloudFormation grants exactly them on the prefix of %s', (_, overrides, bucket) => {
+    const own = statements.filter(isStateStatement).map((s) => s.statement);
     expect(allowedActions(own)).toEqual(needed);
+    const { value } = evaluateTemplate(loadCloudFormation(CFN_TEMPLATE), overrides);
     const objects = own.find((s) => asList(s.Action).includes('s3:GetObject'))!;
     expect(JSON.stringify(objects.Resource)).toMatch(/\/\$\{ResponseStatePrefix\}\/\*"/);
+    expect(value(objects.Resource)).toBe(`arn:aws:s3:::${bucket}/response-state/*`);
     // On the prefix like the rest, and never s3:DeleteObjectVersion (pinned above): in the versioned bucket a
     // deleted record stays recoverable until the bucket's lifecycle rule expires it.
     expect(asList(objects.Action)).toContain('s3:DeleteObject');
     const list = own.find((s) => asList(s.Action).includes('s3:ListBucket'))!;
+    expect(value(list.Resource)).toBe(`arn:aws:s3:::${bucket}`);
     expect(list.Condition).toEqual({
       StringLike: { 's3:prefix': { 'Fn::Sub': '${ResponseStatePrefix}/*' } },
     });
   });
 
   it('CloudFormation grants no S3 action elsewhere in the webhook role', () => {
-    const elsewhere = statements
-      .filter((s) => !STATE_CONDITIONS.includes(s.condition ?? ''))
-      .map((s) => s.statement);
+    const elsewhere = statements.filter((s) => !isStateStatement(s)).map((s) => s.statement);
     expect(allowedActions(elsewhere).filter((a) => a.startsWith('s3:'))).toEqual([]);
   });
 

@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/index.js';
-import { MemoryAuditLog } from '../../../src/respond/audit.js';
-import { ResponseRunner } from '../../../src/respond/runner.js';
 import { type ActionRecord, JsonlActionStore } from '../../../src/respond/store.js';
-import { WafBlockResponder } from '../../../src/respond/waf.js';
-import { FakeWaf } from './fake-waf.js';
+import { wafRunner } from './waf-runner.js';
 
 /**
  * respond.stateRetentionDays: the sweep removes the records finished for good (undone, by a person or by
@@ -19,16 +16,6 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const requester = { source: 'webhook:kibana', rule: 'brute force' };
 
 function setup(respond: Record<string, unknown> = {}, file = stateFile()) {
-  const config = validateConfig({
-    respond: {
-      dryRun: false,
-      enabled: { 'waf-block-ip': true },
-      waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, ttlSeconds: 3600 },
-      ...respond,
-    },
-  });
-  const waf = new FakeWaf();
-  const audit = new MemoryAuditLog();
   const clock = { t: T0 };
   const logs: { fields: Record<string, unknown>; msg: string }[] = [];
   const log = {
@@ -36,16 +23,9 @@ function setup(respond: Record<string, unknown> = {}, file = stateFile()) {
     warn: () => {},
     error: (fields: Record<string, unknown>, msg: string) => void logs.push({ fields, msg }),
   };
-  const runner = new ResponseRunner(config.respond, {
-    responders: {
-      'waf-block-ip': new WafBlockResponder({
-        client: waf.client,
-        config: config.respond.waf,
-        sleep: async () => {},
-      }),
-    },
+  const { runner, waf, audit, config } = wafRunner({
+    respond,
     store: new JsonlActionStore(file),
-    audit,
     log: log as never,
     now: () => new Date(clock.t),
   });

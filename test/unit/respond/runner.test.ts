@@ -10,33 +10,14 @@ import { type ActionRecord, JsonlActionStore } from '../../../src/respond/store.
 import type { Responder } from '../../../src/respond/types.js';
 import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { FakeWaf } from './fake-waf.js';
+import { wafRunner } from './waf-runner.js';
 
 const requester = { source: 'webhook:kibana', rule: 'brute force' };
 
 function setup(respond: Record<string, unknown> = {}, opts: { file?: string; clock?: { t: number } } = {}) {
-  const config = validateConfig({
-    respond: {
-      dryRun: false,
-      enabled: { 'waf-block-ip': true },
-      waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, ttlSeconds: 3600 },
-      ...respond,
-    },
-  });
-  const waf = new FakeWaf();
-  const audit = new MemoryAuditLog();
   const store = new JsonlActionStore(opts.file);
   const clock = opts.clock ?? { t: Date.parse('2026-01-01T00:00:00Z') };
-  const responder = new WafBlockResponder({
-    client: waf.client,
-    config: config.respond.waf,
-    sleep: async () => {},
-  });
-  const runner = new ResponseRunner(config.respond, {
-    responders: { 'waf-block-ip': responder },
-    store,
-    audit,
-    now: () => new Date(clock.t),
-  });
+  const { runner, waf, audit, config } = wafRunner({ respond, store, now: () => new Date(clock.t) });
   return { runner, waf, audit, store, clock, config };
 }
 

@@ -6,9 +6,9 @@ import { idempotencyKey, ResponseRunner } from '../../../src/respond/runner.js';
 import { parseS3Location, S3ActionStore } from '../../../src/respond/s3-store.js';
 import type { ActionRecord } from '../../../src/respond/store.js';
 import type { Responder } from '../../../src/respond/types.js';
-import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { FakeS3 } from './fake-s3.js';
 import { FakeWaf } from './fake-waf.js';
+import { wafRunner } from './waf-runner.js';
 
 const LOCATION = 's3://asc-state/response-state';
 
@@ -129,27 +129,11 @@ describe('S3ActionStore', () => {
 
 describe('two runners sharing one S3 store (two Lambda containers)', () => {
   function runnerOver(s3: FakeS3, waf: FakeWaf) {
-    const config = validateConfig({
-      respond: {
-        dryRun: false,
-        enabled: { 'waf-block-ip': true },
-        waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, ttlSeconds: 3600 },
-      },
-    });
-    const audit = new MemoryAuditLog();
-    const runner = new ResponseRunner(config.respond, {
-      responders: {
-        'waf-block-ip': new WafBlockResponder({
-          client: waf.client,
-          config: config.respond.waf,
-          sleep: async () => {},
-        }),
-      },
+    return wafRunner({
+      waf,
       store: new S3ActionStore(s3.client, LOCATION),
-      audit,
       now: () => new Date('2026-01-01T00:00:00Z'),
     });
-    return { runner, audit };
   }
   const block = (alertId: string) => ({
     action: 'waf-block-ip' as const,
@@ -376,24 +360,10 @@ describe('a sweep over the S3 store', () => {
     const waf = new FakeWaf();
     const clock = { t: Date.parse('2026-01-01T00:00:00Z') };
     s3.now = () => new Date(clock.t);
-    const config = validateConfig({
-      respond: {
-        dryRun: false,
-        enabled: { 'waf-block-ip': true },
-        waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' }, ttlSeconds: 3600 },
-        stateRetentionDays: 30,
-      },
-    });
-    const runner = new ResponseRunner(config.respond, {
-      responders: {
-        'waf-block-ip': new WafBlockResponder({
-          client: waf.client,
-          config: config.respond.waf,
-          sleep: async () => {},
-        }),
-      },
+    const { runner } = wafRunner({
+      waf,
+      respond: { stateRetentionDays: 30 },
       store: new S3ActionStore(s3.client, LOCATION),
-      audit: new MemoryAuditLog(),
       now: () => new Date(clock.t),
     });
     const alert = (alertId: string, target: string, ttlSeconds?: number) => ({
