@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RecordOrigin } from '../types.js';
+import { appenderIn } from './append-in-dir.js';
 
 /** One record that no sink will ever take, with everything needed to find, fix and replay it. */
 export interface DeadLetterEntry {
@@ -25,39 +25,14 @@ export interface DeadLetter {
 
 /** Appends NDJSON to one file per day under `dir`. */
 export function directoryDeadLetter(dir: string): DeadLetter {
-  let made: Promise<unknown> | undefined;
+  const files = appenderIn(dir);
   // Appends are chained so that concurrent writers never interleave partial lines.
   let tail: Promise<void> = Promise.resolve();
-  /**
-   * The directory is made once; a failure (a volume not mounted yet, a full disk) is forgotten, so the
-   * next write tries again instead of every write failing until a restart.
-   */
-  const ensureDir = (): Promise<unknown> => {
-    if (!made) {
-      const attempt = mkdir(dir, { recursive: true });
-      attempt.catch(() => {
-        if (made === attempt) made = undefined;
-      });
-      made = attempt;
-    }
-    return made;
-  };
   return {
     write(entry) {
       const line = `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`;
       const file = join(dir, `dead-letter-${new Date().toISOString().slice(0, 10)}.ndjson`);
-      const next = tail.then(async () => {
-        await ensureDir();
-        try {
-          await appendFile(file, line);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          // The directory went away after it was made (cleaned up, remounted): make it again, once.
-          made = undefined;
-          await ensureDir();
-          await appendFile(file, line);
-        }
-      });
+      const next = tail.then(() => files.append(file, line));
       tail = next.catch(() => undefined);
       return next;
     },

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DetectionConfig } from '../detection/config.js';
 import type { Alert } from '../detection/index.js';
 import { ConnectorError } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
+import { appenderIn } from './append-in-dir.js';
 import type { DocumentObserver } from './process-object.js';
 
 /** The rules that ship with the package, used when the configured relative directory is not there. */
@@ -87,17 +87,10 @@ export class AlertsWriteError extends ConnectorError {
  * are logged as they fire either way; `drain()` rejects when any were lost, so the caller can say so.
  */
 function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: string }) {
-  let dirMade = false;
+  const alertsDir = appenderIn(dirname(deps.alertsFile));
   let lost = 0;
   let lastError: Error | undefined;
   const reported = new Set<string>();
-
-  // Made again after a failure: a volume mounted late or a directory removed does not stop alerts for good.
-  const ensureDir = async (): Promise<void> => {
-    if (dirMade) return;
-    await mkdir(dirname(deps.alertsFile), { recursive: true });
-    dirMade = true;
-  };
 
   const failed = (err: unknown, alerts: number): void => {
     const error = err instanceof Error ? err : new Error(String(err));
@@ -117,7 +110,7 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
   };
 
   // Tried at start-up so that an unwritable location is reported before the first alert needs it.
-  const started = ensureDir().catch((err: unknown) => failed(err, 0));
+  const started = alertsDir.ensureDir().catch((err: unknown) => failed(err, 0));
 
   // Alerts fired while a write is in progress wait here and go out together in the next one: a write per
   // alert batch would queue every batch (text and alerts) behind a slow disk.
@@ -133,8 +126,8 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
       pending = [];
       pendingAlerts = 0;
       try {
-        await ensureDir();
-        await appendFile(deps.alertsFile, text);
+        // The directory is made again after a failure, or when it went away: alerts do not stop for good.
+        await alertsDir.append(deps.alertsFile, text);
       } catch (err) {
         failed(err, alerts);
       }

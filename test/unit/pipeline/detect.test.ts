@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { toEcs } from '../../../src/map/ecs/index.js';
-import { createLogger, createMetrics } from '../../../src/observe/index.js';
+import { createMetrics } from '../../../src/observe/index.js';
 import { createInStreamDetection } from '../../../src/pipeline/detect.js';
+import { captureLogger } from '../sink/hec/helpers.js';
 
 const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
 
@@ -38,16 +38,7 @@ function failedLogin(n: number): Record<string, unknown> {
 }
 
 async function detectionAt(alertsFile: string) {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        cb();
-      },
-    }),
-  );
+  const { log, lines } = captureLogger();
   const metrics = createMetrics();
   const detection = await createInStreamDetection(
     { enabled: true, rulesDir, alertsFile } as Parameters<typeof createInStreamDetection>[0],
@@ -56,7 +47,7 @@ async function detectionAt(alertsFile: string) {
   if (!detection) throw new Error('detection off');
   const failures = async () =>
     (await metrics.alertWriteFailures.get()).values.map((v) => [v.labels.code, v.value]);
-  const errors = () => lines.filter((l) => l.level === 50);
+  const errors = () => lines().filter((l) => l.level === 50);
   return { detection, failures, errors };
 }
 
@@ -102,6 +93,18 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     await expect(detection.finish()).rejects.toMatchObject({ code: 'DETECTION_ALERTS_UNWRITTEN' });
     expect((await failures()).map(([, n]) => n)).toEqual([detection.alerts]);
     expect(errors()).toHaveLength(1);
+  });
+
+  it('makes the directory again when it disappears after it was made', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'out');
+    const alertsFile = join(dir, 'alerts.ndjson');
+    const { detection, errors } = await detectionAt(alertsFile);
+    await settle();
+    rmdirSync(dir); // made at start-up, removed before the first alert
+    detection.observe(failedLogin(1), 'e1');
+    const count = await detection.finish();
+    expect(readFileSync(alertsFile, 'utf8').trim().split('\n')).toHaveLength(count);
+    expect(errors()).toEqual([]);
   });
 
   it('writes every alert and resolves finish() with the count when the file is writable', async () => {
