@@ -4,6 +4,12 @@
  * before it lets go (its buffer, its queue, its probes) and how it refuses a late write stay in the sink.
  */
 
+/**
+ * What write() returns when it is done at once (the record buffered, or settled on the spot): one
+ * resolved promise shared by every such write, instead of a promise of its own per record.
+ */
+export const TAKEN: Promise<void> = Promise.resolve();
+
 /** Promises of work not yet done; each leaves as it settles, so `size` counts only what is still running. */
 export class InFlight {
   readonly #running = new Set<Promise<void>>();

@@ -5,7 +5,7 @@ import { encodeLines } from '../../lines.js';
 import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
 import { type Logger, logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
-import { InFlight, SinkLifecycle } from '../lifecycle.js';
+import { InFlight, SinkLifecycle, TAKEN } from '../lifecycle.js';
 import { AckPoller } from './acks.js';
 import { classifyHealth, classifyResponse, type ResponseClass } from './classify.js';
 import { AdaptiveConcurrency, type ConcurrencyLimit, FixedConcurrency } from './concurrency.js';
@@ -76,8 +76,6 @@ interface Batch {
 
 /** setTimeout's ceiling; longer waits are cut into pieces by the loops that wait. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-const TAKEN = Promise.resolve();
 
 export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): HecSink {
   const log = (deps.logger ?? logger()).child({ sink: 'hec' });

@@ -3,7 +3,7 @@ import { encodeLines } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
-import { InFlight, SinkLifecycle } from '../lifecycle.js';
+import { InFlight, SinkLifecycle, TAKEN } from '../lifecycle.js';
 import { type BulkResult, type SearchClient, SearchTransportError } from './client.js';
 import type { SearchSinkConfig } from './config.js';
 import { SearchSinkError, type SearchSinkErrorCode } from './errors.js';
@@ -422,7 +422,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       timer = lifecycle.pace(dispatch, wait);
     },
 
-    async write(record: SinkRecord<SearchDocument>): Promise<void> {
+    write(record: SinkRecord<SearchDocument>): Promise<void> {
       // Refused from the moment close() is called: close waits for what was taken before, and a record
       // taken after it would be sent on a closed client or left behind.
       if (lifecycle.closing) {
@@ -434,7 +434,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
             { details: { id: record.id, bucket: record.origin.bucket, key: record.origin.key } },
           ),
         );
-        return;
+        return TAKEN;
       }
       let line: string;
       try {
@@ -445,7 +445,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
           `document cannot be serialised to JSON: ${errorMessage(err)}`,
           'SEARCH_SERIALIZE',
         );
-        return;
+        return TAKEN;
       }
       // Once serialised, only the line is kept, not the document (one fixed-shape object per record).
       const { id, logType, origin, delivery } = record;
@@ -457,7 +457,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       // With room (the usual case) the entry is buffered at once, with no promise of its own per record.
       if (!(held > 0 && held + entry.bytes > maxHeld)) {
         buffer(entry);
-        return;
+        return TAKEN;
       }
       return writes.add(takeWhenRoom(entry));
     },

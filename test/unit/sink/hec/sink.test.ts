@@ -24,6 +24,19 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 /** Timers keeping the process alive. */
 const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
+/** Makes the fake HEC hold every reply (a success) until the returned function is called. */
+function holdReplies(): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  hec.onEvent = async () => {
+    await gate;
+    return { status: 200, body: { code: 0 } };
+  };
+  return release;
+}
+
 function outcomesOf(records: Tracked[]): string[] {
   return records.map((r) => r.outcomes.map((o) => o.kind).join(',') || 'pending');
 }
@@ -517,14 +530,7 @@ describe('HEC sink: endpoints and back-pressure', () => {
   });
 
   it('write() waits while the pending-batch window is full', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    hec.onEvent = async () => {
-      await gate;
-      return { status: 200, body: { code: 0 } };
-    };
+    const release = holdReplies();
     const sink = createHecSink(hecConfig({ urls: [hec.url], batch: { maxEvents: 1 }, maxPendingBatches: 2 }));
     await sink.write(tracked(1).record);
     await sink.write(tracked(2).record);
@@ -541,14 +547,7 @@ describe('HEC sink: endpoints and back-pressure', () => {
   });
 
   it('close() waits for a write that was waiting for room, then leaves no timer behind', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    hec.onEvent = async () => {
-      await gate;
-      return { status: 200, body: { code: 0 } };
-    };
+    const release = holdReplies();
     const sink = createHecSink(hecConfig({ urls: [hec.url], batch: { maxEvents: 1 }, maxPendingBatches: 1 }));
     const timersBefore = liveTimers();
     const first = tracked(1);
