@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { DECODE_CODES, MAX_RAW_KEPT } from './codes.js';
-import { type FlowEvent, unknownVersion } from './vpcflow.js';
+import { DECODE_CODES } from './codes.js';
+import { type FlowEvent, flowRecord } from './vpcflow.js';
 
 /** Rows decoded per batch, so the decoded form of a large Parquet object is not held all at once. */
 const ROW_BATCH = 10_000;
@@ -58,21 +58,8 @@ export async function* decodeParquetFlows(bytes: Uint8Array): AsyncGenerator<Flo
         tokens.push(text);
         if (text !== '-' && text !== '') fields[names[c]!] = text;
       }
-      const index = start + r + 1;
-      const line = tokens.join(' ');
-      // The same check as for text delivery: a row of an unknown version would be mapped by guesswork.
-      const bad = fields.version === undefined ? undefined : unknownVersion(fields.version);
-      if (bad !== undefined) {
-        yield {
-          kind: 'error',
-          index,
-          code: DECODE_CODES.flowUnknownVersion,
-          reason: `row ${index}: ${bad}`,
-          raw: line.slice(0, MAX_RAW_KEPT),
-        };
-        continue;
-      }
-      yield { kind: 'record', index, fields, line };
+      // The same check as for text delivery (a row of an unknown version is an error).
+      yield flowRecord(start + r + 1, fields, tokens.join(' '), 'row');
     }
   }
 }

@@ -8,14 +8,33 @@ export type FlowEvent =
 const NAME = /^[a-z][a-z0-9-]*$/;
 const MIN_VERSION = 2;
 const MAX_VERSION = 8;
-/** How AWS writes a version: a plain decimal integer (`Number` would also take `0x5`, `2.0`, `02`). */
-const DECIMAL = /^[1-9][0-9]*$/;
+/**
+ * The versions known, as AWS writes them: a plain decimal integer. A set lookup per record, where `Number`
+ * would also take `0x5`, `2.0` or `02`.
+ */
+const KNOWN_VERSIONS: ReadonlySet<string> = new Set(
+  Array.from({ length: MAX_VERSION - MIN_VERSION + 1 }, (_, i) => String(MIN_VERSION + i)),
+);
 
-/** Why a flow record's `version` field is not a known version, or undefined when it is one. */
-export function unknownVersion(version: string): string | undefined {
-  const v = Number(version);
-  if (DECIMAL.test(version) && v >= MIN_VERSION && v <= MAX_VERSION) return undefined;
-  return `unknown flow log version "${version}" (versions ${MIN_VERSION} to ${MAX_VERSION} are known)`;
+/**
+ * One decoded flow record (a text line or a Parquet row, `unit` says which), or an error when its
+ * `version` is not a known one: such a record would be mapped by guesswork.
+ */
+export function flowRecord(
+  index: number,
+  fields: Record<string, string>,
+  line: string,
+  unit: 'line' | 'row',
+): FlowEvent {
+  const version = fields.version;
+  if (version === undefined || KNOWN_VERSIONS.has(version)) return { kind: 'record', index, fields, line };
+  return {
+    kind: 'error',
+    index,
+    code: DECODE_CODES.flowUnknownVersion,
+    reason: `${unit} ${index}: unknown flow log version "${version}" (versions ${MIN_VERSION} to ${MAX_VERSION} are known)`,
+    raw: line.slice(0, MAX_RAW_KEPT),
+  };
 }
 
 /**
@@ -194,19 +213,7 @@ export class FlowLineDecoder {
       const value = tokens[i]!;
       if (value !== '-' && value !== '') fields[names[i]!] = value;
     }
-    const version = fields.version;
-    const bad = version === undefined ? undefined : unknownVersion(version);
-    if (bad !== undefined) {
-      this.out.push({
-        kind: 'error',
-        index,
-        code: DECODE_CODES.flowUnknownVersion,
-        reason: `line ${index}: ${bad}`,
-        raw: text.slice(0, MAX_RAW_KEPT),
-      });
-      return;
-    }
-    this.out.push({ kind: 'record', index, fields, line: text });
+    this.out.push(flowRecord(index, fields, text, 'line'));
   }
 }
 

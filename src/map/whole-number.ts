@@ -1,7 +1,7 @@
 /**
  * Whether a text is a whole number as AWS writes one: ASCII digits only, no sign, fraction, exponent or
- * blanks. The same strings the CIM mapper's `/^\d+$/` accepts, without a regex: the ECS mapper asks this
- * for several fields of every flow record, and `Number()` alone would let `1e3`, `0x1f` and ` 7` through.
+ * blanks (what `/^\d+$/` accepts), without a regex: both mappers ask this for several fields of every
+ * flow record, and `Number()` alone would let `1e3`, `0x1f` and ` 7` through.
  */
 export function isWholeNumber(text: string): boolean {
   const length = text.length;

@@ -2,7 +2,7 @@ import type { RawRecord } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
 import type { CimOptions, HecEvent } from './types.js';
-import { vpcFlowCimFields, vpcFlowTime } from './vpcflow.js';
+import { vpcFlowCimFields } from './vpcflow.js';
 
 export { CimMapError } from './errors.js';
 export { hecEventJson } from './serialize.js';
@@ -35,13 +35,11 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
     if (text !== undefined && text.indexOf('\n') === -1 && text.indexOf('\r') === -1)
       envelope.eventJson = text;
   } else {
-    envelope = {
-      source,
-      sourcetype: CIM_SOURCETYPES.vpcflow,
-      event: record.line,
-      fields: vpcFlowCimFields(record.fields, origin),
-    };
-    const time = vpcFlowTime(record.fields, origin);
+    const fields = vpcFlowCimFields(record.fields, origin);
+    envelope = { source, sourcetype: CIM_SOURCETYPES.vpcflow, event: record.line, fields };
+    // The flow's end, or its start when the end is absent, as read (and checked) for the fields. Neither
+    // in Elastic's 6- and 17-token layouts: HEC then stamps the event with the time it receives it.
+    const time = (fields.end_time ?? fields.start_time) as number | undefined;
     if (time !== undefined) envelope.time = time;
   }
   if (options.host !== undefined) envelope.host = options.host;

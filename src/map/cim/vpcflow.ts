@@ -1,4 +1,5 @@
 import type { RecordOrigin } from '../../types.js';
+import { isWholeNumber } from '../whole-number.js';
 import { CimMapError } from './errors.js';
 import { vpcFlowTables as tables } from './lookups.js';
 import type { CimFields } from './types.js';
@@ -6,16 +7,8 @@ import type { CimFields } from './types.js';
 function integer(fields: Record<string, string>, name: string, origin: RecordOrigin): number | undefined {
   const raw = fields[name];
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw new CimMapError(`${name} "${raw}" is not a whole number`, origin, name);
+  if (!isWholeNumber(raw)) throw new CimMapError(`${name} "${raw}" is not a whole number`, origin, name);
   return Number(raw);
-}
-
-/**
- * Epoch seconds of the flow's end (or its start when the end is absent); undefined when the line has
- * neither (Elastic's 6- and 17-token layouts carry no times), so HEC's time of receipt applies.
- */
-export function vpcFlowTime(fields: Record<string, string>, origin: RecordOrigin): number | undefined {
-  return integer(fields, 'end', origin) ?? integer(fields, 'start', origin);
 }
 
 function setIf(out: CimFields, name: string, value: string | number | undefined): void {
@@ -37,7 +30,7 @@ export function vpcFlowCimFields(fields: Record<string, string>, origin: RecordO
   setIf(out, 'dest_port', integer(fields, 'dstport', origin));
   const protocolCode = fields.protocol;
   if (protocolCode !== undefined) {
-    if (!/^\d+$/.test(protocolCode)) {
+    if (!isWholeNumber(protocolCode)) {
       throw new CimMapError(`protocol "${protocolCode}" is not an IANA protocol number`, origin, 'protocol');
     }
     out.protocol_code = Number(protocolCode);

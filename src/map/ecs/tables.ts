@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FLOW_FIELDS } from '../../decode/tables.js';
 
 function table<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../../mappings/ecs/${name}`, import.meta.url), 'utf8')) as T;
@@ -27,7 +28,5 @@ export const TCP_FLAGS: readonly { bit: number; name: string }[] = table<{
 
 /** Flow fields AWS documents as integers (Parquet INT_32/INT_64): their text must be a whole number. */
 export const FLOW_NUMBER_FIELDS: ReadonlySet<string> = new Set(
-  Object.entries(table<{ fields: Record<string, { type: string }> }>('vpcflow-fields.json').fields)
-    .filter(([, field]) => field.type.startsWith('INT_'))
-    .map(([name]) => name),
+  [...FLOW_FIELDS].filter(([, field]) => field.type.startsWith('INT_')).map(([name]) => name),
 );

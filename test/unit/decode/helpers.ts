@@ -14,16 +14,17 @@ export async function* chunks(data: Uint8Array | string, size = 7): AsyncGenerat
 
 export async function decodeAll(
   data: Uint8Array | string | AsyncIterable<Uint8Array>,
-  options: Partial<DecodeOptions> & { chunkSize?: number } = {},
+  options: Partial<DecodeOptions> & { chunkSize?: number; pauseEvery?: number } = {},
 ): Promise<DecodeResult[]> {
-  const body =
-    typeof data === 'string' || data instanceof Uint8Array ? chunks(data, options.chunkSize ?? 7) : data;
+  const { chunkSize, pauseEvery, ...decodeOptions } = options;
+  const body = typeof data === 'string' || data instanceof Uint8Array ? chunks(data, chunkSize ?? 7) : data;
   const out: DecodeResult[] = [];
   for await (const r of decodeObject(body, {
     origin: options.origin ?? { key: 'test-object' },
-    ...options,
+    ...decodeOptions,
   })) {
     out.push(r);
+    if (pauseEvery && out.length % pauseEvery === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
   return out;
 }
@@ -40,18 +41,10 @@ export function rejects(results: DecodeResult[]) {
  * Like `decodeAll`, but waits for a timer every `every` results, as a consumer that writes to a sink
  * does; decompressed output then waits in the decompressor when the stream fails.
  */
-export async function decodeSlowly(
+export function decodeSlowly(
   data: Uint8Array,
   options: Partial<DecodeOptions> & { chunkSize?: number } = {},
   every = 100,
 ): Promise<DecodeResult[]> {
-  const out: DecodeResult[] = [];
-  for await (const r of decodeObject(chunks(data, options.chunkSize ?? 16 * 1024), {
-    origin: options.origin ?? { key: 'test-object' },
-    ...options,
-  })) {
-    out.push(r);
-    if (out.length % every === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return out;
+  return decodeAll(data, { ...options, chunkSize: options.chunkSize ?? 16 * 1024, pauseEvery: every });
 }
