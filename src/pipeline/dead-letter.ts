@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parseS3Location } from '../s3-location.js';
 import type { RecordOrigin } from '../types.js';
 import { appenderIn } from './append-in-dir.js';
 
@@ -51,10 +52,7 @@ export function s3DeadLetter(
   target: string,
   options: { maxEntries?: number; maxDelayMs?: number } = {},
 ): DeadLetter {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
-  if (!match) throw new Error(`dead letter target must be s3://bucket/prefix, got ${target}`);
-  const bucket = match[1]!;
-  const prefix = match[2] ? match[2].replace(/\/?$/, '/') : '';
+  const { bucket, prefix } = parseS3Location(target, 'dead letter target');
   const maxEntries = options.maxEntries ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 1000;
   let lines: string[] = [];

@@ -6,6 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import PQueue from 'p-queue';
+import { parseS3Location } from '../s3-location.js';
 import type { ActionName } from './config.js';
 import { ActionAlreadyRecordedError } from './errors.js';
 import type { ActionRecord, ActionStore, CompactOptions, CompactResult } from './store.js';
@@ -37,12 +38,6 @@ const COMPACT_BATCH = 500;
 /** S3 answers 409 while another conditional write to the same key is in flight; it asks for a retry. */
 const CONFLICT_RETRIES = 3;
 
-export function parseS3Location(location: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
-  if (!match) throw new Error(`expected s3://bucket/prefix, got ${location}`);
-  return { bucket: match[1]!, prefix: match[2] ? match[2].replace(/\/?$/, '/') : '' };
-}
-
 /**
  * The action store on S3, shared by every receiver (Lambda containers side by side, cold starts, the CLI).
  * One object per applied record and one per undo, under `PREFIX/records/<key>/<generation>.applied.json`
@@ -63,7 +58,7 @@ export class S3ActionStore implements ActionStore {
   readonly #bodies = new Map<string, { tag: string | undefined; record: ActionRecord }>();
 
   constructor(s3: S3Client, location: string, options: { compactBatch?: number } = {}) {
-    const { bucket, prefix } = parseS3Location(location);
+    const { bucket, prefix } = parseS3Location(location, 'respond.stateS3');
     this.#s3 = s3;
     this.#bucket = bucket;
     this.#root = `${prefix}records/`;

@@ -3,7 +3,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { MemoryAuditLog } from '../../../src/respond/audit.js';
 import { ActionAlreadyRecordedError } from '../../../src/respond/errors.js';
 import { idempotencyKey, ResponseRunner } from '../../../src/respond/runner.js';
-import { parseS3Location, S3ActionStore } from '../../../src/respond/s3-store.js';
+import { S3ActionStore } from '../../../src/respond/s3-store.js';
 import type { ActionRecord } from '../../../src/respond/store.js';
 import type { Responder } from '../../../src/respond/types.js';
 import { FakeS3 } from './fake-s3.js';
@@ -25,15 +25,6 @@ function record(key: string, over: Partial<ActionRecord> = {}): ActionRecord {
     ...over,
   };
 }
-
-describe('parseS3Location', () => {
-  it('splits bucket and prefix, with or without a trailing slash', () => {
-    expect(parseS3Location('s3://b/p/q')).toEqual({ bucket: 'b', prefix: 'p/q/' });
-    expect(parseS3Location('s3://b/p/')).toEqual({ bucket: 'b', prefix: 'p/' });
-    expect(parseS3Location('s3://b')).toEqual({ bucket: 'b', prefix: '' });
-    expect(() => parseS3Location('https://b/p')).toThrow(/s3:\/\/bucket\/prefix/);
-  });
-});
 
 describe('S3ActionStore', () => {
   it('writes one object per record and one per undo, and a second store (another container) reads them', async () => {
