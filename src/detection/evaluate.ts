@@ -1,6 +1,7 @@
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, rawResolver, resolverFor, translateValue } from './fieldmap.js';
-import { existsAt, type Leaf, matchField, valuesAt } from './match.js';
+import { gatesOf } from './gate.js';
+import { compileMatch, type DocumentTest, type FieldReader, fieldReader, type Leaf } from './match.js';
 import type {
   Alert,
   CorrelationRule,
@@ -62,7 +63,7 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
   }
 
   // Resolve every field once up front: an unmapped field is a rule error, not a silent non-match.
-  const fieldOf = new Map<string, { path: string; values?: Record<string, string> }>();
+  const fieldOf = new Map<string, { path: string; values?: Record<string, string>; reader: FieldReader }>();
   const mapField = (service: LogService, field: string, rule: Rule) => {
     const key = `${service}\u0000${field}`;
     let mapped = fieldOf.get(key);
@@ -75,55 +76,69 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
           field,
         });
       }
-      mapped = { path: m.field, values: m.values };
+      mapped = { path: m.field, values: m.values, reader: fieldReader(m.field) };
       fieldOf.set(key, mapped);
     }
     return mapped;
   };
-  const translated = new WeakMap<FieldMatch, FieldMatch>();
-  const prepare = (node: SearchNode, service: LogService, rule: Rule): void => {
-    if (node.kind === 'match') {
-      const m = mapField(service, node.field, rule);
-      if (node.op === 'fieldref') for (const v of node.values) mapField(service, String(v), rule);
-      if (m.values)
-        translated.set(node, {
-          ...node,
-          values: node.values.map((v) => translateValue({ field: m.path, values: m.values }, v)),
-        });
-    } else if (node.kind === 'and' || node.kind === 'or')
-      for (const i of node.items) prepare(i, service, rule);
-    else if (node.kind === 'not') prepare(node.item, service, rule);
+  /** A match's document field and its values as documents hold them (value tables applied). */
+  const resolveMatch = (node: FieldMatch, service: LogService, rule: Rule) => {
+    const m = mapField(service, node.field, rule);
+    const match = m.values
+      ? { ...node, values: node.values.map((v) => translateValue({ field: m.path, values: m.values }, v)) }
+      : node;
+    return { path: m.path, reader: m.reader, match, values: match.values };
   };
-  for (const d of detections) prepare(d.search, d.service, d);
+  /** A search tree as one test over documents, built once per rule. */
+  const compile = (node: SearchNode, service: LogService, rule: Rule): DocumentTest => {
+    switch (node.kind) {
+      case 'match': {
+        const { reader, match } = resolveMatch(node, service, rule);
+        const ref = (f: string) => mapField(service, f, rule).reader;
+        if (node.op === 'fieldref') for (const v of node.values) ref(String(v));
+        return compileMatch(match, reader, ref);
+      }
+      case 'and': {
+        const items = node.items.map((i) => compile(i, service, rule));
+        return (doc) => items.every((t) => t(doc));
+      }
+      case 'or': {
+        const items = node.items.map((i) => compile(i, service, rule));
+        return (doc) => items.some((t) => t(doc));
+      }
+      case 'not': {
+        const item = compile(node.item, service, rule);
+        return (doc) => !item(doc);
+      }
+      case 'const': {
+        const value = node.value;
+        return () => value;
+      }
+    }
+  };
+  // Gated fields get a slot: their lower-cased values are read once per document, for every rule gated on them.
+  const gateSlots = new Map<string, number>();
+  const gateReaders: FieldReader[] = [];
+  const compiled = detections.map((rule) => {
+    const gates = gatesOf(rule.search, (m) => resolveMatch(m, rule.service, rule)).map(({ path, wanted }) => {
+      let slot = gateSlots.get(path);
+      if (slot === undefined) {
+        slot = gateReaders.length;
+        gateSlots.set(path, slot);
+        gateReaders.push(fieldReader(path));
+      }
+      return { slot, wanted };
+    });
+    return { rule, gates, test: compile(rule.search, rule.service, rule) };
+  });
   for (const c of correlations) {
     for (const f of [...c.rule.groupBy, ...(c.rule.condition.field ? [c.rule.condition.field] : [])]) {
       mapField(c.rule.service, f, c.rule);
     }
   }
 
-  const test = (node: SearchNode, doc: Record<string, unknown>, service: LogService): boolean => {
-    switch (node.kind) {
-      case 'match': {
-        const m = translated.get(node) ?? node;
-        const path = (fieldOf.get(`${service}\u0000${node.field}`) as { path: string }).path;
-        if (node.op === 'exists') return existsAt(doc, path);
-        return matchField(m, valuesAt(doc, path), (f) =>
-          valuesAt(doc, (fieldOf.get(`${service}\u0000${f}`) as { path: string }).path),
-        );
-      }
-      case 'and':
-        return node.items.every((i) => test(i, doc, service));
-      case 'or':
-        return node.items.some((i) => test(i, doc, service));
-      case 'not':
-        return !test(node.item, doc, service);
-      case 'const':
-        return node.value;
-    }
-  };
-
   const fieldValue = (doc: Record<string, unknown>, service: LogService, field: string): Leaf | undefined =>
-    valuesAt(doc, (fieldOf.get(`${service}\u0000${field}`) as { path: string }).path)[0];
+    (fieldOf.get(`${service}\u0000${field}`) as { reader: FieldReader }).reader.values(doc)[0];
 
   let watermark = Number.NEGATIVE_INFINITY;
 
@@ -212,8 +227,17 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
         watermark = ts;
         alerts.push(...closeBefore(ts));
       }
-      for (const rule of detections) {
-        if (rule.service !== svc || !test(rule.search, doc, svc)) continue;
+      const gated: (string[] | undefined)[] = [];
+      const passesGate = ({ slot, wanted }: { slot: number; wanted: Set<string> }): boolean => {
+        let values = gated[slot];
+        if (values === undefined) {
+          values = (gateReaders[slot] as FieldReader).values(doc).map((v) => String(v).toLowerCase());
+          gated[slot] = values;
+        }
+        return values.some((v) => wanted.has(v));
+      };
+      for (const { rule, gates, test } of compiled) {
+        if (rule.service !== svc || !gates.every(passesGate) || !test(doc)) continue;
         if (rule.generate) alerts.push(alertOf(rule, ts, [id]));
         for (const state of feeds.get(rule.id) ?? []) feed(state, doc, svc, id, ts);
       }
@@ -247,9 +271,12 @@ function passes(rule: CorrelationRule, value: number): boolean {
   return rule.condition.op === 'gt' ? value > rule.condition.value : value >= rule.condition.value;
 }
 
+const DATA_STREAM_DATASET = fieldReader('data_stream.dataset');
+const EVENT_DATASET = fieldReader('event.dataset');
+
 /** Which log a document is: ECS `data_stream.dataset` / `event.dataset`, else the shape of a raw record. */
 export function serviceOf(doc: Record<string, unknown>): LogService | undefined {
-  const dataset = valuesAt(doc, 'data_stream.dataset')[0] ?? valuesAt(doc, 'event.dataset')[0];
+  const dataset = DATA_STREAM_DATASET.values(doc)[0] ?? EVENT_DATASET.values(doc)[0];
   if (dataset === 'aws.cloudtrail') return 'cloudtrail';
   if (dataset === 'aws.vpcflow') return 'vpcflow';
   if (doc.aws && typeof doc.aws === 'object') {

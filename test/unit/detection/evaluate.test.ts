@@ -1,0 +1,163 @@
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatesOf } from '../../../src/detection/gate.js';
+import {
+  type Alert,
+  createEvaluator,
+  loadRules,
+  parseRules,
+  type Rule,
+} from '../../../src/detection/index.js';
+import type { FieldMatch, SearchNode } from '../../../src/detection/model.js';
+import { evaluateObject } from '../../../src/detection/stream.js';
+import {
+  cloudTrailObjectText,
+  generateCloudTrailRecords,
+  generateFlowLines,
+} from '../../../src/samples/index.js';
+
+const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
+
+/** Rules shaped to tempt an unsound gate: negated, alternative, cased, translated and numeric equalities. */
+const TEMPTING = [
+  [
+    'cloudtrail',
+    '{sel: {eventSource: iam.amazonaws.com}, filter: {eventName: [ListUsers, GetUser]}, condition: sel and not filter}',
+  ],
+  ['cloudtrail', '{a: {eventName|cased: CreateUser}, b: {userIdentity.type: Root}, condition: a or b}'],
+  [
+    'cloudtrail',
+    '{sel1: {eventSource: s3.amazonaws.com, eventName: PutBucketPolicy}, sel2: {eventName: ConsoleLogin}, condition: 1 of sel*}',
+  ],
+  [
+    'cloudtrail',
+    '{sel: {eventName: [ConsoleLogin]}, ok: {responseElements.ConsoleLogin: Success}, condition: not (sel and ok)}',
+  ],
+  ['vpcflow', '{sel: {action: REJECT, dstport: [22, 3389, 443]}, condition: sel}'],
+  ['vpcflow', '{sel: {action: ACCEPT}, condition: not sel}'],
+].map(
+  ([service, detection], i) => `title: tempting ${i}
+id: 00000000-0000-4000-8000-00000000000${i}
+description: d
+author: a
+level: low
+logsource: {product: aws, service: ${service}}
+detection: ${detection}
+`,
+);
+
+/** The same rule, its search OR-ed with `false`: the same matches, but no gate can be derived from it. */
+function ungated(rule: Rule): Rule {
+  if (rule.kind === 'correlation') return { ...rule, rules: rule.rules.map((r) => ungated(r) as typeof r) };
+  return { ...rule, search: { kind: 'or', items: [rule.search, { kind: 'const', value: false }] } };
+}
+
+async function alertsOf(
+  rules: readonly Rule[],
+  text: string,
+  type: 'cloudtrail' | 'vpcflow',
+): Promise<Alert[]> {
+  const evaluator = createEvaluator(rules);
+  const result = await evaluateObject(evaluator, Readable.from([Buffer.from(text)]), { key: 'k', type });
+  return [...result.alerts, ...evaluator.flush()];
+}
+
+describe('rule gates', () => {
+  let rules: Rule[];
+  beforeAll(async () => {
+    rules = [
+      ...(await loadRules(rulesDir)),
+      ...parseRules(TEMPTING.map((text, i) => ({ file: `tempting-${i}.yml`, text }))),
+    ];
+  });
+
+  it('skip only records a rule could not match: every bundled rule fires exactly as without gates', async () => {
+    const corpora: [string, 'cloudtrail' | 'vpcflow'][] = [
+      [
+        cloudTrailObjectText(generateCloudTrailRecords({ seed: 11, count: 3000, suspicious: true })),
+        'cloudtrail',
+      ],
+      [
+        cloudTrailObjectText(generateCloudTrailRecords({ seed: 12, count: 3000, suspicious: true })),
+        'cloudtrail',
+      ],
+      [generateFlowLines({ seed: 13, count: 3000, version: 5, suspicious: true }).join('\n'), 'vpcflow'],
+    ];
+    const reference = rules.map(ungated);
+    let fired = 0;
+    for (const [text, type] of corpora) {
+      const gated = await alertsOf(rules, text, type);
+      expect(gated).toEqual(await alertsOf(reference, text, type));
+      fired += gated.length;
+    }
+    // The corpus must exercise the rules, or the comparison proves nothing.
+    expect(fired).toBeGreaterThan(100);
+    const firing = new Set<string>();
+    for (const [text, type] of corpora)
+      for (const a of await alertsOf(rules, text, type)) firing.add(a.rule.name);
+    for (let i = 0; i < TEMPTING.length; i++) expect(firing, `tempting ${i}`).toContain(`tempting ${i}`);
+  });
+});
+
+describe('gatesOf', () => {
+  const eq = (field: string, values: FieldMatch['values'], extra: Partial<FieldMatch> = {}): FieldMatch => ({
+    kind: 'match',
+    field,
+    op: 'eq',
+    values,
+    all: false,
+    cased: false,
+    ...extra,
+  });
+  const plain = (m: FieldMatch) => ({ path: `doc.${m.field}`, values: m.values });
+  const wanted = (node: SearchNode) =>
+    gatesOf(node, plain).map((g) => ({ path: g.path, wanted: [...g.wanted].sort() }));
+
+  it('gates on every equality of a conjunction, lower-cased, cased or not', () => {
+    const node: SearchNode = {
+      kind: 'and',
+      items: [
+        eq('eventSource', ['IAM.amazonaws.com']),
+        eq('eventName', ['CreateUser', 'DeleteUser'], { cased: true }),
+      ],
+    };
+    expect(wanted(node)).toEqual([
+      { path: 'doc.eventSource', wanted: ['iam.amazonaws.com'] },
+      { path: 'doc.eventName', wanted: ['createuser', 'deleteuser'] },
+    ]);
+  });
+
+  it('gates a disjunction only on a field every branch pins, with the values of all branches', () => {
+    const node: SearchNode = {
+      kind: 'or',
+      items: [
+        {
+          kind: 'and',
+          items: [eq('eventSource', ['s3.amazonaws.com']), eq('eventName', ['PutBucketPolicy'])],
+        },
+        eq('eventName', ['DeleteBucketPolicy']),
+      ],
+    };
+    expect(wanted(node)).toEqual([
+      { path: 'doc.eventName', wanted: ['deletebucketpolicy', 'putbucketpolicy'] },
+    ]);
+    expect(wanted({ kind: 'or', items: [eq('eventName', ['A']), eq('eventSource', ['b'])] })).toEqual([]);
+  });
+
+  it('derives nothing from negations, constants, other operators or an empty value list', () => {
+    expect(wanted({ kind: 'not', item: eq('eventName', ['A']) })).toEqual([]);
+    expect(wanted({ kind: 'const', value: true })).toEqual([]);
+    expect(wanted(eq('eventName', ['Create*'], { op: 'wildcard' }))).toEqual([]);
+    expect(wanted(eq('eventName', ['Create'], { op: 'startswith' }))).toEqual([]);
+    expect(wanted(eq('eventName', [], { all: true }))).toEqual([]);
+  });
+
+  it('uses the values as documents hold them (after value tables) and numbers by their text', () => {
+    const translated = gatesOf(eq('action', ['ACCEPT', 5]), (m) => ({
+      path: 'event.outcome',
+      values: m.values.map((v) => (v === 'ACCEPT' ? 'success' : v)),
+    }));
+    expect(translated.map((g) => [...g.wanted])).toEqual([['success', '5']]);
+  });
+});
