@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import { type ConnectorConfigInput, validateConfig } from '../config/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observe/index.js';
 import { buildPipeline, createSinks, type RunningPipeline } from '../pipeline/build.js';
+import { createInStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
 import { SqsConsumer } from '../source/sqs.js';
@@ -23,14 +28,23 @@ export type SinkWrapper = (sink: Sink) => Sink;
  */
 export async function startBenchConsumer(
   input: ConnectorConfigInput,
-  options: { log?: Logger; wrapSink?: SinkWrapper } = {},
+  options: { log?: Logger; wrapSink?: SinkWrapper; detection?: boolean } = {},
 ): Promise<BenchConsumer> {
   const config = validateConfig(input, 'bench');
   const log = options.log ?? createLogger('warn');
   const metrics = createMetrics();
   let sinks = await createSinks(config, log);
   if (options.wrapSink) sinks = sinks.map(options.wrapSink);
-  const pipeline = await buildPipeline(config, { log, metrics, sinks });
+  // In-stream detection as `run` has it by default, alerts file and "detection fired" lines included;
+  // those are written where they cost what they cost in production but do not flood the bench's output.
+  const alertsDir = options.detection ? await mkdtemp(join(tmpdir(), 'asc-bench-alerts-')) : undefined;
+  const detection = alertsDir
+    ? await createInStreamDetection(
+        { ...config.detection, enabled: true },
+        { log: createLogger('warn', discard()), metrics, alertsFile: join(alertsDir, 'alerts.ndjson') },
+      )
+    : undefined;
+  const pipeline = await buildPipeline(config, { log, metrics, sinks, observe: detection?.observe });
   const sqs = new SQSClient({
     region: config.aws.region,
     ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
@@ -54,8 +68,18 @@ export async function startBenchConsumer(
       await pipeline.close();
       pipeline.s3.destroy();
       sqs.destroy();
+      await detection?.finish();
+      if (alertsDir) await rm(alertsDir, { recursive: true, force: true });
     },
   };
+}
+
+function discard(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
 }
 
 /** Sum of a counter's values over all label sets. */

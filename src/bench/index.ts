@@ -189,18 +189,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     parts.pipeline = await step('pipeline per sink', needMoto ?? needSink, async () => {
       const runs: PipelineRunResult[] = [];
       for (const sink of sinksFor(['search', 'hec'])) {
-        const pass = (label: string) =>
+        const pass = (label: string, detection = false) =>
           benchPipeline({
             services: services!,
             sink,
             ...preset.pipeline,
             indexPrefix: prefix(`${label}-${sink}`),
             seed: nextSeed(),
+            detection,
           });
         // An untimed pass first: a consumer runs for days, so the figure is of JIT-compiled code, not of
         // the compiler threads warming it up (which process CPU time would count).
         await pass('warm');
         runs.push(await pass('p'));
+        // With in-stream detection too, as `run` has it by default.
+        runs.push(await pass('d', true));
       }
       return runs;
     });

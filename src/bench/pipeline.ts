@@ -33,10 +33,16 @@ export interface PipelineRunOptions {
   indexPrefix: string;
   seed: number;
   timeoutMs?: number;
+  /** Run in-stream detection over every record, as `run` does by default (bundled rules). */
+  detection?: boolean;
 }
 
 export interface PipelineRunResult {
   sink: BenchSinkName;
+  /** Whether in-stream detection ran over every record. */
+  detection: boolean;
+  /** Alerts in-stream detection raised (0 without it). */
+  alerts: number;
   objects: number;
   maxInFlightObjects: number;
   /** Batch age of the sink (see BENCH_SINK_FLUSH_MS). */
@@ -157,10 +163,11 @@ export async function benchPipeline(options: PipelineRunOptions): Promise<Pipeli
     const memory = new MemorySampler();
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const consumer = await startBenchConsumer(config);
+    const consumer = await startBenchConsumer(config, { detection: options.detection ?? false });
     let seconds: number;
     let cpuMicros: number;
     let acked: number;
+    let alerts: number;
     try {
       const deadline = Date.now() + (options.timeoutMs ?? 600_000);
       const ackedNow = async () =>
@@ -186,6 +193,7 @@ export async function benchPipeline(options: PipelineRunOptions): Promise<Pipeli
       const used = process.cpuUsage(cpu);
       cpuMicros = used.user + used.system;
       acked = await ackedNow();
+      alerts = await counterTotal(consumer.metrics.alerts);
     } finally {
       memory.stop();
       await consumer.stop();
@@ -194,6 +202,8 @@ export async function benchPipeline(options: PipelineRunOptions): Promise<Pipeli
     const cpuSeconds = cpuMicros / 1e6;
     return {
       sink: options.sink,
+      detection: options.detection ?? false,
+      alerts,
       objects: options.objects,
       maxInFlightObjects: options.maxInFlightObjects ?? 8,
       sinkFlushMs: BENCH_SINK_FLUSH_MS,

@@ -89,7 +89,14 @@ describe('aws-siem-connector bench --size small', () => {
     expect(p.mapping.result.map((m) => m.logType)).toEqual(['cloudtrail', 'vpcflow']);
     // Serialising the finished documents is part of mapping them, so it can only take less time.
     for (const m of p.mapping.result) expect(m.serialiseRatio, m.logType).toBeLessThan(m.ratio);
-    expect(p.pipeline.result.map((r) => r.sink).sort()).toEqual(['hec', 'search']);
+    // Each sink alone, and with in-stream detection over every record (the default of `run`).
+    expect(p.pipeline.result.map((r) => [r.sink, r.detection])).toEqual([
+      ['search', false],
+      ['search', true],
+      ['hec', false],
+      ['hec', true],
+    ]);
+    for (const r of p.pipeline.result) expect(r.alerts > 0, `${r.sink} alerts`).toBe(r.detection);
     if (p.inFlightScaling.status !== 'measured') throw new Error('not measured');
     expect(p.inFlightScaling.result.map((r) => r.maxInFlightObjects)).toEqual([1, 4, 16, 64]);
     if (p.scaleOut.status !== 'measured') throw new Error('not measured');
