@@ -146,7 +146,7 @@ export function kibanaImportBody(dashboardsDir: string = defaultDashboardsDir())
 const RECORD = /\s*\[aws-siem-connector ([0-9a-f]{16}) ([0-9a-f]{16})\]$/;
 const DATA_VIEW_OWNED = ['title', 'name', 'timeFieldName', 'allowNoIndex'];
 
-interface SavedObject {
+export interface SavedObject {
   type: string;
   id: string;
   attributes: Record<string, unknown>;
@@ -191,8 +191,8 @@ function withRecord(description: unknown, source: string, stored: string): strin
 
 /**
  * create: missing; unchanged: as we left it and ours did not change; update: ours changed and the user
- * did not edit it (or `force`); keep: edited in Kibana since our install (or installed before records
- * were kept, and not what we ship now), left alone without `force`.
+ * did not edit it, or it shows exactly what we ship (or `force`); keep: edited in Kibana since our install
+ * (or installed before records were kept), and not what we ship now, left alone without `force`.
  */
 export function kibanaPlan(
   ours: SavedObject,
@@ -203,13 +203,12 @@ export function kibanaPlan(
   const source = contentHash(ours);
   const now = contentHash(installed);
   const record = recordOf(installed);
-  if (record) {
-    if (record.stored === now) return { action: record.source === source ? 'unchanged' : 'update' };
-    return force ? { action: 'update' } : { action: 'keep', reason: 'edited' };
-  }
-  // No record: ours as it is (data views never carry one; anything else gets recorded now), or the user's.
-  if (now === source) return { action: ours.type === 'index-pattern' ? 'unchanged' : 'update' };
-  return force ? { action: 'update' } : { action: 'keep', reason: 'unrecorded' };
+  if (record?.stored === now) return { action: record.source === source ? 'unchanged' : 'update' };
+  // Showing exactly what we ship holds nothing of the user's, whatever its record says (a stale one, or
+  // none: data views never carry one, anything else gets recorded now). As the Splunk views decide.
+  if (now === source) return { action: !record && ours.type === 'index-pattern' ? 'unchanged' : 'update' };
+  if (force) return { action: 'update' };
+  return { action: 'keep', reason: record ? 'edited' : 'unrecorded' };
 }
 
 export async function installKibanaDashboards(opts: KibanaInstallOptions): Promise<InstallResult> {

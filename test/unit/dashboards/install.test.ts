@@ -7,6 +7,7 @@ import {
   installSplunkDashboards,
   kibanaImportBody,
 } from '../../../src/dashboards/index.js';
+import { contentHash, kibanaPlan, type SavedObject } from '../../../src/dashboards/install.js';
 import { splunkPlan, viewHash, viewRecord, withViewRecord } from '../../../src/dashboards/splunk-record.js';
 import {
   type FakeSplunkViews,
@@ -95,6 +96,39 @@ beforeEach(() => {
   splunk.normalize = undefined;
   splunk.bareWrites = false;
   splunk.readReply = undefined;
+});
+
+describe('Kibana plan', () => {
+  const titled = (title: string): SavedObject => ({
+    type: 'visualization',
+    id: 'v',
+    attributes: { title, description: 'd' },
+    references: [],
+  });
+  const ours = titled('T');
+  const h = contentHash(ours);
+  const recorded = (o: SavedObject, source: string, stored: string): SavedObject => ({
+    ...o,
+    attributes: { ...o.attributes, description: `d\n\n[aws-siem-connector ${source} ${stored}]` },
+  });
+
+  it('ours untouched is updated, the user’s is kept unless forced, exactly ours is refreshed', () => {
+    const newer = titled('T2');
+    expect(kibanaPlan(ours, undefined, false)).toEqual({ action: 'create' });
+    expect(kibanaPlan(ours, recorded(ours, h, h), false)).toEqual({ action: 'unchanged' });
+    expect(kibanaPlan(newer, recorded(ours, h, h), false)).toEqual({ action: 'update' });
+    const edited = recorded(titled('mine'), h, h);
+    expect(kibanaPlan(newer, edited, false)).toEqual({ action: 'keep', reason: 'edited' });
+    expect(kibanaPlan(newer, edited, true)).toEqual({ action: 'update' });
+    // A record that no longer matches what is stored, over content that is exactly what we ship now (the
+    // user edited it into ours, or an install stopped before recording): nothing of theirs to keep.
+    expect(kibanaPlan(newer, recorded(newer, h, 'ffffffffffffffff'), false)).toEqual({ action: 'update' });
+    // No record: ours as it is gets recorded, anything else is kept; data views never carry one.
+    expect(kibanaPlan(ours, ours, false)).toEqual({ action: 'update' });
+    expect(kibanaPlan(newer, ours, false)).toEqual({ action: 'keep', reason: 'unrecorded' });
+    const view: SavedObject = { type: 'index-pattern', id: 'p', attributes: { title: 'logs-*' } };
+    expect(kibanaPlan(view, view, false)).toEqual({ action: 'unchanged' });
+  });
 });
 
 describe('Kibana install', () => {
