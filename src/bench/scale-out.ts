@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withTimeout } from '../timeout.js';
 import { cloudTrailKey, createBenchBucket, putObjects, queueDepth, removeBenchBucket } from './aws.js';
 import { cloudTrailObject } from './objects.js';
 import { type BenchServices, benchSinkConfig, consumerConfig, round } from './pipeline.js';
@@ -62,14 +63,11 @@ export async function stopConsumer(consumer: Consumer): Promise<void> {
   const { child } = consumer;
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const stopped = await Promise.race([
+  const stopped = await withTimeout(
     consumer.exited.then(() => true),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), 15_000);
-    }),
-  ]);
-  clearTimeout(timer);
+    15_000,
+    false,
+  );
   if (!stopped) child.kill('SIGKILL');
 }
 

@@ -5,6 +5,7 @@ export {
   type Logger,
   type LogLevel,
   logger,
+  maskToken,
   REDACTED,
   redactSecrets,
   setLogger,

@@ -37,6 +37,15 @@ function scrubUrl(text: string): string {
   return text.replace(URL_PASSWORD, `$1${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
 }
 
+/**
+ * `text` with every occurrence of `token` replaced by `[token]`. For text a receiver sent back (an HTTP
+ * reply, a refusal reason), which goes into errors and logs and may echo the token it was sent: no key
+ * names it as a secret, so only the value itself can be looked for.
+ */
+export function maskToken(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[token]') : text;
+}
+
 /** Beyond pino's own limits (depth 5, 100 entries) nothing is printed, so nothing needs scrubbing. */
 const MAX_DEPTH = 10;
 const MAX_ENTRIES = 1000;

@@ -5,7 +5,7 @@ import type { AuditEntry, AuditSink } from '../respond/audit.js';
 import type { HecSinkConfig } from '../sink/hec/config.js';
 import { Endpoint, Lane, laneDispatcher } from '../sink/hec/transport.js';
 import type { SearchClient } from '../sink/search/client.js';
-import type { Logger } from './logger.js';
+import { type Logger, maskToken } from './logger.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -230,8 +230,6 @@ export function hecReportTarget(
   const endpoint = new Endpoint(config.urls[0]!);
   const own = deps.dispatcher ? undefined : laneDispatcher(endpoint, config);
   const lane = new Lane(endpoint, deps.dispatcher ?? own!, `Splunk ${token}`, config.requestTimeoutMs);
-  /** A receiver's reply goes into an error and the log; should it echo the token, it is masked. */
-  const mask = (text: string) => (token ? text.split(token).join('[token]') : text);
   return {
     async send(kind, docs) {
       if (docs.length === 0) return;
@@ -249,7 +247,7 @@ export function hecReportTarget(
       const res = await lane.postEvents(Buffer.from(body), false);
       if (res.status !== 200)
         throw new Error(
-          `sending ${kind} reports to HEC answered HTTP ${res.status}: ${mask(res.body.slice(0, 200))}`,
+          `sending ${kind} reports to HEC answered HTTP ${res.status}: ${maskToken(res.body.slice(0, 200), token)}`,
         );
     },
     async close() {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
+import { withTimeout } from '../timeout.js';
 import type { Metrics } from './metrics.js';
 
 export type ReadinessCheck = { name: string; check: () => Promise<void> };
@@ -45,16 +46,11 @@ export async function startObserveServer(options: {
   };
 
   const bounded = (c: ReadinessCheck): Promise<string> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-      timer.unref();
-    });
     const answered = runCheck(c).then(
       () => 'ok',
       (err: unknown) => errorMessage(err),
     );
-    return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+    return withTimeout(answered, timeoutMs, `no answer within ${timeoutMs} ms`, { unref: true });
   };
 
   const evaluate = async (): Promise<Readiness> => {

@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import { createEmfEmitter, createLogger, type EmfEmitter, metrics } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
 import { compileRoutes } from '../pipeline/routes.js';
+import { withTimeout } from '../timeout.js';
 import { type MessageContext, processMessage } from './message.js';
 import { createSnsVerifier } from './sns-signature.js';
 
@@ -92,9 +93,9 @@ export async function handleSqsEvent(
     finished = true;
   });
   while (!finished && Date.now() < deadline) {
-    await within(outcomes, Math.min(100, deadline - Date.now()));
+    await withTimeout(outcomes, Math.min(100, deadline - Date.now()), undefined);
     // A sink that keeps retrying must not hold the invocation past its deadline either.
-    await within(Promise.all(pipeline.sinks.map((s) => s.flush())), deadline - Date.now());
+    await withTimeout(Promise.all(pipeline.sinks.map((s) => s.flush())), deadline - Date.now(), undefined);
   }
   if (!finished) {
     abandon.abort();
@@ -108,19 +109,6 @@ export async function handleSqsEvent(
   await emf.emit();
   const failed = event.Records.filter((r) => ok.get(r.messageId) !== true);
   return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
-}
-
-/** Waits for `work`, or `ms` at most. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeUp = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-  });
-  try {
-    await Promise.race([work, timeUp]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The Lambda entry point (`dist/source/lambda.handler`). */

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ConnectorError, errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
+import { withTimeout } from '../timeout.js';
 import type { SqsSourceConfig } from './config.js';
 import type { MessageOutcome } from './message.js';
 
@@ -91,13 +92,12 @@ export class SqsConsumer {
     this.#stopReceiving.abort();
     this.#wakeAll();
     await Promise.allSettled(this.#loops);
-    const grace = new Promise<'timeout'>((r) =>
-      setTimeout(() => r('timeout'), this.#config.shutdownGraceSeconds * 1000).unref(),
-    );
-    const finished = await Promise.race([
+    const finished = await withTimeout(
       Promise.allSettled([...this.#work]).then(() => 'done' as const),
-      grace,
-    ]);
+      this.#config.shutdownGraceSeconds * 1000,
+      'timeout' as const,
+      { unref: true },
+    );
     if (finished === 'timeout') {
       this.#abandon.abort();
       await this.#release([...this.#inFlight.values()]);

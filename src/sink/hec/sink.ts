@@ -3,7 +3,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { encodeLines } from '../../lines.js';
 import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
-import { type Logger, logger } from '../../observe/index.js';
+import { type Logger, logger, maskToken } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { InFlight, SinkLifecycle, TAKEN } from '../lifecycle.js';
 import { AckPoller } from './acks.js';
@@ -82,7 +82,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   const token = resolveToken(config);
   const authorization = `Splunk ${token}`;
   /** Text that came from a receiver goes into errors and logs; should it echo the token, it is masked. */
-  const mask = (text: string) => (token ? text.split(token).join('[token]') : text);
+  const mask = (text: string) => maskToken(text, token);
   const endpoints = config.urls.map((u) => new Endpoint(u));
   const ownDispatchers: Dispatcher[] = [];
   const lanes: Lane[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactSecrets } from '../../../src/observe/index.js';
+import { maskToken, REDACTED, redactSecrets } from '../../../src/observe/index.js';
 import { captureLogger } from '../sink/hec/helpers.js';
 
 const SECRET = 'S3CR3T-value-9f8e7d';
@@ -104,5 +104,24 @@ describe('logger: secrets are redacted at any depth and in any case', () => {
   it('returns objects without secrets as they are (no copy on the common path)', () => {
     const fields = { sink: 'hec', status: 503, nested: { url: 'https://h:8088', events: [1, 2, 3] } };
     expect(redactSecrets(fields)).toBe(fields);
+  });
+});
+
+describe("maskToken: a token echoed in a receiver's reply", () => {
+  it('masks every occurrence of the token', () => {
+    const reply = `{"text":"Invalid token","token":"${SECRET}","echo":"Splunk ${SECRET}"}${SECRET}`;
+    expect(maskToken(reply, SECRET)).toBe(
+      '{"text":"Invalid token","token":"[token]","echo":"Splunk [token]"}[token]',
+    );
+  });
+
+  it('leaves text without the token as it is', () => {
+    expect(maskToken('HTTP 403: forbidden', SECRET)).toBe('HTTP 403: forbidden');
+  });
+
+  it('leaves the text as it is when there is no token to look for', () => {
+    // Splitting on '' would put a marker between every character.
+    expect(maskToken('HTTP 403: forbidden', '')).toBe('HTTP 403: forbidden');
+    expect(maskToken('HTTP 403: forbidden', undefined)).toBe('HTTP 403: forbidden');
   });
 });
