@@ -86,6 +86,17 @@ const TAG_TIME = 'asc:quarantined-at';
  * network interface, snapshot the volumes, protect from termination, then swap every interface to a
  * quarantine group with no rules in either direction; undo puts the recorded groups back.
  */
+/** Each isolation step as the plan announces it and the audit records it done: the same words for both. */
+const says = {
+  createGroup: (group: string, vpcId: string) => `create security group ${group} in ${vpcId} with no rules`,
+  snapshot: (volumes: number, instanceId: string) => `snapshot ${volumes} EBS volume(s) of ${instanceId}`,
+  protect: (instanceId: string) => `enable termination protection on ${instanceId}`,
+  detach: (instanceId: string, group: string) => `detach ${instanceId} from Auto Scaling group ${group}`,
+  regroup: (eni: { id: string; groups: string[] }, group: string) =>
+    `replace groups [${eni.groups.join(', ')}] of ${eni.id} with ${group}`,
+  tag: (instanceId: string) => `tag ${instanceId} with ${TAG_ALERT} and ${TAG_TIME}`,
+};
+
 export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
   readonly action = 'ec2-isolate' as const;
   readonly #ec2: EC2Client;
@@ -178,19 +189,14 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         `remove ${strayCount} rule(s) from security group ${quarantineGroupId}: a quarantine group has none`,
       );
     if (!isolated) {
-      if (!quarantineGroupId)
-        changes.push(`create security group ${this.#config.quarantineGroupName} in ${vpcId} with no rules`);
-      if (this.#config.snapshot && volumeCount > 0)
-        changes.push(`snapshot ${volumeCount} EBS volume(s) of ${instanceId}`);
-      if (this.#config.terminationProtection && !terminationProtected)
-        changes.push(`enable termination protection on ${instanceId}`);
-      if (autoScalingGroup) changes.push(`detach ${instanceId} from Auto Scaling group ${autoScalingGroup}`);
+      if (!quarantineGroupId) changes.push(says.createGroup(this.#config.quarantineGroupName, vpcId));
+      if (this.#config.snapshot && volumeCount > 0) changes.push(says.snapshot(volumeCount, instanceId));
+      if (this.#config.terminationProtection && !terminationProtected) changes.push(says.protect(instanceId));
+      if (autoScalingGroup) changes.push(says.detach(instanceId, autoScalingGroup));
       for (const eni of interfaces) {
-        changes.push(
-          `replace groups [${eni.groups.join(', ')}] of ${eni.id} with ${this.#config.quarantineGroupName}`,
-        );
+        changes.push(says.regroup(eni, this.#config.quarantineGroupName));
       }
-      changes.push(`tag ${instanceId} with ${TAG_ALERT} and ${TAG_TIME}`);
+      changes.push(says.tag(instanceId));
     }
     return {
       action: this.action,
@@ -247,7 +253,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
       prior.interfaces = d.interfaces;
       if (!d.quarantineGroupId) {
         prior.quarantineGroupId = await this.#createQuarantineGroup(d.vpcId, track);
-        changes.push(`create security group ${this.#config.quarantineGroupName} in ${d.vpcId} with no rules`);
+        changes.push(says.createGroup(this.#config.quarantineGroupName, d.vpcId));
       }
       // Evidence before containment: snapshot and protect, then cut the network.
       if (this.#config.snapshot && d.volumeCount > 0) {
@@ -268,7 +274,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         );
         track(out);
         prior.snapshotIds = (out.Snapshots ?? []).map((s) => s.SnapshotId ?? '').filter(Boolean);
-        changes.push(`snapshot ${d.volumeCount} EBS volume(s) of ${d.instanceId}`);
+        changes.push(says.snapshot(d.volumeCount, d.instanceId));
       }
       if (this.#config.terminationProtection && !d.terminationProtected) {
         track(
@@ -280,7 +286,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
           ),
         );
         prior.enabledTerminationProtection = true;
-        changes.push(`enable termination protection on ${d.instanceId}`);
+        changes.push(says.protect(d.instanceId));
       }
       if (d.autoScalingGroup && this.#asg) {
         track(
@@ -294,7 +300,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
           ),
         );
         prior.detachedFrom = d.autoScalingGroup;
-        changes.push(`detach ${d.instanceId} from Auto Scaling group ${d.autoScalingGroup}`);
+        changes.push(says.detach(d.instanceId, d.autoScalingGroup));
       }
       for (const eni of d.interfaces) {
         track(
@@ -305,9 +311,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
             }),
           ),
         );
-        changes.push(
-          `replace groups [${eni.groups.join(', ')}] of ${eni.id} with ${this.#config.quarantineGroupName}`,
-        );
+        changes.push(says.regroup(eni, this.#config.quarantineGroupName));
       }
       track(
         await this.#ec2.send(
@@ -321,7 +325,7 @@ export class Ec2IsolateResponder implements Responder<Ec2PlanDetail, Ec2Prior> {
         ),
       );
       prior.taggedKeys = [TAG_ALERT, TAG_TIME];
-      changes.push(`tag ${d.instanceId} with ${TAG_ALERT} and ${TAG_TIME}`);
+      changes.push(says.tag(d.instanceId));
     } catch (err) {
       throw afterChanges(err, { prior, changes, requestIds });
     }

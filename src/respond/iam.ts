@@ -134,6 +134,14 @@ export interface IamResponderOptions {
  * when configured) or revokes a role's active sessions. Follows AWS's credential-compromise playbook:
  * reversible first, and undo restores exactly what this action changed.
  */
+/** Each step on a user as the plan announces it and the audit records it done: the same words for both. */
+const says = {
+  deny: (policy: string, user: string) => `put inline deny-all policy ${policy} on user ${user}`,
+  deactivate: (keyId: string, user: string) =>
+    `set access key ${keyId} of user ${user} Inactive (not deleted)`,
+  dropLogin: (user: string) => `delete the console login profile of user ${user}`,
+};
+
 export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
   readonly action = 'iam-disable-user' as const;
   readonly #client: IAMClient;
@@ -233,7 +241,7 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
           ),
         );
         prior.putDenyPolicy = true;
-        changes.push(`put inline deny-all policy ${this.#config.denyPolicyName} on user ${detail.name}`);
+        changes.push(says.deny(this.#config.denyPolicyName, detail.name));
       }
       for (const keyId of detail.activeKeys) {
         track(
@@ -242,12 +250,12 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
           ),
         );
         prior.deactivatedKeys.push(keyId);
-        changes.push(`set access key ${keyId} of user ${detail.name} Inactive (not deleted)`);
+        changes.push(says.deactivate(keyId, detail.name));
       }
       if (this.#config.removeLoginProfile && detail.loginProfilePresent) {
         track(await this.#client.send(new DeleteLoginProfileCommand({ UserName: detail.name })));
         prior.deletedLoginProfile = true;
-        changes.push(`delete the console login profile of user ${detail.name}`);
+        changes.push(says.dropLogin(detail.name));
       }
     } catch (err) {
       throw afterChanges(err, { prior, changes, requestIds });
@@ -345,11 +353,10 @@ export class IamDisableResponder implements Responder<IamPlanDetail, IamPrior> {
     );
     const changes: string[] = [];
     const warnings: string[] = [];
-    if (!denyPolicyPresent)
-      changes.push(`put inline deny-all policy ${this.#config.denyPolicyName} on user ${name}`);
-    for (const key of keys) changes.push(`set access key ${key} of user ${name} Inactive (not deleted)`);
+    if (!denyPolicyPresent) changes.push(says.deny(this.#config.denyPolicyName, name));
+    for (const key of keys) changes.push(says.deactivate(key, name));
     if (this.#config.removeLoginProfile && loginProfilePresent) {
-      changes.push(`delete the console login profile of user ${name}`);
+      changes.push(says.dropLogin(name));
       warnings.push('undo cannot restore a deleted console password: the user will need a new one');
     } else if (loginProfilePresent) {
       warnings.push('the console password is kept; the deny-all policy blocks what it can do');

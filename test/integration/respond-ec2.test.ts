@@ -186,6 +186,16 @@ describe('EC2 isolate against moto', () => {
       }),
     );
     expect(groups.SecurityGroups).toEqual([]);
+    // What the plan announced is what is done and audited, step for step.
+    const applied = await runner.run({
+      action: 'ec2-isolate',
+      target: instanceId,
+      alertId: 'iso-plan',
+      requester,
+      mode: 'auto',
+    });
+    expect(applied.status, applied.reason).toBe('applied');
+    expect(applied.changes).toEqual(plan.changes);
   });
 
   it('isolates the instance a role session names only when the role is the instance profile’s own', async () => {

@@ -41,6 +41,14 @@ describe('IAM disable against moto', () => {
       new UpdateAccessKeyCommand({ UserName: name, AccessKeyId: k2!, Status: 'Inactive' }),
     );
     const { runner } = liveRunner({});
+    const plan = await runner.run({
+      action: 'iam-disable-user',
+      target: name,
+      alertId: 's-1',
+      requester,
+      mode: 'plan',
+    });
+    expect(plan.status).toBe('planned');
     const applied = await runner.run({
       action: 'iam-disable-user',
       target: name,
@@ -49,6 +57,8 @@ describe('IAM disable against moto', () => {
       mode: 'auto',
     });
     expect(applied.status).toBe('applied');
+    // What the plan announced is what is done and audited, step for step.
+    expect(applied.changes).toEqual(plan.changes);
     expect(applied.warnings.join(' ')).toContain('console password is kept');
     expect(await keyStatus(name)).toEqual({ [k1!]: 'Inactive', [k2!]: 'Inactive' });
     expect(await userPolicies(name)).toEqual(['asc-deny-all']);
