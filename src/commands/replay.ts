@@ -48,17 +48,30 @@ export async function replayCommandWith(
   });
   let result: ReplayProgress;
   try {
-    result = await replay(pipeline, {
-      from: options.from,
-      since: options.since,
-      until: options.until,
-      concurrency: config.pipeline.maxInFlightObjects,
-      // A replay of a directory that does not follow AWS's key layout still works: the content decides.
-      route: compileRoutes({ ...config.pipeline, unmatched: 'auto' }),
-      onProgress: (p) => progress.update(view(p)),
+    try {
+      result = await replay(pipeline, {
+        from: options.from,
+        since: options.since,
+        until: options.until,
+        concurrency: config.pipeline.maxInFlightObjects,
+        // A replay of a directory that does not follow AWS's key layout still works: the content decides.
+        route: compileRoutes({ ...config.pipeline, unmatched: 'auto' }),
+        onProgress: (p) => progress.update(view(p)),
+      });
+    } finally {
+      await pipeline.close();
+    }
+  } catch (err) {
+    // The records replayed before the failure went out and through detection: the correlation windows
+    // they opened are closed and their alerts written as at the end of a whole replay. The replay's error
+    // is the one reported; alerts that could not be written are told beside it.
+    await detection?.finish().catch((lost: unknown) => {
+      log.error(
+        { alertsFile: config.detection.alertsFile, err: errorMessage(lost) },
+        'in-stream alerts were lost',
+      );
     });
-  } finally {
-    await pipeline.close();
+    throw err;
   }
   // Alerts the file could not take are an error of the replay, told after its summary, not instead of
   // it: the records went out all the same (run's stop treats them alike).

@@ -17,6 +17,7 @@ import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
 import { createSnsVerifier } from '../source/sns-signature.js';
 import { SqsConsumer } from '../source/sqs.js';
+import { withTimeout } from '../timeout.js';
 import { commandContext } from './context.js';
 import { replayCommandWith } from './replay.js';
 
@@ -145,18 +146,15 @@ async function closeStarted(
   graceSeconds: number,
 ): Promise<void> {
   for (const step of started.reverse()) {
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
+    const outcome = await withTimeout(
       step.close().then(
         () => 'closed' as const,
         (err: unknown) => err,
       ),
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), graceSeconds * 1000);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+      graceSeconds * 1000,
+      'timeout' as const,
+      { unref: true },
+    );
     if (outcome === 'timeout') log.warn({ step: step.name }, 'closing after a failed start-up timed out');
     else if (outcome !== 'closed')
       log.warn({ step: step.name, err: errorMessage(outcome) }, 'closing after a failed start-up failed');
@@ -177,25 +175,34 @@ async function stopConsumer(deps: {
   const { signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs } = deps;
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
   await consumer.stop();
+  // Detection needs no sink, so its open correlation windows are closed and written while the sinks
+  // drain: after the drain, a sink still retrying when the grace ran out (the exit below) or one that
+  // failed to close would lose those alerts.
+  const finished = (async () => {
+    try {
+      await detection?.finish();
+    } catch (err) {
+      // Alerts that could not be written are an error of the run, not a reason to skip the rest of the stop.
+      log.error({ err: errorMessage(err) }, 'in-stream alerts were lost');
+      process.exitCode = 1;
+    }
+  })();
   // Sinks get the same grace to drain. What they cannot deliver in time is safe: its messages were not
   // deleted, so SQS hands them to the next consumer; waiting out a sink's whole retry window is not.
-  const drained = await Promise.race([
+  const drained = await withTimeout(
     (async () => {
-      await pipeline.close();
       try {
-        await detection?.finish();
-      } catch (err) {
-        // Alerts that could not be written are an error of the run, not a reason to skip the rest of the stop.
-        log.error({ err: errorMessage(err) }, 'in-stream alerts were lost');
-        process.exitCode = 1;
+        await pipeline.close();
+      } finally {
+        await finished;
       }
       await reporter?.close();
       return true;
     })(),
-    new Promise<false>((resolve) =>
-      setTimeout(() => resolve(false), sqsConfig.shutdownGraceSeconds * 1000).unref(),
-    ),
-  ]);
+    sqsConfig.shutdownGraceSeconds * 1000,
+    false,
+    { unref: true },
+  );
   await observe?.close();
   sqs.destroy();
   if (!drained) {

@@ -1,10 +1,75 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { replayCommandWith } from '../../../src/commands/replay.js';
 import { loadConfig } from '../../../src/config/index.js';
+import { cloudTrailObjectText, generateCloudTrailRecords } from '../../../src/samples/index.js';
 import { captureLogger } from '../sink/hec/helpers.js';
+
+/**
+ * The replay lists its whole source before it reads an object, and an object that cannot be read is
+ * counted, not thrown, so no real source makes it throw once records have gone through detection. Set,
+ * this error is thrown by the real replay after it has replayed every object, as a listing that fails
+ * part-way would.
+ */
+const sourceFault = vi.hoisted(() => ({ error: undefined as Error | undefined }));
+vi.mock('../../../src/pipeline/replay.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../src/pipeline/replay.js')>();
+  return {
+    ...actual,
+    replay: async (...args: Parameters<typeof actual.replay>) => {
+      const progress = await actual.replay(...args);
+      if (sourceFault.error) throw sourceFault.error;
+      return progress;
+    },
+  };
+});
+
+/** ListObjectsV2 refused, as S3 reports it. */
+function listingDenied(): Error {
+  return Object.assign(new Error('Access Denied'), {
+    name: 'AccessDenied',
+    $metadata: { httpStatusCode: 403 },
+  });
+}
+
+/**
+ * A directory of two CloudTrail objects, the second ending in a burst of failed console sign-ins from one
+ * address, and a config whose only rule is the correlation over that burst: its window is still open when
+ * the input ends, so its alert is written only when detection is finished.
+ */
+function burstReplay(options: { alertsFileUnwritable?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'asc-replay-'));
+  const from = join(dir, 'logs');
+  mkdirSync(from);
+  writeFileSync(
+    join(from, 'ct-1.json'),
+    cloudTrailObjectText(generateCloudTrailRecords({ seed: 21, count: 20 })),
+  );
+  writeFileSync(
+    join(from, 'ct-2.json'),
+    cloudTrailObjectText(generateCloudTrailRecords({ seed: 22, count: 5, suspicious: true })),
+  );
+  const rulesDir = join(dir, 'rules');
+  mkdirSync(rulesDir);
+  copyFileSync(
+    new URL('../../../rules/cloudtrail/aws_console_login_failure_burst_per_source_ip.yml', import.meta.url),
+    join(rulesDir, 'aws_console_login_failure_burst_per_source_ip.yml'),
+  );
+  const alertsFile = join(dir, 'out', 'alerts.ndjson');
+  if (options.alertsFileUnwritable) mkdirSync(alertsFile, { recursive: true });
+  const configFile = join(dir, 'config.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      sinks: { file: { dir: join(dir, 'out'), schema: 'ecs' } },
+      deadLetter: { dir: join(dir, 'dead-letter') },
+      detection: { rulesDir, alertsFile },
+    }),
+  );
+  return { from, alertsFile, config: loadConfig({ file: configFile, env: {} }) };
+}
 
 /** A failed console sign-in, which the single-event console-login-failure rule alerts on. */
 function failedLogin(id: string): Record<string, unknown> {
@@ -37,6 +102,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   process.exitCode = exitCodeBefore;
+  sourceFault.error = undefined;
   vi.restoreAllMocks();
 });
 
@@ -93,5 +159,51 @@ describe('replay', () => {
     expect(lost[0]).toMatchObject({ alertsFile });
     expect(String(lost[0]?.err)).toContain(`could not be written to ${alertsFile}`);
     expect(process.exitCode).toBe(1);
+  });
+
+  it('writes the alerts of open correlation windows when the source fails part-way, and fails with its error', async () => {
+    const { from, alertsFile, config } = burstReplay();
+    const { log } = captureLogger();
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += chunk.toString();
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // the progress line
+    const denied = listingDenied();
+    sourceFault.error = denied;
+
+    await expect(replayCommandWith(config, log, { from })).rejects.toBe(denied);
+
+    expect(existsSync(alertsFile)).toBe(true);
+    const alerts = readFileSync(alertsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      rule: { id: 'eb705e72-922a-48ab-9707-d1f8fb1fad0e' }, // aws_console_login_failure_burst_per_source_ip
+      group: { sourceIPAddress: '203.0.113.66' },
+      value: 12,
+    });
+    // As before: a replay that fails prints no summary; its error is what the command reports.
+    expect(out).toBe('');
+    expect(process.exitCode).toBeUndefined();
+  });
+
+  it('still fails with the source error when the alerts of the open windows cannot be written either', async () => {
+    const { from, alertsFile, config } = burstReplay({ alertsFileUnwritable: true });
+    const { log, lines } = captureLogger();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const denied = listingDenied();
+    sourceFault.error = denied;
+
+    await expect(replayCommandWith(config, log, { from })).rejects.toBe(denied);
+
+    const lost = lines().filter((l) => l.level === 50 && l.msg === 'in-stream alerts were lost');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ alertsFile });
+    expect(String(lost[0]?.err)).toContain(`1 alert(s) could not be written to ${alertsFile}`);
   });
 });
