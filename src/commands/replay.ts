@@ -37,13 +37,14 @@ export async function replayCommandWith(
   });
   const pipeline = await buildPipeline(config, { log, metrics: metrics(), observe: detection?.observe });
   const progress = createProgress();
+  // Totals are unknown (shown as such) until the listing is done: the objects replay while it goes on.
   const view = (p: ReplayProgress) => ({
     done: p.objects,
-    total: p.totalObjects,
+    total: p.listing ? 0 : p.totalObjects,
     unit: 'objects',
     bytes: p.bytes,
-    totalBytes: p.totalBytes,
-    extra: `${p.records} records${p.deadLettered ? ` · ${p.deadLettered} dead-lettered` : ''}${p.failed ? ` · ${p.failed} failed` : ''}`,
+    totalBytes: p.listing ? 0 : p.totalBytes,
+    extra: `${p.listing ? `${p.totalObjects} listed so far · ` : ''}${p.records} records${p.deadLettered ? ` · ${p.deadLettered} dead-lettered` : ''}${p.failed ? ` · ${p.failed} failed` : ''}`,
     startedAt: p.startedAt,
   });
   let result: ReplayProgress;

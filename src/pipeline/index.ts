@@ -7,6 +7,6 @@ export {
 } from './config.js';
 export { type DeadLetter, type DeadLetterEntry, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 export { type Mappers, type ObjectPipeline, processObject } from './process-object.js';
-export { listReplayItems, type ReplayProgress, replay } from './replay.js';
+export { type ReplayProgress, replay, replayItems } from './replay.js';
 export { compileRoutes } from './routes.js';
 export { type ObjectOutcome, ObjectTracker } from './tracker.js';

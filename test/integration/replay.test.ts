@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { validateConfig } from '../../src/config/index.js';
+import { createLogger, createMetrics } from '../../src/observe/index.js';
+import { buildPipeline } from '../../src/pipeline/build.js';
+import { type ReplayProgress, replay } from '../../src/pipeline/replay.js';
+import { compileRoutes } from '../../src/pipeline/routes.js';
 import {
   cloudTrailObjectText,
   generateCloudTrailRecords,
   generateFlowLines,
 } from '../../src/samples/index.js';
+import type { Sink } from '../../src/types.js';
 import { hecOutputOffset, waitForHecEvents } from '../services/endpoints.js';
+import { createLogBucket, putObject } from './support/aws.js';
 import { repo, runCli } from './support/cli.js';
 import { testSinks } from './support/consumer.js';
 import { countDocs, openSearchClient } from './support/opensearch.js';
@@ -75,4 +82,68 @@ describe('replay from a directory', () => {
       expect.arrayContaining(lines.slice(1, 4)),
     );
   }, 180_000);
+});
+
+describe('replay from S3', () => {
+  it('lists page by page while objects replay, and delivers every record of every page once', async () => {
+    const target = await createLogBucket({ notify: false });
+    const prefix = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/28/';
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const records = generateCloudTrailRecords({ seed: 13_000 + i, count: 4 });
+      for (const r of records) ids.push(String(r.eventID));
+      await putObject(
+        target,
+        `${prefix}111122223333_CloudTrail_us-east-1_${String(i).padStart(2, '0')}.json.gz`,
+        gzipSync(cloudTrailObjectText(records)),
+      );
+    }
+    await putObject(target, 'elsewhere/not-replayed.json', '{}');
+    const delivered: string[] = [];
+    const sink: Sink = {
+      name: 'memory',
+      schema: 'ecs',
+      async write(record) {
+        delivered.push(record.id);
+        record.delivery.ack();
+      },
+      async flush() {},
+      async close() {},
+    };
+    const config = validateConfig(
+      { aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true } },
+      'test',
+    );
+    const pipeline = await buildPipeline(config, {
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+      sinks: [sink],
+    });
+    const seen: Pick<ReplayProgress, 'objects' | 'totalObjects' | 'listing'>[] = [];
+    try {
+      const result = await replay(pipeline, {
+        from: `s3://${target.bucket}/AWSLogs/`,
+        concurrency: 2,
+        pageSize: 10,
+        maxWaiting: 2,
+        route: compileRoutes(config.pipeline),
+        onProgress: (p) =>
+          seen.push({ objects: p.objects, totalObjects: p.totalObjects, listing: p.listing }),
+      });
+      expect(result).toMatchObject({
+        objects: 25,
+        totalObjects: 25,
+        listing: false,
+        records: 100,
+        failed: 0,
+      });
+    } finally {
+      await pipeline.close();
+      pipeline.s3.destroy();
+    }
+    expect([...delivered].sort()).toEqual([...ids].sort());
+    // Three pages of at most ten keys: objects of the first pages were done before the last was listed.
+    expect(seen.some((p) => p.listing && p.objects > 0)).toBe(true);
+    for (const p of seen) expect(p.totalObjects - p.objects).toBeLessThanOrEqual(2 + 2 + 1);
+  }, 60_000);
 });

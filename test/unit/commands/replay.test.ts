@@ -8,10 +8,9 @@ import { cloudTrailObjectText, generateCloudTrailRecords } from '../../../src/sa
 import { captureLogger } from '../sink/hec/helpers.js';
 
 /**
- * The replay lists its whole source before it reads an object, and an object that cannot be read is
- * counted, not thrown, so no real source makes it throw once records have gone through detection. Set,
- * this error is thrown by the real replay after it has replayed every object, as a listing that fails
- * part-way would.
+ * A listing that fails part-way (an S3 page refused after earlier pages were replayed) cannot be produced
+ * on cue by a directory or the S3 emulator, and an object that cannot be read is counted, not thrown. Set,
+ * this error is thrown by the real replay after it has replayed every object, as such a listing would.
  */
 const sourceFault = vi.hoisted(() => ({ error: undefined as Error | undefined }));
 vi.mock('../../../src/pipeline/replay.js', async (importOriginal) => {
