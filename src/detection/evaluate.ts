@@ -1,3 +1,4 @@
+import { type CorrelationLimits, CorrelationState } from './correlate.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, rawResolver, resolverFor, translateValue } from './fieldmap.js';
 import { gatesOf } from './gate.js';
@@ -14,15 +15,11 @@ import type {
 
 /**
  * The in-process evaluator. Detections fire per document; correlations keep, per group, the matching
- * events of the last `timespan` (event time from the document, never the wall clock). A window that
- * crosses its threshold opens an alert that collects every further match until the window ends, so one
- * burst gives one alert listing every event in it.
+ * events of the last `timespan` (see CorrelationState).
  */
-export interface EvaluatorOptions {
+export interface EvaluatorOptions extends Partial<CorrelationLimits> {
   /** Which names documents use: `ecs` (default: the mapped documents) or `raw` (CloudTrail / flow names). */
   fields?: 'ecs' | 'raw';
-  /** Upper bound on correlation groups held at once; the least recently touched group is dropped first. */
-  maxGroups?: number;
 }
 
 export interface Evaluator {
@@ -32,31 +29,16 @@ export interface Evaluator {
   flush(): Alert[];
 }
 
-interface WindowEntry {
-  ts: number;
-  id: string;
-  value: Leaf | undefined;
-}
-
-interface Group {
-  key: Record<string, unknown>;
-  entries: WindowEntry[];
-  open?: { entries: WindowEntry[]; endTs: number };
-}
-
-interface CorrelationState {
-  rule: CorrelationRule;
-  groups: Map<string, Group>;
-  open: Set<string>;
-}
-
 export function createEvaluator(rules: readonly Rule[], options: EvaluatorOptions = {}): Evaluator {
   const resolve: FieldResolver = options.fields === 'raw' ? rawResolver : resolverFor(loadFieldMap('ecs'));
-  const maxGroups = options.maxGroups ?? 100_000;
+  const limits: CorrelationLimits = {
+    maxGroups: options.maxGroups ?? 100_000,
+    maxWindowEvents: options.maxWindowEvents ?? 100_000,
+  };
   const detections = rules.filter((r): r is DetectionRule => r.kind === 'detection');
-  const correlations: CorrelationState[] = rules
+  const correlations = rules
     .filter((r): r is CorrelationRule => r.kind === 'correlation')
-    .map((rule) => ({ rule, groups: new Map(), open: new Set() }));
+    .map((rule) => new CorrelationState(rule, limits, alertOf));
   const feeds = new Map<string, CorrelationState[]>();
   for (const c of correlations) {
     for (const base of c.rule.rules) feeds.set(base.id, [...(feeds.get(base.id) ?? []), c]);
@@ -142,36 +124,6 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
 
   let watermark = Number.NEGATIVE_INFINITY;
 
-  const alertOf = (rule: Rule, ts: number, ids: string[], extra: Partial<Alert> = {}): Alert => ({
-    rule: { id: rule.id, name: rule.title, level: rule.level, tags: rule.tags, author: rule.author },
-    '@timestamp': new Date(ts).toISOString(),
-    source_event_ids: ids,
-    ...extra,
-  });
-
-  const closeGroup = (state: CorrelationState, key: string, group: Group): Alert => {
-    const open = group.open as NonNullable<Group['open']>;
-    group.open = undefined;
-    state.open.delete(key);
-    if (group.entries.length === 0) state.groups.delete(key);
-    const last = open.entries[open.entries.length - 1] as WindowEntry;
-    return alertOf(state.rule, last.ts, [...new Set(open.entries.map((e) => e.id))], {
-      group: group.key,
-      value: aggregate(state.rule, open.entries),
-    });
-  };
-
-  const closeBefore = (limit: number): Alert[] => {
-    const out: Alert[] = [];
-    for (const state of correlations) {
-      for (const key of [...state.open]) {
-        const group = state.groups.get(key) as Group;
-        if ((group.open as NonNullable<Group['open']>).endTs < limit) out.push(closeGroup(state, key, group));
-      }
-    }
-    return out;
-  };
-
   const feed = (
     state: CorrelationState,
     doc: Record<string, unknown>,
@@ -179,43 +131,12 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
     id: string,
     ts: number,
   ) => {
-    const rule = state.rule;
     const keyValues: Record<string, unknown> = {};
-    for (const f of rule.groupBy) keyValues[f] = fieldValue(doc, service, f) ?? null;
-    const key = JSON.stringify(rule.groupBy.map((f) => keyValues[f]));
-    let group = state.groups.get(key);
-    if (group) {
-      state.groups.delete(key); // re-inserted below: Map order doubles as least-recently-used order
-    } else {
-      group = { key: keyValues, entries: [] };
-      if (state.groups.size >= maxGroups) {
-        const oldest = state.groups.keys().next().value as string;
-        if (!state.open.has(oldest)) state.groups.delete(oldest);
-      }
-    }
-    state.groups.set(key, group);
-    const entry: WindowEntry = {
-      ts,
-      id,
-      value: rule.condition.field ? fieldValue(doc, service, rule.condition.field) : undefined,
-    };
-    if (group.open && ts <= group.open.endTs) {
-      group.open.entries.push(entry);
-      return;
-    }
-    // Keep entries sorted by time; CloudTrail objects are only roughly ordered.
-    let i = group.entries.length;
-    while (i > 0 && (group.entries[i - 1] as WindowEntry).ts > ts) i--;
-    group.entries.splice(i, 0, entry);
-    const from = ts - rule.timespanMs;
-    while (group.entries.length > 0 && (group.entries[0] as WindowEntry).ts < from) group.entries.shift();
-    const inWindow = group.entries.filter((e) => e.ts <= ts);
-    if (passes(rule, aggregate(rule, inWindow))) {
-      group.open = { entries: inWindow, endTs: (inWindow[0] as WindowEntry).ts + rule.timespanMs };
-      group.entries = group.entries.filter((e) => e.ts > ts);
-      state.open.add(key);
-    }
+    for (const f of state.rule.groupBy) keyValues[f] = fieldValue(doc, service, f) ?? null;
+    const field = state.rule.condition.field;
+    state.feed(keyValues, { ts, id, value: field ? fieldValue(doc, service, field) : undefined });
   };
+  const closeBefore = (limit: number): Alert[] => correlations.flatMap((state) => state.closeBefore(limit));
 
   return {
     evaluate(doc, id, service) {
@@ -245,30 +166,20 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
     },
     flush() {
       const alerts = closeBefore(Number.POSITIVE_INFINITY);
-      for (const state of correlations) state.groups.clear();
+      for (const state of correlations) state.clear();
       watermark = Number.NEGATIVE_INFINITY;
       return alerts;
     },
   };
 }
 
-function aggregate(rule: CorrelationRule, entries: WindowEntry[]): number {
-  switch (rule.type) {
-    case 'event_count':
-      return new Set(entries.map((e) => e.id)).size;
-    case 'value_count':
-      return new Set(entries.filter((e) => e.value !== undefined).map((e) => String(e.value).toLowerCase()))
-        .size;
-    case 'value_sum':
-      return entries.reduce((sum, e) => {
-        const n = Number(e.value);
-        return Number.isFinite(n) ? sum + n : sum;
-      }, 0);
-  }
-}
-
-function passes(rule: CorrelationRule, value: number): boolean {
-  return rule.condition.op === 'gt' ? value > rule.condition.value : value >= rule.condition.value;
+function alertOf(rule: Rule, ts: number, ids: string[], extra: Partial<Alert> = {}): Alert {
+  return {
+    rule: { id: rule.id, name: rule.title, level: rule.level, tags: rule.tags, author: rule.author },
+    '@timestamp': new Date(ts).toISOString(),
+    source_event_ids: ids,
+    ...extra,
+  };
 }
 
 const DATA_STREAM_DATASET = fieldReader('data_stream.dataset');

@@ -34,7 +34,10 @@ export async function createInStreamDetection(
   const dir = existsSync(config.rulesDir) || isAbsolute(config.rulesDir) ? config.rulesDir : BUNDLED_RULES;
   const { createEvaluator, loadRules } = await import('../detection/index.js');
   const rules = await loadRules(dir);
-  const evaluator = createEvaluator(rules);
+  const evaluator = createEvaluator(rules, {
+    maxGroups: config.maxGroups,
+    maxWindowEvents: config.maxWindowEvents,
+  });
   deps.log.info({ rules: rules.length, dir }, 'in-stream detection on');
   let count = 0;
   const file = alertsFileWriter(deps);

@@ -97,7 +97,7 @@ describe('rule gates', () => {
     for (const [text, type] of corpora)
       for (const a of await alertsOf(rules, text, type)) firing.add(a.rule.name);
     for (let i = 0; i < TEMPTING.length; i++) expect(firing, `tempting ${i}`).toContain(`tempting ${i}`);
-  });
+  }, 60_000);
 });
 
 describe('gatesOf', () => {
