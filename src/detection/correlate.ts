@@ -24,7 +24,8 @@ const MAX_ALERT_DISTINCT = 10_000;
  * turn each event's check into a pass over all the others).
  */
 class Tally {
-  readonly #counts = new Map<string, number>();
+  /** Made on the first counted event: most groups of a busy rule see one or two events, then expire. */
+  #counts: Map<string, number> | undefined;
   #sum = 0;
   #uncounted = 0;
 
@@ -40,6 +41,7 @@ class Tally {
     }
     const key = this.#keyOf(e);
     if (key === undefined) return;
+    this.#counts ??= new Map();
     const n = this.#counts.get(key);
     if (n !== undefined) this.#counts.set(key, n + 1);
     else if (this.#counts.size < this.maxDistinct) this.#counts.set(key, 1);
@@ -52,14 +54,14 @@ class Tally {
       return;
     }
     const key = this.#keyOf(e);
-    if (key === undefined) return;
+    if (key === undefined || !this.#counts) return;
     const n = this.#counts.get(key) ?? 0;
     if (n > 1) this.#counts.set(key, n - 1);
     else this.#counts.delete(key);
   }
 
   get value(): number {
-    return this.type === 'value_sum' ? this.#sum : this.#counts.size + this.#uncounted;
+    return this.type === 'value_sum' ? this.#sum : (this.#counts?.size ?? 0) + this.#uncounted;
   }
 
   #keyOf(e: CountedEvent): string | undefined {
@@ -158,6 +160,8 @@ interface Group {
   open?: OpenAlert;
 }
 
+export const CORRELATION_DEFAULTS: CorrelationLimits = { maxGroups: 20_000, maxWindowEvents: 20_000 };
+
 export interface CorrelationLimits {
   /** Groups held at once; the least recently fed one without an open alert is dropped first. */
   maxGroups: number;
@@ -177,7 +181,8 @@ export interface CorrelationLimits {
 export class CorrelationState {
   /** Map order doubles as least-recently-fed order. */
   readonly #groups = new Map<string, Group>();
-  readonly #open = new Set<string>();
+  /** Groups with an open alert, by the end of their window (earliest first). */
+  #openByEnd: { endTs: number; key: string }[] = [];
   #held = 0;
 
   constructor(
@@ -198,10 +203,7 @@ export class CorrelationState {
       this.#groups.delete(key); // re-inserted below, as the most recently fed
     } else {
       group = { key: keyValues, window: new Window(this.rule.type) };
-      if (this.#groups.size >= this.limits.maxGroups) {
-        const oldest = this.#groups.keys().next().value as string;
-        if (!this.#open.has(oldest)) this.#remove(oldest);
-      }
+      if (this.#groups.size >= this.limits.maxGroups) this.#dropLeastRecentlyFed();
     }
     this.#groups.set(key, group);
     const open = group.open;
@@ -215,7 +217,7 @@ export class CorrelationState {
     window.add(e);
     this.#held++;
     this.#held -= window.dropBefore(window.newest - this.rule.timespanMs);
-    if (passes(this.rule, window.tally.value)) {
+    if (!open && passes(this.rule, window.tally.value)) {
       const alert: OpenAlert = {
         ids: new Set(),
         tally: new Tally(this.rule.type, MAX_ALERT_DISTINCT),
@@ -226,32 +228,69 @@ export class CorrelationState {
       this.#held -= window.size;
       group.window = new Window(this.rule.type);
       group.open = alert;
-      this.#open.add(key);
+      this.#addOpen(alert.endTs, key);
     }
     this.#keepWithinBudget();
   }
 
-  /** Closes the open alerts whose window ended before `limit` and returns them. */
+  /**
+   * Closes the open alerts whose window ended before `limit` (the newest event time seen) and returns
+   * them; groups whose newest event is a whole timespan older are dropped (no later event can reach them).
+   */
   closeBefore(limit: number): Alert[] {
     const out: Alert[] = [];
-    for (const key of [...this.#open]) {
+    let closed = 0;
+    for (const { endTs, key } of this.#openByEnd) {
+      if (endTs >= limit) break;
+      closed++;
       const group = this.#groups.get(key) as Group;
       const open = group.open as OpenAlert;
-      if (open.endTs >= limit) continue;
       group.open = undefined;
-      this.#open.delete(key);
       if (group.window.size === 0) this.#groups.delete(key);
       out.push(
         this.alertOf(this.rule, open.newest, [...open.ids], { group: group.key, value: open.tally.value }),
       );
     }
+    if (closed > 0) this.#openByEnd.splice(0, closed);
+    // Least recently fed first; stop at the first group still in reach (or holding an alert, closed later).
+    const reach = limit - this.rule.timespanMs;
+    for (const [key, group] of this.#groups) {
+      if (group.open || (group.window.size > 0 && group.window.newest >= reach)) break;
+      this.#remove(key);
+    }
     return out;
+  }
+
+  /** Groups held now. */
+  get groups(): number {
+    return this.#groups.size;
   }
 
   clear(): void {
     this.#groups.clear();
-    this.#open.clear();
+    this.#openByEnd = [];
     this.#held = 0;
+  }
+
+  #addOpen(endTs: number, key: string): void {
+    const list = this.#openByEnd;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as { endTs: number }).endTs <= endTs) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, { endTs, key });
+  }
+
+  /** Makes room for a new group: the least recently fed one without an open alert goes. */
+  #dropLeastRecentlyFed(): void {
+    for (const [key, group] of this.#groups) {
+      if (group.open) continue;
+      this.#remove(key);
+      return;
+    }
   }
 
   #keepWithinBudget(): void {

@@ -1,4 +1,4 @@
-import { type CorrelationLimits, CorrelationState } from './correlate.js';
+import { CORRELATION_DEFAULTS, type CorrelationLimits, CorrelationState } from './correlate.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, rawResolver, resolverFor, translateValue } from './fieldmap.js';
 import { gatesOf } from './gate.js';
@@ -32,8 +32,8 @@ export interface Evaluator {
 export function createEvaluator(rules: readonly Rule[], options: EvaluatorOptions = {}): Evaluator {
   const resolve: FieldResolver = options.fields === 'raw' ? rawResolver : resolverFor(loadFieldMap('ecs'));
   const limits: CorrelationLimits = {
-    maxGroups: options.maxGroups ?? 100_000,
-    maxWindowEvents: options.maxWindowEvents ?? 100_000,
+    maxGroups: options.maxGroups ?? CORRELATION_DEFAULTS.maxGroups,
+    maxWindowEvents: options.maxWindowEvents ?? CORRELATION_DEFAULTS.maxWindowEvents,
   };
   const detections = rules.filter((r): r is DetectionRule => r.kind === 'detection');
   const correlations = rules

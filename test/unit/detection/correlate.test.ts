@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ALERT_EVENT_IDS } from '../../../src/detection/correlate.js';
+import { CorrelationState, MAX_ALERT_EVENT_IDS } from '../../../src/detection/correlate.js';
 import { type Alert, createEvaluator, parseRules } from '../../../src/detection/index.js';
+import type { CorrelationRule } from '../../../src/detection/model.js';
 
 const BASE = Date.parse('2026-11-28T10:00:00Z');
 
@@ -126,5 +127,50 @@ describe('correlation windows', () => {
       flow('198.51.100.3', 200 + i, BASE + 400_000 + i * 1000),
     );
     expect(run(evaluator, [...first, ...second])).toEqual([]);
+  });
+});
+
+describe('CorrelationState', () => {
+  const burst =
+    '{type: event_count, rules: [rejected_base], group-by: [srcaddr], timespan: 5m, condition: {gte: 3}}';
+  const rule = flowRules(burst).find((r) => r.kind === 'correlation') as CorrelationRule;
+  const alertOf = (_: CorrelationRule, ts: number, ids: string[], extra: Partial<Alert>) =>
+    ({ '@timestamp': new Date(ts).toISOString(), source_event_ids: ids, ...extra }) as Alert;
+  const state = (limits = { maxGroups: 1000, maxWindowEvents: 1000 }) =>
+    new CorrelationState(rule, limits, alertOf);
+  const event = (id: string, ts: number) => ({ ts, id, value: undefined });
+
+  it('drops groups a whole timespan behind the newest event, so quiet sources do not pile up', () => {
+    const s = state();
+    for (let i = 0; i < 500; i++) s.feed({ srcaddr: `192.0.2.${i}` }, event(`e${i}`, BASE + i));
+    expect(s.groups).toBe(500);
+    expect(s.closeBefore(BASE + 300_000)).toEqual([]);
+    expect(s.groups).toBe(500);
+    s.feed({ srcaddr: '198.51.100.1' }, event('late', BASE + 300_250));
+    s.closeBefore(BASE + 300_250);
+    // Sources last seen more than five minutes before the newest event are gone; the rest stay.
+    expect(s.groups).toBe(1 + 500 - 250);
+  });
+
+  it('makes room for a new group by dropping the least recently fed one without an open alert', () => {
+    const s = state({ maxGroups: 3, maxWindowEvents: 1000 });
+    for (const id of ['a1', 'a2', 'a3']) s.feed({ srcaddr: 'A' }, event(id, BASE)); // opens an alert
+    for (let i = 0; i < 10; i++) s.feed({ srcaddr: `B${i}` }, event(`b${i}`, BASE + 1 + i));
+    expect(s.groups).toBe(3);
+    const alerts = s.closeBefore(BASE + 400_000);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      group: { srcaddr: 'A' },
+      value: 3,
+      source_event_ids: ['a1', 'a2', 'a3'],
+    });
+  });
+
+  it('closes open alerts in the order their windows end', () => {
+    const s = state();
+    for (const id of ['x1', 'x2', 'x3']) s.feed({ srcaddr: 'X' }, event(id, BASE + 60_000));
+    for (const id of ['y1', 'y2', 'y3']) s.feed({ srcaddr: 'Y' }, event(id, BASE));
+    expect(s.closeBefore(BASE + 300_001).map((a) => a.group)).toEqual([{ srcaddr: 'Y' }]);
+    expect(s.closeBefore(BASE + 360_001).map((a) => a.group)).toEqual([{ srcaddr: 'X' }]);
   });
 });
