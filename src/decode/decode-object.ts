@@ -52,22 +52,27 @@ export async function* decodeObject(
         yield rejected(at(1), DECODE_CODES.parquetInvalid, 'a Parquet object cannot hold CloudTrail records');
         return;
       }
-      const bytes = await readBounded(rest, limits.maxParquetBytes);
-      if (bytes === undefined) {
-        yield rejected(
-          at(1),
-          DECODE_CODES.parquetTooLarge,
-          `Parquet object larger than the ${limits.maxParquetBytes}-byte limit (Parquet is read whole)`,
-        );
+      const release = await parquetTurn();
+      try {
+        const bytes = await readBounded(rest, limits.maxParquetBytes);
+        if (bytes === undefined) {
+          yield rejected(
+            at(1),
+            DECODE_CODES.parquetTooLarge,
+            `Parquet object larger than the ${limits.maxParquetBytes}-byte limit (Parquet is read whole)`,
+          );
+          return;
+        }
+        let count = 0;
+        for await (const event of decodeParquetFlows(bytes)) {
+          count++;
+          yield flowResult(event, at);
+        }
+        if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
         return;
+      } finally {
+        release();
       }
-      let count = 0;
-      for await (const event of decodeParquetFlows(bytes)) {
-        count++;
-        yield flowResult(event, at);
-      }
-      if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
-      return;
     }
 
     const text = container === 'plain' ? rest : decompress(rest, container, fault);
@@ -142,6 +147,23 @@ export async function* decodeObject(
     if (textRest) await Promise.resolve(textRest.return?.()).catch(() => undefined);
     closeSource(body, input);
   }
+}
+
+let parquetQueue: Promise<void> = Promise.resolve();
+
+/**
+ * Waits for this object's turn to hold a Parquet object; the returned function ends the turn. A Parquet
+ * object is held in memory whole while it is decoded (up to maxParquetBytes), so only one is, however
+ * many objects are in flight: memory stays bounded by the limit, not by the limit times the objects.
+ */
+async function parquetTurn(): Promise<() => void> {
+  const before = parquetQueue;
+  let release!: () => void;
+  parquetQueue = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await before;
+  return release;
 }
 
 /**

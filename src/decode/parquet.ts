@@ -9,11 +9,17 @@ const ROW_BATCH = 10_000;
 /**
  * VPC flow logs delivered as Parquet. AWS names Parquet columns with underscores (`account_id`); they are
  * turned back into the hyphenated field names of the text format so both deliveries map the same way.
- * The reader needs random access, so the object is held in memory whole (bounded by the caller).
+ * The reader needs random access, so the object is held in memory whole (bounded by the caller, which
+ * decodes one Parquet object at a time).
  * Records are numbered by row (1-based); `line` is the text-format line the row stands for.
  */
 export async function* decodeParquetFlows(bytes: Uint8Array): AsyncGenerator<FlowEvent> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // The reader takes an ArrayBuffer; a view of exactly one (as a large Buffer.concat makes) is used as it
+  // is rather than copied, which would hold the object twice.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const file = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   let rows: number;
   let columns: string[];
   try {

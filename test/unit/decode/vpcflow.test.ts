@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
+import { decodeObject } from '../../../src/decode/index.js';
 import { flowFieldsForVersion, generateFlowLines } from '../../../src/samples/index.js';
 import { decodeAll, records, rejects } from './helpers.js';
 
@@ -204,6 +205,34 @@ describe('VPC flow decoding', () => {
     expect(got[3]?.origin.record).toBe(4);
     const tooBig = await decodeAll(new Uint8Array(file), { limits: { maxParquetBytes: 100 } });
     expect(rejects(tooBig)[0]?.code).toBe('DECODE_PARQUET_TOO_LARGE');
+  });
+
+  it('holds one Parquet object at a time, however many are decoded at once', async () => {
+    const file = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'version', data: [2, 2, 2], type: 'INT32' },
+          { name: 'log_status', data: ['OK', 'OK', 'OK'], type: 'STRING' },
+        ],
+      }),
+    );
+    const reads: string[] = [];
+    async function* body(name: string) {
+      yield file.subarray(0, 4); // the magic bytes, read to tell the format
+      reads.push(name);
+      yield file.subarray(4);
+    }
+    const first = decodeObject(body('first'), { origin: { key: 'a.parquet' } });
+    const second = decodeObject(body('second'), { origin: { key: 'b.parquet' } });
+    expect((await first.next()).value).toMatchObject({ kind: 'record' });
+    // The second object waits for its turn before reading the rest of its bytes.
+    const secondFirst = second.next();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reads).toEqual(['first']);
+    await first.return(undefined);
+    expect((await secondFirst).value).toMatchObject({ kind: 'record' });
+    expect(reads).toEqual(['first', 'second']);
+    await second.return(undefined);
   });
 
   it('checks the version of Parquet rows as of text lines', async () => {
