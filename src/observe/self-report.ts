@@ -256,6 +256,9 @@ export function hecReportTarget(
   };
 }
 
+/** Report documents held for the next round at most. */
+const MAX_PENDING_REPORTS = 10_000;
+
 /**
  * Collects audit entries and health samples and sends them to every target. Reporting never blocks or
  * fails the work it reports on: errors are logged and the documents of that round are dropped (the
@@ -267,6 +270,8 @@ export class SelfReporter implements AuditSink {
   readonly #sinks: readonly string[];
   readonly #log: Logger;
   #pending: { kind: ReportKind; doc: ReportDocument }[] = [];
+  #dropped = 0;
+  #sending: Promise<void> | undefined;
   #last: Awaited<ReturnType<typeof snapshot>> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -287,15 +292,39 @@ export class SelfReporter implements AuditSink {
   }
 
   write(entry: AuditEntry): void {
-    this.#pending.push({ kind: 'audit', doc: auditDocument(entry) });
+    this.#queue({ kind: 'audit', doc: auditDocument(entry) });
   }
 
   alert(alert: { rule: string; id?: string | undefined; route: string }): void {
-    this.#pending.push({ kind: 'audit', doc: alertDocument(alert) });
+    this.#queue({ kind: 'audit', doc: alertDocument(alert) });
   }
 
-  /** One round: a health sample (when sampling) plus everything pending. */
+  /**
+   * Holds a document for the next round, up to MAX_PENDING_REPORTS: past it (a SIEM that stays slow while
+   * alerts keep coming) documents are dropped and the drop is logged once per round.
+   */
+  #queue(item: { kind: ReportKind; doc: ReportDocument }): void {
+    if (this.#pending.length < MAX_PENDING_REPORTS) this.#pending.push(item);
+    else this.#dropped++;
+  }
+
+  /** One round: a health sample (when sampling) plus everything pending. A round still sending is not overlapped. */
   async tick(): Promise<void> {
+    if (this.#sending) return this.#sending;
+    this.#sending = this.#round().finally(() => {
+      this.#sending = undefined;
+    });
+    return this.#sending;
+  }
+
+  async #round(): Promise<void> {
+    if (this.#dropped > 0) {
+      this.#log.warn(
+        { dropped: this.#dropped, max: MAX_PENDING_REPORTS },
+        'self-report documents dropped: the SIEM took them slower than they came (the JSONL audit file has them all)',
+      );
+      this.#dropped = 0;
+    }
     if (this.#last) {
       const now = await snapshot(this.#metrics);
       for (const doc of healthDocuments(now, this.#last, this.#sinks))
@@ -319,6 +348,8 @@ export class SelfReporter implements AuditSink {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    // A round in progress took what was pending when it began; what came since goes in one more.
+    await this.#sending;
     await this.tick();
     await Promise.all(this.#targets.map((t) => t.close?.()));
   }

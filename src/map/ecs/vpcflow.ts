@@ -74,6 +74,8 @@ function flowField(name: string): FlowField {
       target: consumed ? null : (RENAMED[name] ?? name.replaceAll('-', '_')),
       number: !consumed && FLOW_NUMBER_FIELDS.has(name),
     };
+    // Names come from the objects' header lines: bounded, should an odd source invent new ones.
+    if (flowFields.size >= 1000) flowFields.clear();
     flowFields.set(name, field);
   }
   return field;

@@ -15,6 +15,7 @@ import {
 } from '../../../src/observe/index.js';
 import type { ReportDocument } from '../../../src/observe/self-report.js';
 import { hecSinkConfigSchema } from '../../../src/sink/hec/index.js';
+import { captureLogger } from '../sink/hec/helpers.js';
 
 type Health = {
   scope: string;
@@ -95,6 +96,43 @@ describe('health self-report documents', () => {
       docs.map((d) => health(d).lag?.max_seconds).filter((v) => v !== undefined),
     );
     expect(lags).toEqual([[3600], [4], []]);
+  });
+});
+
+describe('SelfReporter rounds', () => {
+  it('holds at most 10,000 documents for a slow SIEM, says how many it dropped, and never overlaps rounds', async () => {
+    const sent: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { log, lines } = captureLogger();
+    const reporter = new SelfReporter({
+      targets: [
+        {
+          async send(_kind, docs) {
+            sent.push(docs.length);
+            await held;
+          },
+        },
+      ],
+      metrics: createMetrics(),
+      sinks: [],
+      log,
+    });
+    for (let i = 0; i < 10_003; i++) reporter.alert({ rule: `r${i}`, route: 'waf' });
+    const first = reporter.tick();
+    reporter.alert({ rule: 'during', route: 'waf' });
+    // A second round while the first is still sending joins it instead of sending alongside.
+    const second = reporter.tick();
+    release();
+    await Promise.all([first, second]);
+    expect(sent).toEqual([10_000]);
+    expect(lines().find((l) => l.msg?.toString().startsWith('self-report documents dropped'))).toMatchObject({
+      dropped: 3,
+    });
+    await reporter.close();
+    expect(sent).toEqual([10_000, 1]);
   });
 });
 
