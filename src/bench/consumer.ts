@@ -28,7 +28,13 @@ export type SinkWrapper = (sink: Sink) => Sink;
  */
 export async function startBenchConsumer(
   input: ConnectorConfigInput,
-  options: { log?: Logger; wrapSink?: SinkWrapper; detection?: boolean } = {},
+  options: {
+    log?: Logger;
+    wrapSink?: SinkWrapper;
+    detection?: boolean;
+    /** Called when everything is set up, just before the consumer starts receiving. */
+    beforeStart?: () => void;
+  } = {},
 ): Promise<BenchConsumer> {
   const config = validateConfig(input, 'bench');
   const log = options.log ?? createLogger('warn');
@@ -59,6 +65,7 @@ export async function startBenchConsumer(
     metrics,
     handle: (body, signal) => processMessage(body, { s3: pipeline.s3, pipeline, objects, route, signal }),
   });
+  options.beforeStart?.();
   await consumer.start();
   return {
     metrics,
