@@ -86,6 +86,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_RESPOND_STATE_RETENTION_DAYS', path: ['respond', 'stateRetentionDays'], type: 'number' },
   { env: 'ASC_DEAD_LETTER_DIR', path: ['deadLetter', 'dir'], type: 'string' },
   { env: 'ASC_DEAD_LETTER_S3', path: ['deadLetter', 's3'], type: 'string' },
+  {
+    env: 'ASC_DEAD_LETTER_MAX_PENDING_BYTES',
+    path: ['deadLetter', 'maxPendingBytes'],
+    type: 'number',
+  },
   { env: 'ASC_MAX_IN_FLIGHT_OBJECTS', path: ['pipeline', 'maxInFlightObjects'], type: 'number' },
 ];
 

@@ -70,9 +70,10 @@ export async function buildPipeline(
 ): Promise<RunningPipeline> {
   const s3 = s3Client(config.aws);
   const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
+  const { maxPendingBytes } = config.deadLetter;
   const deadLetter: DeadLetter = config.deadLetter.s3
-    ? s3DeadLetter(s3, config.deadLetter.s3)
-    : directoryDeadLetter(config.deadLetter.dir);
+    ? s3DeadLetter(s3, config.deadLetter.s3, { maxPendingBytes })
+    : directoryDeadLetter(config.deadLetter.dir, { maxPendingBytes });
   return {
     s3,
     sinks,

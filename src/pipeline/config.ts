@@ -29,6 +29,9 @@ export const pipelineConfigSchema = z.strictObject({
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 export type Route = z.infer<typeof routeSchema>;
 
+/** Bytes of dead-letter entries held while they are written; see `maxPendingBytes`. */
+export const DEFAULT_DEAD_LETTER_MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
 /** Where records go that no sink will ever take: a local directory or an S3 prefix. */
 export const deadLetterConfigSchema = z.strictObject({
   dir: z.string().min(1).default('dead-letter'),
@@ -36,5 +39,16 @@ export const deadLetterConfigSchema = z.strictObject({
     .string()
     .regex(/^s3:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')
     .optional(),
+  /**
+   * What entries taken and not yet written may cost (their NDJSON bytes plus about 1 KiB each) before
+   * decoding waits. A new flow-log version or an index mapping conflict rejects every record of every
+   * object; without a bound those entries would pile up in memory faster than a disk or S3 takes them.
+   * At least 64 KiB, the most raw text a rejected record keeps: below that, one entry alone would fill it.
+   */
+  maxPendingBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(DEFAULT_DEAD_LETTER_MAX_PENDING_BYTES),
 });
 export type DeadLetterConfig = z.infer<typeof deadLetterConfigSchema>;

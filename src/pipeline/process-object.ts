@@ -76,6 +76,11 @@ export async function processObject(
       origin: options.origin,
       logType: options.logType ?? 'auto',
     })) {
+      // A new flow-log version or a mapping conflict rejects every record: decoding waits while the dead
+      // letter holds more than its bound, so rejected records wait in the object, not in memory. This
+      // also paces records the sinks refuse, which arrive without a chance to wait.
+      const room = pipeline.deadLetter.whenRoom?.();
+      if (room) await room;
       if (result.kind === 'skipped') {
         metrics.recordsSkipped.inc({ reason: result.reason });
         continue;

@@ -6,8 +6,21 @@ export interface ObjectOutcome {
   status: 'delivered' | 'failed';
   records: number;
   deadLettered: number;
+  /** The first few errors with distinct messages (at most KEPT_ERRORS): why the object failed. */
   errors: Error[];
+  /**
+   * Every failure, kept or not: deliveries a sink gave up on (one per record and sink), dead-letter entries
+   * that could not be written, and faults of the object itself (a read error, a truncated stream).
+   */
+  failures: number;
 }
+
+/**
+ * Errors kept per object. A sink that is down or refuses the credentials fails every record of every
+ * object in flight; one error kept per record would hold hundreds of thousands of them until the object
+ * ends, exactly when the connector should stay small. A count and a few examples say as much.
+ */
+export const KEPT_ERRORS = 3;
 
 /** How a record ended at one sink; the `outcome` label of asc_sink_records_total. */
 export type DeliveryOutcome = 'acked' | 'rejected' | 'failed';
@@ -25,6 +38,7 @@ export class ObjectTracker {
   #records = 0;
   #deadLettered = 0;
   readonly #errors: Error[] = [];
+  #failures = 0;
   readonly #done: Promise<ObjectOutcome>;
   #resolve!: (outcome: ObjectOutcome) => void;
 
@@ -62,7 +76,7 @@ export class ObjectTracker {
     if (outcome === 'acked') {
       this.#release();
     } else if (outcome === 'failed') {
-      this.#errors.push(detail.error!);
+      this.#failed(detail.error!);
       this.#release();
     } else {
       this.#deadLetterAndRelease({
@@ -83,7 +97,7 @@ export class ObjectTracker {
 
   /** The object cannot be finished now (read error, truncated stream): leave its message for redelivery. */
   fail(error: Error): void {
-    this.#errors.push(error);
+    this.#failed(error);
   }
 
   seal(): Promise<ObjectOutcome> {
@@ -93,17 +107,28 @@ export class ObjectTracker {
   }
 
   #deadLetterAndRelease(entry: Parameters<DeadLetter['write']>[0]): void {
+    // Only the code is needed afterwards: keeping `entry` in the callbacks would hold its raw text (up to a
+    // whole record) until the write is done, on top of the line the dead letter holds and counts.
+    const { code } = entry;
     this.#deadLetter.write(entry).then(
       () => {
         this.#deadLettered++;
-        this.#onDeadLettered?.(entry.code);
+        this.#onDeadLettered?.(code);
         this.#release();
       },
       (err: unknown) => {
-        this.#errors.push(err instanceof Error ? err : new Error(String(err)));
+        this.#failed(err instanceof Error ? err : new Error(String(err)));
         this.#release();
       },
     );
+  }
+
+  #failed(error: Error): void {
+    this.#failures++;
+    if (this.#errors.length >= KEPT_ERRORS) return;
+    // Sinks share one error among the records of a batch: the same reason is not kept twice.
+    if (this.#errors.some((kept) => kept === error || kept.message === error.message)) return;
+    this.#errors.push(error);
   }
 
   #release(): void {
@@ -114,10 +139,11 @@ export class ObjectTracker {
   #check(): void {
     if (!this.#sealed || this.#pending > 0) return;
     this.#resolve({
-      status: this.#errors.length === 0 ? 'delivered' : 'failed',
+      status: this.#failures === 0 ? 'delivered' : 'failed',
       records: this.#records,
       deadLettered: this.#deadLettered,
       errors: this.#errors,
+      failures: this.#failures,
     });
   }
 }

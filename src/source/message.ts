@@ -81,8 +81,13 @@ async function processRef(
       return { done: true, records: outcome.records };
     }
     log.warn(
-      { bucket: ref.bucket, key: ref.key, errors: outcome.errors.map(errorMessage).slice(0, 3) },
-      'object not fully delivered; its message is left for redelivery',
+      {
+        bucket: ref.bucket,
+        key: ref.key,
+        failures: outcome.failures,
+        errors: outcome.errors.map(errorMessage),
+      },
+      `object not fully delivered (${outcome.failures} failures); its message is left for redelivery`,
     );
     return { done: false, records: outcome.records, reason: 'delivery-failed' };
   } catch (err) {

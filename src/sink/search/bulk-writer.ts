@@ -166,16 +166,15 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     blocked = undefined;
   }
 
+  /**
+   * Fails the entries with one error among them, as the HEC sink does: an error per record would be
+   * hundreds of thousands of them when the cluster is down or refuses the credentials, each kept by its
+   * object until the object ends.
+   */
   function failAll(entries: Entry[], code: SearchSinkErrorCode, reason: string): void {
-    for (const entry of entries) {
-      settle(
-        entry,
-        'fail',
-        new SearchSinkError(code, `search sink could not write ${describe(entry)}: ${reason}`, {
-          details: originDetails(entry),
-        }),
-      );
-    }
+    if (entries.length === 0) return;
+    const error = batchError(entries, code, reason);
+    for (const entry of entries) settle(entry, 'fail', error);
   }
 
   function ensureSetup(): Promise<void> {
@@ -285,6 +284,8 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         reason = '';
         let written = false;
         let refused: { code: SearchSinkErrorCode; reason: string } | undefined;
+        /** Items refused for good, by code: failed after the loop, one error per code. */
+        const failed = new Map<SearchSinkErrorCode, { entries: Entry[]; reason: string }>();
         for (let i = 0; i < pending.length; i++) {
           const entry = pending[i]!;
           const item = classifyItem(outcome.items[i], target.op);
@@ -300,26 +301,20 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
             case 'reject':
               settle(entry, 'reject', item.reason, 'SEARCH_REJECTED');
               break;
-            case 'fail':
+            case 'fail': {
               refused ??= item;
-              settle(
-                entry,
-                'fail',
-                new SearchSinkError(
-                  item.code,
-                  `search sink could not write ${describe(entry)}: ${item.reason}`,
-                  {
-                    details: originDetails(entry),
-                  },
-                ),
-              );
+              const same = failed.get(item.code);
+              if (same) same.entries.push(entry);
+              else failed.set(item.code, { entries: [entry], reason: item.reason });
               break;
+            }
             case 'retry':
               retry.push(entry);
               reason = item.reason;
               break;
           }
         }
+        for (const [code, group] of failed) failAll(group.entries, code, group.reason);
         if (refused && isConfigurationError(refused.code)) block(refused.code, refused.reason);
         else if (written) unblock();
       }
@@ -521,7 +516,15 @@ function describe(entry: Entry): string {
   return `document ${id} (${objectUrl(origin)} record ${origin.record})`;
 }
 
-function originDetails(entry: Entry): Record<string, string | number | undefined> {
-  const { origin, id } = entry.record;
-  return { id, bucket: origin.bucket, key: origin.key, record: origin.record };
+/** One error for the entries of a batch that failed alike: how many, and the first of them to look up. */
+function batchError(entries: Entry[], code: SearchSinkErrorCode, reason: string): SearchSinkError {
+  const first = entries[0]!;
+  const what =
+    entries.length === 1
+      ? describe(first)
+      : `${entries.length} documents (${describe(first)} and ${entries.length - 1} more)`;
+  const { origin, id } = first.record;
+  return new SearchSinkError(code, `search sink could not write ${what}: ${reason}`, {
+    details: { documents: entries.length, id, bucket: origin.bucket, key: origin.key, record: origin.record },
+  });
 }

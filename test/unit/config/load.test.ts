@@ -35,6 +35,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds the dead letter by 8 MiB unless told otherwise, in the file or ASC_DEAD_LETTER_MAX_PENDING_BYTES', () => {
+    expect(loadConfig({ env: {} }).deadLetter.maxPendingBytes).toBe(8 * 1024 * 1024);
+    const file = writeConfig('deadLetter:\n  maxPendingBytes: 1048576\n');
+    expect(loadConfig({ file, env: {} }).deadLetter.maxPendingBytes).toBe(1_048_576);
+    const fromEnv = loadConfig({ file, env: { ASC_DEAD_LETTER_MAX_PENDING_BYTES: '33554432' } });
+    expect(fromEnv.deadLetter.maxPendingBytes).toBe(32 * 1024 * 1024);
+    // Below 64 KiB, the most raw text a rejected record keeps, one entry alone would fill it.
+    expect(() => loadConfig({ env: { ASC_DEAD_LETTER_MAX_PENDING_BYTES: '4096' } })).toThrow(
+      /deadLetter\.maxPendingBytes \(from ASC_DEAD_LETTER_MAX_PENDING_BYTES\)/,
+    );
+    expect(() => validateConfig({ deadLetter: { maxPendingBytes: 1.5e6 + 0.5 } })).toThrow(
+      /deadLetter\.maxPendingBytes/,
+    );
+  });
+
   it('names the key of a wrong type', () => {
     const file = writeConfig('{"observe": {"metricsPort": "nine"}}', 'config.json');
     expect(() => loadConfig({ file, env: {} })).toThrow(/observe\.metricsPort/);

@@ -1,8 +1,17 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { documentId, toEcs } from '../../../src/map/ecs/index.js';
 import { createLogger, createMetrics } from '../../../src/observe/index.js';
-import type { DeadLetter } from '../../../src/pipeline/dead-letter.js';
+import {
+  type BoundedDeadLetter,
+  type DeadLetter,
+  directoryDeadLetter,
+  s3DeadLetter,
+} from '../../../src/pipeline/dead-letter.js';
 import { DecodeActivity, type ObjectPipeline, processObject } from '../../../src/pipeline/process-object.js';
 import type { Schema, Sink, SinkRecord } from '../../../src/types.js';
 
@@ -257,9 +266,9 @@ describe('processObject', () => {
       }),
       new Promise<'hung'>((r) => setTimeout(() => r('hung'), 2000)),
     ]);
-    expect(outcome).toMatchObject({ status: 'failed', records: 2 });
+    expect(outcome).toMatchObject({ status: 'failed', records: 2, failures: 4 });
     if (outcome === 'hung') return;
-    expect(outcome.errors.map((e) => e.message)).toEqual(['HEC_CLOSED', 'EISDIR', 'HEC_CLOSED', 'EISDIR']);
+    expect(outcome.errors.map((e) => e.message)).toEqual(['HEC_CLOSED', 'EISDIR']);
     const settled = await pipeline.metrics.sinkRecords.get();
     expect(settled.values).toEqual(
       expect.arrayContaining([
@@ -335,5 +344,109 @@ describe('asc_dead_letters_total', () => {
     });
     expect(outcome.status).toBe('failed');
     expect(await counted(pipeline)).toEqual([]);
+  });
+});
+
+/** A VPC flow object whose every line is of a version no decoder knows (a new AWS format). */
+function unknownVersionFlows(lines: number): Buffer {
+  const header =
+    'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n';
+  const body = Array.from(
+    { length: lines },
+    (_, i) =>
+      `9 123456789012 eni-0a1b2c3d 10.0.${(i >> 8) & 255}.${i & 255} 203.0.113.9 ${1024 + (i % 5000)} 443 6 10 840 1700000000 1700000060 ACCEPT OK\n`,
+  ).join('');
+  return Buffer.from(header + body);
+}
+
+/**
+ * Passes everything on to `dl`, noting after each write how many bytes it holds not yet written: they
+ * only grow on a write, so the largest seen is the most it ever held.
+ */
+function watched(dl: BoundedDeadLetter) {
+  const seen = { peak: 0, largestEntry: 0, writes: 0 };
+  const deadLetter: DeadLetter = {
+    write(entry) {
+      const before = dl.pendingBytes;
+      const written = dl.write(entry);
+      seen.writes++;
+      seen.largestEntry = Math.max(seen.largestEntry, dl.pendingBytes - before);
+      seen.peak = Math.max(seen.peak, dl.pendingBytes);
+      return written;
+    },
+    whenRoom: () => dl.whenRoom(),
+    close: () => dl.close(),
+  };
+  return { deadLetter, seen };
+}
+
+describe('dead-letter backpressure', () => {
+  it('decodes no further while the dead letter holds more than maxPendingBytes, and still writes every line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-dl-'));
+    try {
+      const maxPendingBytes = 256 * 1024;
+      const { deadLetter, seen } = watched(directoryDeadLetter(dir, { maxPendingBytes }));
+      const pipeline = pipelineWith([memorySink('search', 'ecs')], deadLetter as never);
+      const lines = 50_000;
+      const outcome = await processObject(chunks(gzipSync(unknownVersionFlows(lines))), pipeline, {
+        origin: { bucket: 'b', key: 'AWSLogs/1/vpcflowlogs/us-east-1/x.log.gz' },
+        logType: 'vpcflow',
+      });
+      await deadLetter.close();
+
+      expect(outcome).toMatchObject({ status: 'delivered', records: 0, deadLettered: lines, failures: 0 });
+      expect(seen.writes).toBe(lines);
+      // Decoding resumes only at or below the bound, so one entry at most crosses it.
+      expect(seen.peak).toBeGreaterThan(maxPendingBytes / 2);
+      expect(seen.peak).toBeLessThanOrEqual(maxPendingBytes + seen.largestEntry);
+      const stored = readdirSync(dir).flatMap((f) =>
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { code: string; origin: { record: number }; raw: string }),
+      );
+      expect(stored).toHaveLength(lines);
+      expect(stored.every((e) => e.code === 'DECODE_FLOW_UNKNOWN_VERSION')).toBe(true);
+      expect(stored.map((e) => e.origin.record)).toEqual(Array.from({ length: lines }, (_, i) => i + 2));
+      expect(stored[0]!.raw).toMatch(/^9 123456789012 eni-0a1b2c3d 10\.0\.0\.0 /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with the S3 dead letter: uploads as soon as decoding waits, at most two at a time, and stores every line', async () => {
+    const uploads: string[] = [];
+    const inFlight = { now: 0, peak: 0 };
+    const client = {
+      async send(command: PutObjectCommand) {
+        inFlight.now++;
+        inFlight.peak = Math.max(inFlight.peak, inFlight.now);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight.now--;
+        uploads.push(command.input.Body as string);
+        return {};
+      },
+    } as unknown as S3Client;
+    const maxPendingBytes = 16 * 1024;
+    // About 60 times the bound: were each full batch to wait for its 1 s delay, the test would time out.
+    // Uploading when decoding waits leaves only the last, partial batch to its delay.
+    const { deadLetter, seen } = watched(s3DeadLetter(client, 's3://bucket/dl/', { maxPendingBytes }));
+    const pipeline = pipelineWith([memorySink('search', 'ecs')], deadLetter as never);
+    const lines = 3_000;
+    const outcome = await processObject(chunks(unknownVersionFlows(lines)), pipeline, {
+      origin: { bucket: 'b', key: 'AWSLogs/1/vpcflowlogs/us-east-1/y.log' },
+      logType: 'vpcflow',
+    });
+    await deadLetter.close();
+    expect(outcome).toMatchObject({ status: 'delivered', deadLettered: lines });
+    expect(seen.peak).toBeLessThanOrEqual(maxPendingBytes + seen.largestEntry);
+    expect(inFlight.peak).toBeLessThanOrEqual(2);
+    const records = uploads.flatMap((u) =>
+      u
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { origin: { record: number } }).origin.record),
+    );
+    expect(records.sort((a, b) => a - b)).toEqual(Array.from({ length: lines }, (_, i) => i + 2));
   });
 });

@@ -74,6 +74,43 @@ describe('ObjectTracker', () => {
   });
 });
 
+describe('ObjectTracker errors', () => {
+  it('keeps the first three distinct errors of a failing object and counts every failure', async () => {
+    const tracker = new ObjectTracker(memoryDeadLetter());
+    for (let i = 1; i <= 10_000; i++) {
+      tracker.delivery('search', { ...origin, record: i }).fail(new Error(`search down for record ${i}`));
+    }
+    const outcome = await tracker.seal();
+    expect(outcome).toMatchObject({ status: 'failed', failures: 10_000 });
+    expect(outcome.errors.map((e) => e.message)).toEqual([
+      'search down for record 1',
+      'search down for record 2',
+      'search down for record 3',
+    ]);
+  });
+
+  it('keeps an error shared by many records (one per failed batch) once, and the reasons that differ', async () => {
+    const tracker = new ObjectTracker(memoryDeadLetter(true));
+    const batch = new Error('HEC did not take the batch');
+    for (let i = 1; i <= 500; i++) tracker.delivery('hec', { ...origin, record: i }).fail(batch);
+    tracker.delivery('hec', origin).reject('bad', 'HEC_REJECTED');
+    tracker.fail(new Error('truncated gzip'));
+    const outcome = await tracker.seal();
+    expect(outcome.failures).toBe(502);
+    expect(outcome.errors.map((e) => e.message)).toEqual([
+      'HEC did not take the batch',
+      'truncated gzip',
+      'disk full',
+    ]);
+  });
+
+  it('reports no failures for a delivered object', async () => {
+    const tracker = new ObjectTracker(memoryDeadLetter());
+    tracker.delivery('hec', origin).ack();
+    expect(await tracker.seal()).toMatchObject({ status: 'delivered', failures: 0, errors: [] });
+  });
+});
+
 describe('ObjectTracker dead-letter count', () => {
   it('reports each entry by code only after the dead letter stored it, and never one it failed to store', async () => {
     const codes: string[] = [];

@@ -201,6 +201,44 @@ describe('search bulk writer: per-item outcomes', () => {
     }
   });
 
+  it('fails the records of a refused batch with one error, which names how many and one of them', async () => {
+    const client = new FakeClient(() => ({
+      status: 401,
+      error: { error: { type: 'security_exception', reason: 'missing authentication credentials' } },
+    }));
+    const sink = sinkWith(client, { flushCount: 1000 });
+    const records = Array.from({ length: 300 }, (_, i) => record(`r${i}`));
+    for (const r of records) await sink.write(r);
+    await sink.flush();
+    expect(client.calls.length).toBe(1);
+    const errors = records.map((r) => (r.settled[0] as { outcome: 'fail'; error: Error }).error);
+    expect(new Set(errors).size).toBe(1);
+    expect(errors[0]).toMatchObject({
+      code: 'SEARCH_AUTH',
+      details: { documents: 300, id: 'r0', key: 'AWSLogs/obj-r0.json.gz', record: 1 },
+    });
+    expect(errors[0]!.message).toMatch(
+      /^search sink could not write 300 documents \(document r0 \(s3:\/\/trail-bucket\/AWSLogs\/obj-r0\.json\.gz record 1\) and 299 more\): .*missing authentication credentials/,
+    );
+    expect(sink.stats()).toMatchObject({ failed: 300 });
+  });
+
+  it('fails the items of one response refused for the same reason with one error', async () => {
+    const notFound = { status: 404, error: { type: 'index_not_found_exception', reason: 'no such index' } };
+    const client = new FakeClient((call) => created(call, { a: notFound, c: notFound, d: notFound }));
+    const sink = sinkWith(client);
+    const records = ['a', 'b', 'c', 'd'].map((id) => record(id));
+    for (const r of records) await sink.write(r);
+    await sink.flush();
+    expect(records[1]!.settled).toEqual([{ outcome: 'ack' }]);
+    const errors = [records[0]!, records[2]!, records[3]!].map(
+      (r) => (r.settled[0] as { outcome: 'fail'; error: Error }).error,
+    );
+    expect(new Set(errors).size).toBe(1);
+    expect(errors[0]).toMatchObject({ code: 'SEARCH_FAILED', details: { documents: 3, id: 'a' } });
+    expect(errors[0]!.message).toContain('3 documents (document a (');
+  });
+
   it('splits a request answered 413 and rejects a single document that is still too large', async () => {
     const client = new FakeClient((call) =>
       call.ids.length > 1 || call.ids[0] === 'huge'
