@@ -55,6 +55,8 @@ export async function runDetect(
   for (const file of run.files.length === 0 ? ['-'] : run.files) {
     const name = file === '-' ? '<stdin>' : file;
     try {
+      // Alerts and rejections are written as they come, never collected (stdin can be a whole day of
+      // logs), and counted here so that those before a read error still count.
       const result = await evaluateObject(evaluator, file === '-' ? run.stdin : createReadStream(file), {
         key: name,
         type: run.type,
@@ -62,12 +64,12 @@ export async function runDetect(
           alerts++;
           write(a);
         },
+        onRejected: (r) => {
+          problems++;
+          run.stderr.write(`${name}: record ${r.origin.record}: ${r.code}: ${r.reason}\n`);
+        },
       });
       records += result.records;
-      for (const r of result.rejected) {
-        problems++;
-        run.stderr.write(`${name}: record ${r.origin.record}: ${r.code}: ${r.reason}\n`);
-      }
     } catch (err) {
       problems++;
       run.stderr.write(`${name}: ${errorMessage(err)}\n`);

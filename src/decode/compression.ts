@@ -1,6 +1,7 @@
 import { constants, createGunzip, type Gunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { DECODE_CODES } from './codes.js';
+import { ZstdBlockCutter } from './zstd-blocks.js';
 
 export type Container = 'gzip' | 'zstd' | 'parquet' | 'plain';
 
@@ -175,6 +176,12 @@ function gzipFault(err: NodeJS.ErrnoException): StreamFault {
   throw err;
 }
 
+/**
+ * zstd through fzstd, which is synchronous: each push decodes every complete block it has been given. The
+ * input is pushed one block at a time (ZstdBlockCutter) and the output of each push is handed on before the
+ * next, so the output waiting here is a block or two (128 KiB each), however far the data expands and
+ * however large the chunks the source delivers.
+ */
 async function* unzstd(
   source: AsyncIterable<Uint8Array>,
   fault: { value?: StreamFault },
@@ -183,10 +190,11 @@ async function* unzstd(
   const stream = new ZstdDecompress((chunk) => {
     pending.push(chunk);
   });
+  const cutter = new ZstdBlockCutter(INPUT_PIECE);
   // Only the decoder's own errors are faults of the data; errors of the source propagate.
-  const feed = (chunk: Uint8Array, final: boolean): boolean => {
+  const feed = (piece: Uint8Array, final: boolean): boolean => {
     try {
-      stream.push(chunk, final);
+      stream.push(piece, final);
       return true;
     } catch (err) {
       const eof = (err as { code?: unknown }).code === 5;
@@ -200,10 +208,15 @@ async function* unzstd(
     }
   };
   for await (const chunk of source) {
-    const ok = feed(chunk, false);
-    yield* pending;
-    pending = [];
-    if (!ok) return;
+    for (let at = 0; at < chunk.length; ) {
+      const end = cutter.pieceEnd(chunk, at);
+      const ok = feed(chunk.subarray(at, end), false);
+      at = end;
+      const output = pending;
+      pending = [];
+      yield* output;
+      if (!ok) return;
+    }
   }
   feed(new Uint8Array(0), true);
   yield* pending;

@@ -1,94 +1,109 @@
+import { DECODE_CODES, DEFAULT_DECODE_LIMITS } from '../decode/codes.js';
 import { decodeObject } from '../decode/index.js';
 import { documentId, EcsMapError, toEcs } from '../map/ecs/index.js';
 import type { LogType, RejectedRecord } from '../types.js';
 import type { Evaluator } from './evaluate.js';
 import type { Alert } from './model.js';
+import { ndjsonLines } from './ndjson-lines.js';
 
 /**
  * Runs the evaluator over one object: raw CloudTrail / flow objects (any compression the decoder knows)
  * through decode + ECS mapping, or ECS NDJSON as the `map` command writes it. Records that cannot be
  * decoded are reported, never dropped silently; the records around them are still evaluated.
+ *
+ * Alerts and rejected records are handed to the callbacks as they come and only counted here: an object
+ * (or stdin, for the whole run) can hold any number of either, so the caller decides what to keep.
  */
 export interface ObjectResult {
-  alerts: Alert[];
+  /** Records evaluated. */
   records: number;
-  rejected: RejectedRecord[];
+  /** Alerts handed to `onAlert`. */
+  alerts: number;
+  /** Records handed to `onRejected`. */
+  rejected: number;
+}
+
+export interface EvaluateObjectOptions {
+  /** Names the object in record ids and rejections (a path, `<stdin>`). */
+  key: string;
+  type: LogType | 'auto' | 'ecs';
+  onAlert: (alert: Alert) => void;
+  onRejected: (rejected: RejectedRecord) => void;
+  /** The longest ECS NDJSON line held in memory; longer ones are rejected. The decoder's limit by default. */
+  maxRecordBytes?: number;
 }
 
 export async function evaluateObject(
   evaluator: Evaluator,
   body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
-  options: { key: string; type: LogType | 'auto' | 'ecs'; onAlert?: (alert: Alert) => void },
+  options: EvaluateObjectOptions,
 ): Promise<ObjectResult> {
-  const alerts: Alert[] = [];
-  const emit = (list: Alert[]) => {
-    for (const a of list) {
-      alerts.push(a);
-      options.onAlert?.(a);
+  const result: ObjectResult = { records: 0, alerts: 0, rejected: 0 };
+  const evaluate = (doc: Record<string, unknown>, id: string) => {
+    result.records++;
+    for (const alert of evaluator.evaluate(doc, id)) {
+      result.alerts++;
+      options.onAlert(alert);
     }
   };
-  const rejected: RejectedRecord[] = [];
-  let records = 0;
+  const reject = (rejected: RejectedRecord) => {
+    result.rejected++;
+    options.onRejected(rejected);
+  };
+
   if (options.type === 'ecs') {
-    let line = 0;
-    let buffered = '';
-    const decoder = new TextDecoder();
-    const handle = (text: string) => {
-      line++;
-      if (text.trim() === '') return;
+    const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_DECODE_LIMITS.maxRecordBytes;
+    for await (const line of ndjsonLines(body as AsyncIterable<Uint8Array | string>, maxRecordBytes)) {
+      const origin = { key: options.key, record: line.line };
+      if ('tooLong' in line) {
+        reject({
+          origin,
+          code: DECODE_CODES.recordTooLarge,
+          reason: `line ${line.line}: longer than the ${maxRecordBytes}-byte record limit`,
+          raw: line.head,
+        });
+        continue;
+      }
+      if (line.text.trim() === '') continue;
       try {
-        const doc = JSON.parse(text) as Record<string, unknown>;
-        const id = (doc._id ??
-          (doc.event as { id?: unknown } | undefined)?.id ??
-          `${options.key}#${line}`) as string;
-        records++;
-        emit(evaluator.evaluate(doc, String(id)));
+        const doc = JSON.parse(line.text) as Record<string, unknown>;
+        const id =
+          doc._id ?? (doc.event as { id?: unknown } | undefined)?.id ?? `${options.key}#${line.line}`;
+        evaluate(doc, String(id));
       } catch (err) {
-        rejected.push({
-          origin: { key: options.key, record: line },
+        reject({
+          origin,
           code: 'DETECT_INVALID_JSON',
           reason: (err as Error).message,
-          raw: text.slice(0, 4096),
+          raw: line.text.slice(0, 4096),
         });
       }
-    };
-    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      buffered += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      let nl = buffered.indexOf('\n');
-      while (nl >= 0) {
-        handle(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf('\n');
-      }
     }
-    buffered += decoder.decode();
-    if (buffered !== '') handle(buffered);
-    return { alerts, records, rejected };
+    return result;
   }
-  for await (const result of decodeObject(body, { origin: { key: options.key }, logType: options.type })) {
-    if (result.kind === 'rejected') rejected.push(result.rejected);
-    if (result.kind !== 'record') continue;
+  for await (const decoded of decodeObject(body, { origin: { key: options.key }, logType: options.type })) {
+    if (decoded.kind === 'rejected') reject(decoded.rejected);
+    if (decoded.kind !== 'record') continue;
     let doc: Record<string, unknown>;
     try {
-      doc = toEcs(result.record) as Record<string, unknown>;
+      doc = toEcs(decoded.record) as Record<string, unknown>;
     } catch (err) {
       // A record the mapper refuses (no timestamp, a non-numeric port) is reported like a decoding error;
       // the records after it are still evaluated.
       if (!(err instanceof EcsMapError)) throw err;
-      rejected.push({
-        origin: result.record.origin,
+      reject({
+        origin: decoded.record.origin,
         code: err.code,
         reason: err.message,
         field: err.field,
-        raw: (result.record.logType === 'cloudtrail'
-          ? JSON.stringify(result.record.event)
-          : result.record.line
+        raw: (decoded.record.logType === 'cloudtrail'
+          ? JSON.stringify(decoded.record.event)
+          : decoded.record.line
         ).slice(0, 4096),
       });
       continue;
     }
-    records++;
-    emit(evaluator.evaluate(doc, documentId(result.record)));
+    evaluate(doc, documentId(decoded.record));
   }
-  return { alerts, records, rejected };
+  return result;
 }

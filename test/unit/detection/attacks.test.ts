@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Alert, createEvaluator, loadRules, type Rule } from '../../../src/detection/index.js';
 import { evaluateObject } from '../../../src/detection/stream.js';
+import type { RejectedRecord } from '../../../src/types.js';
 
 // Public attack detonations (Stratus Red Team, Invictus IR) kept beside the repository, read-only.
 const attacksDir = fileURLToPath(new URL('../../../../shared/peer/attacks/', import.meta.url));
@@ -115,12 +116,16 @@ describe.skipIf(!havePeer)('real attack detonations', () => {
     rules = await loadRules(rulesDir);
     for (const file of Object.keys(EXPECT)) {
       const evaluator = createEvaluator(rules);
-      const result = await evaluateObject(evaluator, createReadStream(attacksDir + file), {
+      const alerts: Alert[] = [];
+      const rejected: RejectedRecord[] = [];
+      await evaluateObject(evaluator, createReadStream(attacksDir + file), {
         key: file,
         type: 'auto',
+        onAlert: (a) => alerts.push(a),
+        onRejected: (r) => rejected.push(r),
       });
-      expect(result.rejected).toEqual([]);
-      alertsByFile.set(file, [...result.alerts, ...evaluator.flush()]);
+      expect(rejected).toEqual([]);
+      alertsByFile.set(file, [...alerts, ...evaluator.flush()]);
     }
   });
 

@@ -1,11 +1,18 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toEcs } from '../../../src/map/ecs/index.js';
 import { createMetrics } from '../../../src/observe/index.js';
-import { createInStreamDetection } from '../../../src/pipeline/detect.js';
+import { createInStreamDetection, MAX_PENDING_ALERT_BYTES } from '../../../src/pipeline/detect.js';
 import { captureLogger } from '../sink/hec/helpers.js';
+
+// The real appendFile, which a test can make hang for one call (a hung disk or NFS mount).
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...fs, appendFile: vi.fn(fs.appendFile) };
+});
 
 const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
 
@@ -133,5 +140,47 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     expect(ids).toHaveLength(count);
     // The single-event rule's alerts in firing order; correlation alerts closed by finish() come after.
     expect(ids.slice(0, 60)).toEqual(Array.from({ length: 60 }, (_, i) => `e${i + 1}`));
+  });
+
+  it('holds a bounded backlog while a write hangs: alerts past it are counted and logged as lost', async () => {
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'alerts.ndjson');
+    const { detection, failures, errors } = await detectionAt(alertsFile);
+    const { appendFile: realAppendFile } =
+      await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises');
+    let release = () => {};
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const append = vi.mocked(appendFile);
+    append.mockClear();
+    append.mockImplementationOnce(async (...args) => {
+      await hung;
+      return realAppendFile(...args);
+    });
+    detection.observe(failedLogin(1), 'e1');
+    await vi.waitFor(() => expect(append).toHaveBeenCalledTimes(1));
+    // Some 320 bytes an alert: well past the backlog's worth while the first write hangs.
+    const fired = Math.ceil((1.25 * MAX_PENDING_ALERT_BYTES) / 320);
+    for (let n = 2; n <= fired; n++) detection.observe(failedLogin(n), `e${n}`);
+
+    const [[code, lost] = []] = await failures();
+    expect(code).toBe('ALERTS_BACKLOG_FULL');
+    expect(lost).toBeGreaterThan(fired / 8);
+    expect(errors()).toEqual([expect.objectContaining({ code: 'ALERTS_BACKLOG_FULL', alertsFile })]);
+
+    release();
+    // Once the backlog is on its way to the file, the alerts that finish() closes have room again.
+    await vi.waitFor(() => expect(append).toHaveBeenCalledTimes(2));
+    await expect(detection.finish()).rejects.toMatchObject({
+      code: 'DETECTION_ALERTS_UNWRITTEN',
+      details: { lost, errno: 'ALERTS_BACKLOG_FULL' },
+    });
+    // What waited went out in writes of at most the backlog's size, and nothing else is missing.
+    for (const [, text] of append.mock.calls.slice(1)) {
+      expect(Buffer.byteLength(text as string)).toBeLessThanOrEqual(MAX_PENDING_ALERT_BYTES);
+    }
+    const written = readFileSync(alertsFile, 'utf8').trim().split('\n');
+    expect(written.length + (lost as number)).toBe(detection.alerts);
+    expect(JSON.parse(written[0]!).source_event_ids).toEqual(['e1']);
   });
 });

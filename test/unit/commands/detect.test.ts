@@ -1,0 +1,96 @@
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runDetect } from '../../../src/commands/detect.js';
+import { DEFAULT_DECODE_LIMITS } from '../../../src/decode/codes.js';
+import { toEcs } from '../../../src/map/ecs/index.js';
+
+const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
+
+/** One failed console sign-in as an ECS NDJSON line: fires the console-login-failure rule. */
+function failedLoginLine(n: number): string {
+  const doc = toEcs({
+    logType: 'cloudtrail',
+    origin: { key: 'k', record: n },
+    event: {
+      eventVersion: '1.08',
+      eventTime: '2026-01-01T00:00:00Z',
+      eventID: `e${n}`,
+      awsRegion: 'us-east-1',
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      eventType: 'AwsConsoleSignIn',
+      sourceIPAddress: '203.0.113.50',
+      recipientAccountId: '111122223333',
+      userIdentity: { type: 'IAMUser', principalId: 'AIDA', accountId: '111122223333', userName: 'alice' },
+      responseElements: { ConsoleLogin: 'Failure' },
+      errorMessage: 'Failed authentication',
+    },
+  });
+  return `${JSON.stringify(doc)}\n`;
+}
+
+function collector() {
+  const parts: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      parts.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => parts.join('') };
+}
+
+/** Runs `detect` over stdin from `stdin`, which may look at what stderr has had so far. */
+async function detect(stdin: (stderrSoFar: () => string) => AsyncIterable<Uint8Array>) {
+  const stdout = collector();
+  const stderr = collector();
+  const summary = await runDetect({
+    files: ['-'],
+    rulesDir,
+    type: 'ecs',
+    stdin: Readable.from(stdin(stderr.text)),
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+  });
+  return { summary, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+// Each case loads the bundled rules, which takes a moment under the test transform.
+describe('detect command', { timeout: 20_000 }, () => {
+  it('writes each rejected record to stderr as it is read, not when the input ends', async () => {
+    let seenBeforeEnd = '';
+    async function* stdin(stderrSoFar: () => string): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('not json\n');
+      // The rest of the input comes once the rejection is out (or after a second, when it never is).
+      for (let waited = 0; waited < 1000 && stderrSoFar() === ''; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      seenBeforeEnd = stderrSoFar();
+      yield Buffer.from(failedLoginLine(2));
+    }
+    const { summary, stdout, stderr } = await detect(stdin);
+    expect(seenBeforeEnd).toMatch(/^<stdin>: record 1: DETECT_INVALID_JSON: /);
+    expect(stderr).toBe(seenBeforeEnd);
+    expect(summary).toMatchObject({ records: 1, problems: 1 });
+    expect(summary.alerts).toBeGreaterThan(0);
+    expect(stdout.trim().split('\n')).toHaveLength(summary.alerts);
+  });
+
+  it('reads input without newlines only up to the record limit: one rejected line, then the lines after it', async () => {
+    const limit = DEFAULT_DECODE_LIMITS.maxRecordBytes;
+    const mib = Buffer.alloc(1024 * 1024, 'x');
+    async function* stdin(): AsyncGenerator<Uint8Array> {
+      // Two MiB past the limit, in 1 MiB chunks, then a newline and a line that fires.
+      for (let i = 0; i < limit / mib.length + 2; i++) yield mib;
+      yield Buffer.from(`\n${failedLoginLine(2)}`);
+    }
+    const { summary, stdout, stderr } = await detect(stdin);
+    expect(stderr).toBe(
+      `<stdin>: record 1: DECODE_RECORD_TOO_LARGE: line 1: longer than the ${limit}-byte record limit\n`,
+    );
+    expect(summary).toMatchObject({ records: 1, problems: 1 });
+    expect(summary.alerts).toBeGreaterThan(0);
+    expect(stdout.trim().split('\n')).toHaveLength(summary.alerts);
+  });
+});
