@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +58,6 @@ async function detectionAt(alertsFile: string) {
   return { detection, failures, errors };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
-
 // Each case loads the bundled rules, which takes a moment under the test transform.
 describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
   it('survives an alerts file that cannot be written: counts, logs once, tries later alerts and fails finish()', async () => {
@@ -69,9 +67,11 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     const { detection, failures, errors } = await detectionAt(alertsFile);
     detection.observe(failedLogin(1), 'e1');
     detection.observe(failedLogin(2), 'e2');
-    await settle();
     expect(detection.alerts).toBeGreaterThanOrEqual(2);
-    expect(await failures()).toEqual([['EISDIR', detection.alerts]]);
+    // The appends fail in the background; wait for them rather than for a fixed time.
+    await vi.waitFor(async () => expect(await failures()).toEqual([['EISDIR', detection.alerts]]), {
+      timeout: 10_000,
+    });
     expect(errors()).toHaveLength(1);
     expect(errors()[0]).toMatchObject({ code: 'EISDIR', alertsFile });
 
@@ -93,8 +93,7 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     writeFileSync(join(dir, 'afile'), '');
     const alertsFile = join(dir, 'afile', 'alerts.ndjson'); // its parent is a file
     const { detection, failures, errors } = await detectionAt(alertsFile);
-    await settle();
-    expect(errors()).toHaveLength(1);
+    await vi.waitFor(() => expect(errors()).toHaveLength(1), { timeout: 10_000 });
     expect(await failures()).toEqual([]);
     detection.observe(failedLogin(1), 'e1');
     await expect(detection.finish()).rejects.toMatchObject({ code: 'DETECTION_ALERTS_UNWRITTEN' });
@@ -106,7 +105,7 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'out');
     const alertsFile = join(dir, 'alerts.ndjson');
     const { detection, errors } = await detectionAt(alertsFile);
-    await settle();
+    await vi.waitFor(() => expect(existsSync(dir)).toBe(true), { timeout: 10_000 });
     rmdirSync(dir); // made at start-up, removed before the first alert
     detection.observe(failedLogin(1), 'e1');
     const count = await detection.finish();
