@@ -3,32 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runDetect } from '../../../src/commands/detect.js';
 import { DEFAULT_DECODE_LIMITS } from '../../../src/decode/codes.js';
-import { toEcs } from '../../../src/map/ecs/index.js';
+import { failedConsoleLoginDoc } from '../support/console-login.js';
+
+const failedLoginLine = (n: number) => `${JSON.stringify(failedConsoleLoginDoc(n))}\n`;
 
 const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
-
-/** One failed console sign-in as an ECS NDJSON line: fires the console-login-failure rule. */
-function failedLoginLine(n: number): string {
-  const doc = toEcs({
-    logType: 'cloudtrail',
-    origin: { key: 'k', record: n },
-    event: {
-      eventVersion: '1.08',
-      eventTime: '2026-01-01T00:00:00Z',
-      eventID: `e${n}`,
-      awsRegion: 'us-east-1',
-      eventSource: 'signin.amazonaws.com',
-      eventName: 'ConsoleLogin',
-      eventType: 'AwsConsoleSignIn',
-      sourceIPAddress: '203.0.113.50',
-      recipientAccountId: '111122223333',
-      userIdentity: { type: 'IAMUser', principalId: 'AIDA', accountId: '111122223333', userName: 'alice' },
-      responseElements: { ConsoleLogin: 'Failure' },
-      errorMessage: 'Failed authentication',
-    },
-  });
-  return `${JSON.stringify(doc)}\n`;
-}
 
 function collector() {
   const parts: string[] = [];

@@ -6,6 +6,7 @@ import { replayCommandWith } from '../../../src/commands/replay.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../../src/samples/index.js';
 import { captureLogger } from '../sink/hec/helpers.js';
+import { failedConsoleLogin as failedLogin } from '../support/console-login.js';
 
 /**
  * A listing that fails part-way (an S3 page refused after earlier pages were replayed) cannot be produced
@@ -68,30 +69,6 @@ function burstReplay(options: { alertsFileUnwritable?: boolean } = {}) {
     }),
   );
   return { from, alertsFile, config: loadConfig({ file: configFile, env: {} }) };
-}
-
-/** A failed console sign-in, which the single-event console-login-failure rule alerts on. */
-function failedLogin(id: string): Record<string, unknown> {
-  return {
-    eventVersion: '1.08',
-    eventTime: '2026-11-28T10:00:00Z',
-    eventID: id,
-    awsRegion: 'us-east-1',
-    eventSource: 'signin.amazonaws.com',
-    eventName: 'ConsoleLogin',
-    eventType: 'AwsConsoleSignIn',
-    sourceIPAddress: '203.0.113.50',
-    recipientAccountId: '111122223333',
-    userIdentity: {
-      type: 'IAMUser',
-      principalId: 'AIDA',
-      accountId: '111122223333',
-      userName: 'alice',
-      arn: 'arn:aws:iam::111122223333:user/alice',
-    },
-    responseElements: { ConsoleLogin: 'Failure' },
-    errorMessage: 'Failed authentication',
-  };
 }
 
 let exitCodeBefore: typeof process.exitCode;

@@ -3,34 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Alert, createEvaluator, loadRules, type Rule } from '../../../src/detection/index.js';
 import { evaluateObject } from '../../../src/detection/stream.js';
-import { toEcs } from '../../../src/map/ecs/index.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../../src/samples/index.js';
 import type { RejectedRecord } from '../../../src/types.js';
 import { chunks } from '../decode/helpers.js';
+import { failedConsoleLoginDoc as failedLoginDoc } from '../support/console-login.js';
 
 const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
-
-/** One failed console sign-in as an ECS document: fires the single-event console-login-failure rule. */
-function failedLoginDoc(n: number): Record<string, unknown> {
-  return toEcs({
-    logType: 'cloudtrail',
-    origin: { key: 'k', record: n },
-    event: {
-      eventVersion: '1.08',
-      eventTime: '2026-01-01T00:00:00Z',
-      eventID: `e${n}`,
-      awsRegion: 'us-east-1',
-      eventSource: 'signin.amazonaws.com',
-      eventName: 'ConsoleLogin',
-      eventType: 'AwsConsoleSignIn',
-      sourceIPAddress: '203.0.113.50',
-      recipientAccountId: '111122223333',
-      userIdentity: { type: 'IAMUser', principalId: 'AIDA', accountId: '111122223333', userName: 'alice' },
-      responseElements: { ConsoleLogin: 'Failure' },
-      errorMessage: 'Failed authentication',
-    },
-  }) as Record<string, unknown>;
-}
 
 describe('evaluateObject', () => {
   let rules: Rule[];

@@ -3,10 +3,10 @@ import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { toEcs } from '../../../src/map/ecs/index.js';
 import { createMetrics } from '../../../src/observe/index.js';
 import { createInStreamDetection, MAX_PENDING_ALERT_BYTES } from '../../../src/pipeline/detect.js';
 import { captureLogger } from '../sink/hec/helpers.js';
+import { failedConsoleLoginDoc as failedLogin } from '../support/console-login.js';
 
 // The real appendFile, which a test can make hang for one call (a hung disk or NFS mount).
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -15,34 +15,6 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 });
 
 const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
-
-/** One failed console sign-in: fires the single-event console-login-failure rule. */
-function failedLogin(n: number): Record<string, unknown> {
-  return toEcs({
-    logType: 'cloudtrail',
-    origin: { bucket: 'b', key: 'k', record: n },
-    event: {
-      eventVersion: '1.08',
-      eventTime: '2026-01-01T00:00:00Z',
-      eventID: `e${n}`,
-      awsRegion: 'us-east-1',
-      eventSource: 'signin.amazonaws.com',
-      eventName: 'ConsoleLogin',
-      eventType: 'AwsConsoleSignIn',
-      sourceIPAddress: '203.0.113.50',
-      recipientAccountId: '111122223333',
-      userIdentity: {
-        type: 'IAMUser',
-        principalId: 'AIDA',
-        accountId: '111122223333',
-        userName: 'alice',
-        arn: 'arn:aws:iam::111122223333:user/alice',
-      },
-      responseElements: { ConsoleLogin: 'Failure' },
-      errorMessage: 'Failed authentication',
-    },
-  } as Parameters<typeof toEcs>[0]) as Record<string, unknown>;
-}
 
 async function detectionAt(alertsFile: string) {
   const { log, lines } = captureLogger();
