@@ -40,6 +40,8 @@ export function createSnsVerifier(
     }
     let pem = certificates.get(certUrl);
     if (!pem) {
+      // SNS signs with a handful of certificates; bounded all the same, whatever URLs messages name.
+      if (certificates.size >= 64) certificates.clear();
       pem = fetcher(certUrl);
       certificates.set(certUrl, pem);
       pem.catch(() => certificates.delete(certUrl));
