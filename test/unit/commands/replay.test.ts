@@ -35,29 +35,24 @@ function listingDenied(): Error {
 }
 
 /**
- * A directory of two CloudTrail objects, the second ending in a burst of failed console sign-ins from one
- * address, and a config whose only rule is the correlation over that burst: its window is still open when
- * the input ends, so its alert is written only when detection is finished.
+ * A directory of objects to replay and a config whose only rule is `ruleFile` (so that loading rules stays
+ * quick), writing ECS to a file sink and alerts to `alertsFile`.
  */
-function burstReplay(options: { alertsFileUnwritable?: boolean } = {}) {
+function replayFixture(
+  objects: Record<string, string>,
+  ruleFile: string,
+  options: { alertsFileUnwritable?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'asc-replay-'));
   const from = join(dir, 'logs');
   mkdirSync(from);
-  writeFileSync(
-    join(from, 'ct-1.json'),
-    cloudTrailObjectText(generateCloudTrailRecords({ seed: 21, count: 20 })),
-  );
-  writeFileSync(
-    join(from, 'ct-2.json'),
-    cloudTrailObjectText(generateCloudTrailRecords({ seed: 22, count: 5, suspicious: true })),
-  );
+  for (const [name, text] of Object.entries(objects)) writeFileSync(join(from, name), text);
   const rulesDir = join(dir, 'rules');
   mkdirSync(rulesDir);
-  copyFileSync(
-    new URL('../../../rules/cloudtrail/aws_console_login_failure_burst_per_source_ip.yml', import.meta.url),
-    join(rulesDir, 'aws_console_login_failure_burst_per_source_ip.yml'),
-  );
+  const rule = ruleFile.slice(ruleFile.lastIndexOf('/') + 1);
+  copyFileSync(new URL(`../../../rules/${ruleFile}`, import.meta.url), join(rulesDir, rule));
   const alertsFile = join(dir, 'out', 'alerts.ndjson');
+  // A directory in the file's place: every append fails.
   if (options.alertsFileUnwritable) mkdirSync(alertsFile, { recursive: true });
   const configFile = join(dir, 'config.json');
   writeFileSync(
@@ -69,6 +64,33 @@ function burstReplay(options: { alertsFileUnwritable?: boolean } = {}) {
     }),
   );
   return { from, alertsFile, config: loadConfig({ file: configFile, env: {} }) };
+}
+
+/**
+ * Two CloudTrail objects, the second ending in a burst of failed console sign-ins from one address, and
+ * the correlation over that burst as the only rule: its window is still open when the input ends, so its
+ * alert is written only when detection is finished.
+ */
+function burstReplay(options: { alertsFileUnwritable?: boolean } = {}) {
+  return replayFixture(
+    {
+      'ct-1.json': cloudTrailObjectText(generateCloudTrailRecords({ seed: 21, count: 20 })),
+      'ct-2.json': cloudTrailObjectText(generateCloudTrailRecords({ seed: 22, count: 5, suspicious: true })),
+    },
+    'cloudtrail/aws_console_login_failure_burst_per_source_ip.yml',
+    options,
+  );
+}
+
+/** What the command prints on stdout (its summary); the progress line on stderr is silenced. */
+function captureOutput(): () => string {
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += chunk.toString();
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return () => out;
 }
 
 let exitCodeBefore: typeof process.exitCode;
@@ -84,44 +106,18 @@ afterEach(() => {
 
 describe('replay', () => {
   it('prints its summary and fails when in-stream alerts cannot be written to the alerts file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asc-replay-'));
-    const from = join(dir, 'logs');
-    mkdirSync(from);
-    writeFileSync(
-      join(from, 'trail.json'),
-      JSON.stringify({ Records: [failedLogin('e1'), failedLogin('e2')] }),
+    const { from, alertsFile, config } = replayFixture(
+      { 'trail.json': JSON.stringify({ Records: [failedLogin('e1'), failedLogin('e2')] }) },
+      'cloudtrail/aws_console_login_failure.yml',
+      { alertsFileUnwritable: true },
     );
-    // Only the one rule, so that loading rules stays quick.
-    const rulesDir = join(dir, 'rules');
-    mkdirSync(rulesDir);
-    copyFileSync(
-      new URL('../../../rules/cloudtrail/aws_console_login_failure.yml', import.meta.url),
-      join(rulesDir, 'aws_console_login_failure.yml'),
-    );
-    const alertsFile = join(dir, 'out', 'alerts.ndjson');
-    mkdirSync(alertsFile, { recursive: true }); // a directory in the file's place: every append fails
-    const configFile = join(dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        sinks: { file: { dir: join(dir, 'out'), schema: 'ecs' } },
-        deadLetter: { dir: join(dir, 'dead-letter') },
-        detection: { rulesDir, alertsFile },
-      }),
-    );
-    const config = loadConfig({ file: configFile, env: {} });
     const { log, lines } = captureLogger();
-    let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += chunk.toString();
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // the progress line
+    const out = captureOutput();
 
     const result = await replayCommandWith(config, log, { from });
 
     expect(result).toMatchObject({ records: 2, failed: 0, deadLettered: 0 });
-    expect(JSON.parse(out)).toMatchObject({
+    expect(JSON.parse(out())).toMatchObject({
       objects: 1,
       records: 2,
       deadLettered: 0,
@@ -140,12 +136,7 @@ describe('replay', () => {
   it('writes the alerts of open correlation windows when the source fails part-way, and fails with its error', async () => {
     const { from, alertsFile, config } = burstReplay();
     const { log } = captureLogger();
-    let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out += chunk.toString();
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true); // the progress line
+    const out = captureOutput();
     const denied = listingDenied();
     sourceFault.error = denied;
 
@@ -163,15 +154,14 @@ describe('replay', () => {
       value: 12,
     });
     // As before: a replay that fails prints no summary; its error is what the command reports.
-    expect(out).toBe('');
+    expect(out()).toBe('');
     expect(process.exitCode).toBeUndefined();
   });
 
   it('still fails with the source error when the alerts of the open windows cannot be written either', async () => {
     const { from, alertsFile, config } = burstReplay({ alertsFileUnwritable: true });
     const { log, lines } = captureLogger();
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    captureOutput();
     const denied = listingDenied();
     sourceFault.error = denied;
 
