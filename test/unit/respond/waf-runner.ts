@@ -15,8 +15,11 @@ export function wafRunner(options: {
   waf?: FakeWaf;
   log?: RunnerDeps['log'];
   now?: () => Date;
+  /** The webhook section, for a receiver over this runner. */
+  webhook?: Record<string, unknown>;
 }) {
   const config = validateConfig({
+    ...(options.webhook ? { webhook: options.webhook } : {}),
     respond: {
       dryRun: false,
       enabled: { 'waf-block-ip': true },

@@ -1,11 +1,8 @@
 import { Writable } from 'node:stream';
-import { validateConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/observe/index.js';
-import { MemoryAuditLog, ResponseRunner } from '../../../src/respond/index.js';
 import { JsonlActionStore } from '../../../src/respond/store.js';
-import { WafBlockResponder } from '../../../src/respond/waf.js';
 import { createWebhookApp, signBody, type WebhookDeps } from '../../../src/webhook/index.js';
-import { FakeWaf } from '../respond/fake-waf.js';
+import { wafRunner } from '../respond/waf-runner.js';
 
 export const TOKEN = 'tok-3f9a1c7e5b2d4a6f8e0c';
 export const HMAC = 'hmac-7d1e9b3a5c2f4e6a8b0d';
@@ -27,15 +24,6 @@ export async function receiver(
     deps?: Partial<WebhookDeps>;
   } = {},
 ) {
-  const config = validateConfig({
-    webhook: { policy: BRUTE_FORCE_POLICY, ...options.webhook },
-    respond: {
-      dryRun: false,
-      enabled: { 'waf-block-ip': true },
-      waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' } },
-      ...options.respond,
-    },
-  });
   let logText = '';
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -44,18 +32,10 @@ export async function receiver(
     },
   });
   const log = createLogger('debug', sink);
-  const waf = new FakeWaf();
-  const audit = new MemoryAuditLog();
-  const runner = new ResponseRunner(config.respond, {
-    responders: {
-      'waf-block-ip': new WafBlockResponder({
-        client: waf.client,
-        config: config.respond.waf,
-        sleep: async () => {},
-      }),
-    },
+  const { runner, waf, audit, config } = wafRunner({
     store: new JsonlActionStore(),
-    audit,
+    webhook: { policy: BRUTE_FORCE_POLICY, ...options.webhook },
+    respond: { waf: { ipv4Set: { name: 'blocked-v4', id: 'id-4' } }, ...options.respond },
     log,
   });
   const app = await createWebhookApp(config.webhook, {
