@@ -7,6 +7,12 @@ export type LogType = 'cloudtrail' | 'vpcflow';
 export type Schema = 'ecs' | 'cim';
 
 /** Where a record came from, precise enough for an operator to find it: object and position. */
+/**
+ * A flow record's fields: AWS's hyphenated names (`srcaddr`, `tcp-flags`) → value. Every field of the
+ * object's layout is a key; one AWS wrote as `-` (absent) holds `undefined`.
+ */
+export type FlowFields = Record<string, string | undefined>;
+
 export interface RecordOrigin {
   /** S3 bucket, absent for local files. */
   bucket?: string;
@@ -31,8 +37,7 @@ export type RawRecord =
   | {
       logType: 'vpcflow';
       origin: RecordOrigin;
-      /** Field name (AWS's hyphenated names, e.g. `srcaddr`, `tcp-flags`) → value; `-` already removed. */
-      fields: Record<string, string>;
+      fields: FlowFields;
       /** The original line, as AWS wrote it; Splunk receives this unchanged. */
       line: string;
     };

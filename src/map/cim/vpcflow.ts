@@ -1,10 +1,10 @@
-import type { RecordOrigin } from '../../types.js';
+import type { FlowFields, RecordOrigin } from '../../types.js';
 import { isWholeNumber } from '../whole-number.js';
 import { CimMapError } from './errors.js';
 import { vpcFlowTables as tables } from './lookups.js';
 import type { CimFields } from './types.js';
 
-function integer(fields: Record<string, string>, name: string, origin: RecordOrigin): number | undefined {
+function integer(fields: FlowFields, name: string, origin: RecordOrigin): number | undefined {
   const raw = fields[name];
   if (raw === undefined || raw === '') return undefined;
   if (!isWholeNumber(raw)) throw new CimMapError(`${name} "${raw}" is not a whole number`, origin, name);
@@ -16,7 +16,7 @@ function setIf(out: CimFields, name: string, value: string | number | undefined)
 }
 
 /** CIM Network_Traffic fields for one flow record, as the Splunk Add-on for AWS derives them. */
-export function vpcFlowCimFields(fields: Record<string, string>, origin: RecordOrigin): CimFields {
+export function vpcFlowCimFields(fields: FlowFields, origin: RecordOrigin): CimFields {
   const out: CimFields = { vendor_product: tables.vendorProduct, app: tables.vendorProduct };
   const flowAction = fields.action;
   out.action = (flowAction && tables.action[flowAction]) || 'unknown';

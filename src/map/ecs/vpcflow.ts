@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { RecordOrigin } from '../../types.js';
+import type { FlowFields, RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { isWholeNumber } from '../whole-number.js';
 import { communityId } from './community-id.js';
@@ -92,7 +92,7 @@ function flowField(name: string): FlowField {
  * start nor end (layouts without times) is stamped with the time it is mapped, as Elastic's pipeline does.
  */
 export function vpcflowToEcs(
-  fields: Record<string, string>,
+  fields: FlowFields,
   line: string,
   origin: RecordOrigin,
   options: EcsMapOptions = {},
@@ -142,10 +142,11 @@ export function vpcflowToEcs(
   if (fields['az-id']) cloud.availability_zone = fields['az-id'];
 
   for (const name in fields) {
+    const value = fields[name];
+    if (value === undefined) continue;
     const field = flowField(name);
     const target = field.target;
     if (target === null) continue;
-    const value = fields[name]!;
     if (field.number && !isWholeNumber(value)) throw notWhole(name, value, origin);
     if (typeof target === 'string') {
       flow[target] = value;
@@ -192,7 +193,7 @@ export function vpcflowToEcs(
 }
 
 function mapTraffic(
-  fields: Record<string, string>,
+  fields: FlowFields,
   origin: RecordOrigin,
   doc: EcsDocument,
   options: EcsMapOptions,
@@ -254,12 +255,7 @@ function endpoint(target: Json, address: string, p: number | undefined, options:
 }
 
 /** A consumed number field: absent (`-`), its value, or EcsMapError naming it when not a whole number up to `max`. */
-function whole(
-  fields: Record<string, string>,
-  name: string,
-  origin: RecordOrigin,
-  max: number,
-): number | undefined {
+function whole(fields: FlowFields, name: string, origin: RecordOrigin, max: number): number | undefined {
   const value = fields[name];
   if (value === undefined) return undefined;
   if (!isWholeNumber(value)) throw notWhole(name, value, origin);

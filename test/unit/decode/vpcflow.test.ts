@@ -27,6 +27,24 @@ describe('VPC flow decoding', () => {
     expect(rec?.line).toBe('10.0.0.1 5 443 REJECT OK');
   });
 
+  it('keeps every field of the layout as a key, absent ones (`-`) undefined, and records independent', async () => {
+    const text = 'version srcaddr dstaddr action\n5 10.0.0.1 - ACCEPT\n5 - 10.0.0.9 REJECT\n';
+    const [first, second] = flows(await decodeAll(text, { logType: 'vpcflow' }));
+    expect(Object.keys(first?.fields ?? {})).toEqual(['version', 'srcaddr', 'dstaddr', 'action']);
+    expect(first?.fields).toStrictEqual({
+      version: '5',
+      srcaddr: '10.0.0.1',
+      dstaddr: undefined,
+      action: 'ACCEPT',
+    });
+    expect(second?.fields).toStrictEqual({
+      version: '5',
+      srcaddr: undefined,
+      dstaddr: '10.0.0.9',
+      action: 'REJECT',
+    });
+  });
+
   it('gives the same records, line numbers and errors at any chunk boundary (CRLF, blank and JSON-wrapped lines)', async () => {
     const lines = generateFlowLines({ seed: 3, count: 40, version: 5, idleShare: 0.2 });
     const text = [
