@@ -101,7 +101,7 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
   // Gated fields get a slot: their lower-cased values are read once per document, for every rule gated on them.
   const gateSlots = new Map<string, number>();
   const gateReaders: FieldReader[] = [];
-  const compiled = detections.map((rule) => {
+  const compiled: CompiledDetection[] = detections.map((rule) => {
     const gates = gatesOf(rule.search, (m) => resolveMatch(m, rule.service, rule)).map(({ path, wanted }) => {
       let slot = gateSlots.get(path);
       if (slot === undefined) {
@@ -113,6 +113,7 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
     });
     return { rule, gates, test: compile(rule.search, rule.service, rule) };
   });
+  const dispatch = dispatchIndex(compiled);
   for (const c of correlations) {
     for (const f of [...c.rule.groupBy, ...(c.rule.condition.field ? [c.rule.condition.field] : [])]) {
       mapField(c.rule.service, f, c.rule);
@@ -149,16 +150,20 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
         alerts.push(...closeBefore(ts));
       }
       const gated: (string[] | undefined)[] = [];
-      const passesGate = ({ slot, wanted }: { slot: number; wanted: Set<string> }): boolean => {
+      const gateValues = (slot: number): string[] => {
         let values = gated[slot];
         if (values === undefined) {
           values = (gateReaders[slot] as FieldReader).values(doc).map((v) => String(v).toLowerCase());
           gated[slot] = values;
         }
-        return values.some((v) => wanted.has(v));
+        return values;
       };
-      for (const { rule, gates, test } of compiled) {
-        if (rule.service !== svc || !gates.every(passesGate) || !test(doc)) continue;
+      const passesGate = ({ slot, wanted }: SlotGate): boolean => gateValues(slot).some((v) => wanted.has(v));
+      const routes = dispatch.get(svc);
+      if (routes === undefined) return alerts;
+      for (const index of candidatesOf(routes, gateValues)) {
+        const { rule, gates, test } = compiled[index] as CompiledDetection;
+        if (!gates.every(passesGate) || !test(doc)) continue;
         if (rule.generate) alerts.push(alertOf(rule, ts, [id]));
         for (const state of feeds.get(rule.id) ?? []) feed(state, doc, svc, id, ts);
       }
@@ -171,6 +176,87 @@ export function createEvaluator(rules: readonly Rule[], options: EvaluatorOption
       return alerts;
     },
   };
+}
+
+interface SlotGate {
+  slot: number;
+  wanted: Set<string>;
+}
+
+interface CompiledDetection {
+  rule: DetectionRule;
+  gates: SlotGate[];
+  test: DocumentTest;
+}
+
+/**
+ * Which rules a document of one service could fire: those without gates, and the others by the value of
+ * one gate each (`bySlot`: gate slot → lower-cased value → rule positions). A document visits only the
+ * rules one of its values admits, so a rule set that grows costs where its rules could match, not on
+ * every record.
+ */
+interface Routes {
+  always: number[];
+  bySlot: Map<number, Map<string, number[]>>;
+}
+
+/**
+ * Each rule is indexed by its gate on the field whose gates want the most distinct values across the
+ * rule set (`eventName` rather than `eventSource` for CloudTrail): the most selective lookup; ties go to
+ * the gate that wants fewer values.
+ */
+function dispatchIndex(compiled: readonly CompiledDetection[]): Map<LogService, Routes> {
+  const distinct = new Map<number, Set<string>>();
+  for (const { gates } of compiled) {
+    for (const { slot, wanted } of gates) {
+      const seen = distinct.get(slot) ?? new Set<string>();
+      for (const w of wanted) seen.add(w);
+      distinct.set(slot, seen);
+    }
+  }
+  const spread = (g: SlotGate) => distinct.get(g.slot)?.size ?? 0;
+  const index = new Map<LogService, Routes>();
+  compiled.forEach(({ rule, gates }, position) => {
+    let routes = index.get(rule.service);
+    if (routes === undefined) {
+      routes = { always: [], bySlot: new Map() };
+      index.set(rule.service, routes);
+    }
+    const key = gates.reduce<SlotGate | undefined>(
+      (best, g) =>
+        best === undefined ||
+        spread(g) > spread(best) ||
+        (spread(g) === spread(best) && g.wanted.size < best.wanted.size)
+          ? g
+          : best,
+      undefined,
+    );
+    if (key === undefined) {
+      routes.always.push(position);
+      return;
+    }
+    const byValue = routes.bySlot.get(key.slot) ?? new Map<string, number[]>();
+    routes.bySlot.set(key.slot, byValue);
+    for (const value of key.wanted) byValue.set(value, [...(byValue.get(value) ?? []), position]);
+  });
+  return index;
+}
+
+/** The positions of the rules a document could fire, in rule order (alerts come out in that order). */
+function candidatesOf(routes: Routes, gateValues: (slot: number) => string[]): number[] {
+  let picked: number[] | undefined;
+  for (const [slot, byValue] of routes.bySlot) {
+    for (const value of gateValues(slot)) {
+      const positions = byValue.get(value);
+      if (positions === undefined) continue;
+      picked ??= [...routes.always];
+      picked.push(...positions);
+    }
+  }
+  if (picked === undefined) return routes.always;
+  // A rule is listed once per value it wants; a field with several values may reach it twice.
+  picked.sort((a, b) => a - b);
+  return picked.filter((p, i) => i === 0 || p !== picked[i - 1]);
 }
 
 function alertOf(rule: Rule, ts: number, ids: string[], extra: Partial<Alert> = {}): Alert {

@@ -167,3 +167,44 @@ describe('gatesOf', () => {
     expect(translated.map((g) => [...g.wanted])).toEqual([['success', '5']]);
   });
 });
+
+describe('rule dispatch', () => {
+  const rule = (i: number, detection: string) => `title: rule ${i}
+id: 00000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}
+description: d
+author: a
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection: ${detection}
+`;
+  const rules = parseRules(
+    [
+      '{sel: {eventName: [CreateUser, DeleteUser]}, condition: sel}',
+      '{sel: {eventSource: iam.amazonaws.com}, condition: sel}',
+      '{sel: {resources.type: [AWS::IAM::User, AWS::IAM::Role]}, condition: sel}',
+      '{sel: {eventName: CreateUser}, other: {userIdentity.type: Root}, condition: sel or other}',
+      '{sel: {eventName: CreateUser}, condition: not sel}',
+    ].map((detection, i) => ({ file: `rule-${i}.yml`, text: rule(i, detection) })),
+  );
+  const fired = (doc: Record<string, unknown>) =>
+    createEvaluator(rules, { fields: 'raw' })
+      .evaluate(doc, 'id-1', 'cloudtrail')
+      .map((a) => a.rule.name);
+
+  it('fires each rule once, in rule order, whichever of its values and fields admit the document', () => {
+    const createUser = {
+      eventTime: '2026-01-01T00:00:00Z',
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'CreateUser',
+      userIdentity: { type: 'Root' },
+      // Both values a rule wants: the rule is listed under each, and must still fire once.
+      resources: [{ type: 'AWS::IAM::User' }, { type: 'AWS::IAM::Role' }],
+    };
+    expect(fired(createUser)).toEqual(['rule 0', 'rule 1', 'rule 2', 'rule 3']);
+    expect(fired({ ...createUser, eventName: 'GetUser', resources: [] })).toEqual([
+      'rule 1',
+      'rule 3',
+      'rule 4',
+    ]);
+  });
+});
