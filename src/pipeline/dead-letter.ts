@@ -122,60 +122,22 @@ function bounded(store: LineStore, pending: PendingBytes): BoundedDeadLetter {
 }
 
 /**
- * Appends lines to the day's file. Lines taken while an append is in progress wait and go out together
- * in the next one: an append per line would queue every line (and its promise) behind a slow disk. One
- * append at a time also keeps concurrent writers from interleaving partial lines.
+ * Appends lines to the day's file; lines taken while an append is in progress go out together in the next
+ * one (see appenderIn). A failed append fails its lines: they are retried with their objects, whose
+ * messages stay in the queue.
  */
 function directoryLines(dir: string, pending: PendingBytes): LineStore {
   const files = appenderIn(dir);
-  /** Lines waiting for the next append, grouped by the file of the day they were taken on. */
-  let queued: Array<{ file: string; lines: string[]; cost: number; waiters: Waiter[] }> = [];
-  let writing: Promise<void> | undefined;
-
-  const writeAll = async (): Promise<void> => {
-    while (queued.length > 0) {
-      const groups = queued;
-      queued = [];
-      for (const group of groups) {
-        const text = group.lines.join('');
-        group.lines = [];
-        let failure: { err: unknown } | undefined;
-        try {
-          await files.append(group.file, text);
-        } catch (err) {
-          // Retried with their objects, whose messages stay in the queue.
-          failure = { err };
-        }
-        // Released before the callers hear of it: a record counted settled is no longer counted pending.
-        pending.release(group.cost);
-        settleAll(group.waiters, failure);
-      }
-    }
-    // In the same tick as the last check: a line taken from now on starts a new writer.
-    writing = undefined;
-  };
-
   return {
     write(line, cost) {
       const file = join(dir, `dead-letter-${new Date().toISOString().slice(0, 10)}.ndjson`);
-      return new Promise<void>((resolve, reject) => {
-        let group = queued.at(-1);
-        if (group?.file !== file) {
-          group = { file, lines: [], cost: 0, waiters: [] };
-          queued.push(group);
-        }
-        group.lines.push(line);
-        group.cost += cost;
-        group.waiters.push({ resolve, reject });
-        writing ??= writeAll();
-      });
+      // Released before the caller hears of it: a record counted settled is no longer counted pending.
+      return files.append(file, line).finally(() => pending.release(cost));
     },
     sendNow() {
       // Lines are appended as soon as the previous append is done; nothing waits for a batch to fill.
     },
-    async close() {
-      while (writing) await writing;
-    },
+    close: () => files.idle(),
   };
 }
 

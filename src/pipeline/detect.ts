@@ -132,58 +132,46 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
   // Tried at start-up so that an unwritable location is reported before the first alert needs it.
   const started = alertsDir.ensureDir().catch((err: unknown) => failed(err, 0));
 
-  // Alerts fired while a write is in progress wait here and go out together in the next one: a write per
-  // alert batch would queue every batch (text and alerts) behind a slow disk.
-  let pending: string[] = [];
-  let pendingAlerts = 0;
-  let pendingBytes = 0;
-  let writing: Promise<void> | undefined;
-
-  const writeAll = async (): Promise<void> => {
-    await started;
-    while (pending.length > 0) {
-      const text = pending.join('');
-      const alerts = pendingAlerts;
-      pending = [];
-      pendingAlerts = 0;
-      pendingBytes = 0;
-      try {
-        // The directory is made again after a failure, or when it went away: alerts do not stop for good.
-        await alertsDir.append(deps.alertsFile, text);
-      } catch (err) {
-        failed(err, alerts);
-      }
-    }
-    // In the same tick as the last check: an append from now on starts a new writer.
-    writing = undefined;
-  };
+  /** The append of the latest alert batch, failures handled: appends settle in order, so it is the last. */
+  let latest: Promise<void> = Promise.resolve();
 
   return {
     append(alerts: Alert[]): void {
+      let text = '';
+      let bytes = 0;
+      let taken = 0;
       let lostHere = 0;
       for (const alert of alerts) {
+        const waiting = alertsDir.waitingBytes + bytes;
         // Past the cap an alert is not even serialised: a storm against a hung disk costs little.
-        if (pendingBytes >= MAX_PENDING_ALERT_BYTES) {
+        if (waiting >= MAX_PENDING_ALERT_BYTES) {
           lostHere++;
           continue;
         }
-        const text = `${JSON.stringify(alert)}\n`;
-        const bytes = Buffer.byteLength(text);
+        const line = `${JSON.stringify(alert)}\n`;
+        const lineBytes = Buffer.byteLength(line);
         // An alert alone always waits, however large: on a disk that keeps up, nothing is lost.
-        if (pendingBytes > 0 && pendingBytes + bytes > MAX_PENDING_ALERT_BYTES) {
+        if (waiting > 0 && waiting + lineBytes > MAX_PENDING_ALERT_BYTES) {
           lostHere++;
           continue;
         }
-        pending.push(text);
-        pendingAlerts++;
-        pendingBytes += bytes;
+        text += line;
+        bytes += lineBytes;
+        taken++;
       }
       if (lostHere > 0) failed(backlogFull(), lostHere);
-      writing ??= writeAll();
+      if (taken === 0) return;
+      // Alerts fired while a write is in progress wait and go out together in the next one; the
+      // directory is made again after a failure, or when it went away: alerts do not stop for good.
+      latest = alertsDir.append(deps.alertsFile, text).catch((err: unknown) => failed(err, taken));
     },
     async drain(): Promise<void> {
+      let seen: Promise<void>;
+      do {
+        seen = latest;
+        await seen;
+      } while (seen !== latest);
       await started;
-      while (writing) await writing;
       if (lastError) throw new AlertsWriteError(deps.alertsFile, lost, lastError);
     },
   };
