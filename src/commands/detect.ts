@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { detectionConfigSchema } from '../detection/config.js';
+import type { CorrelationLimits } from '../detection/correlate.js';
 import { createEvaluator, loadRules } from '../detection/index.js';
 import { evaluateObject } from '../detection/stream.js';
 import { errorMessage } from '../errors.js';
@@ -7,6 +9,8 @@ import { errorMessage } from '../errors.js';
 export interface DetectOptions {
   rules?: string;
   type?: string;
+  maxGroups?: string;
+  maxWindowEvents?: string;
 }
 
 /** Exit statuses: 0 all input read, 1 some records could not be read (reported on stderr), 2 usage. */
@@ -22,8 +26,27 @@ export async function detectCommand(files: string[], options: DetectOptions): Pr
     process.exitCode = DETECT_EXIT.usage;
     return;
   }
+  // The same bounds as `detection.maxGroups` / `detection.maxWindowEvents` in the config of `run`: a
+  // long history read at once may need more correlation state than the defaults hold.
+  const limits: Partial<CorrelationLimits> = {};
+  for (const [flag, key, given] of [
+    ['--max-groups', 'maxGroups', options.maxGroups],
+    ['--max-window-events', 'maxWindowEvents', options.maxWindowEvents],
+  ] as const) {
+    if (given === undefined) continue;
+    const parsed = detectionConfigSchema.shape[key].safeParse(Number(given));
+    if (!/^\d+$/.test(given) || !parsed.success) {
+      process.stderr.write(
+        `aws-siem-connector detect: ${flag} must be a positive whole number, not "${given}"\n`,
+      );
+      process.exitCode = DETECT_EXIT.usage;
+      return;
+    }
+    limits[key] = parsed.data;
+  }
   const summary = await runDetect({
     files,
+    limits,
     rulesDir: options.rules ?? 'rules',
     type: type as 'auto' | 'cloudtrail' | 'vpcflow' | 'ecs',
     stdin: process.stdin,
@@ -36,6 +59,8 @@ export async function detectCommand(files: string[], options: DetectOptions): Pr
 export interface DetectRun {
   files: readonly string[];
   rulesDir: string;
+  /** Correlation state per rule; the defaults of CORRELATION_DEFAULTS where absent. */
+  limits?: Partial<CorrelationLimits>;
   type: 'auto' | 'cloudtrail' | 'vpcflow' | 'ecs';
   stdin: NodeJS.ReadableStream;
   stdout: Writable;
@@ -47,7 +72,7 @@ export async function runDetect(
 ): Promise<{ records: number; alerts: number; problems: number }> {
   const rules = await loadRules(run.rulesDir);
   // One evaluator across all inputs: a burst split over several objects is still one burst.
-  const evaluator = createEvaluator(rules);
+  const evaluator = createEvaluator(rules, run.limits);
   const write = (alert: unknown) => run.stdout.write(`${JSON.stringify(alert)}\n`);
   let records = 0;
   let alerts = 0;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DetectOptions } from './detect.js';
 
 /**
  * Every subcommand of the design's table. Each area registers its own command in its own file
@@ -42,8 +43,13 @@ export function registerCommands(program: Command): void {
     .description('evaluate detection rules over ECS NDJSON or raw objects; alerts as NDJSON on stdout')
     .option('--rules <dir>', 'rules directory', 'rules')
     .option('-t, --type <type>', 'auto | cloudtrail | vpcflow | ecs', 'auto')
+    .option('--max-groups <n>', 'groups each correlation rule holds at once (as detection.maxGroups)')
+    .option(
+      '--max-window-events <n>',
+      "events a correlation rule's windows hold (as detection.maxWindowEvents)",
+    )
     .argument('[files...]', 'files to read; - or nothing for stdin')
-    .action(async (files: string[], options: { rules?: string; type?: string }) => {
+    .action(async (files: string[], options: DetectOptions) => {
       const { detectCommand } = await import('./detect.js');
       await detectCommand(files, options);
     });

@@ -1,8 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { runDetect } from '../../../src/commands/detect.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DETECT_EXIT, detectCommand, runDetect } from '../../../src/commands/detect.js';
 import { DEFAULT_DECODE_LIMITS } from '../../../src/decode/codes.js';
+import type { CorrelationLimits } from '../../../src/detection/correlate.js';
 import { failedConsoleLoginDoc } from '../support/console-login.js';
 
 const failedLoginLine = (n: number) => `${JSON.stringify(failedConsoleLoginDoc(n))}\n`;
@@ -21,11 +22,15 @@ function collector() {
 }
 
 /** Runs `detect` over stdin from `stdin`, which may look at what stderr has had so far. */
-async function detect(stdin: (stderrSoFar: () => string) => AsyncIterable<Uint8Array>) {
+async function detect(
+  stdin: (stderrSoFar: () => string) => AsyncIterable<Uint8Array>,
+  limits?: Partial<CorrelationLimits>,
+) {
   const stdout = collector();
   const stderr = collector();
   const summary = await runDetect({
     files: ['-'],
+    ...(limits ? { limits } : {}),
     rulesDir,
     type: 'ecs',
     stdin: Readable.from(stdin(stderr.text)),
@@ -71,5 +76,42 @@ describe('detect command', { timeout: 20_000 }, () => {
     expect(summary).toMatchObject({ records: 1, problems: 1 });
     expect(summary.alerts).toBeGreaterThan(0);
     expect(stdout.trim().split('\n')).toHaveLength(summary.alerts);
+  });
+
+  it('holds correlation state within the limits it is given', async () => {
+    // Five failed sign-ins of one user from one address within a minute: the burst rules want five.
+    const fired = async (limits?: Partial<CorrelationLimits>) => {
+      const { stdout } = await detect(async function* () {
+        for (let n = 1; n <= 5; n++) yield Buffer.from(failedLoginLine(n));
+      }, limits);
+      return stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { rule: { name: string } }).rule.name);
+    };
+    const burst = /burst/;
+    expect((await fired()).filter((name) => burst.test(name))).toHaveLength(2);
+    // Windows of three events (four for a moment, as an event joins) cannot count to five.
+    expect((await fired({ maxWindowEvents: 3 })).filter((name) => burst.test(name))).toEqual([]);
+  });
+});
+
+describe('detect command options', () => {
+  afterEach(() => {
+    process.exitCode = undefined;
+    vi.restoreAllMocks();
+  });
+
+  it.each([
+    ['maxGroups', '0', '--max-groups'],
+    ['maxWindowEvents', '1.5', '--max-window-events'],
+    ['maxGroups', 'many', '--max-groups'],
+  ] as const)('refuses %s %s as a usage error', async (key, value, flag) => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await detectCommand([], { [key]: value });
+    expect(process.exitCode).toBe(DETECT_EXIT.usage);
+    expect(stderr).toHaveBeenCalledWith(
+      `aws-siem-connector detect: ${flag} must be a positive whole number, not "${value}"\n`,
+    );
   });
 });
