@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { detectionConfigSchema } from '../detection/config.js';
+import { mappingConfigSchema } from '../map/config.js';
 import { observeConfigSchema } from '../observe/config.js';
 import { deadLetterConfigSchema, pipelineConfigSchema } from '../pipeline/config.js';
 import { respondConfigSchema } from '../respond/config.js';
@@ -25,6 +26,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   pipeline: pipelineConfigSchema.prefault({}),
+  mapping: mappingConfigSchema.prefault({}),
   deadLetter: deadLetterConfigSchema.prefault({}),
   detection: detectionConfigSchema.prefault({}),
   webhook: webhookConfigSchema.prefault({}),

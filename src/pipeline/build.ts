@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsConfig, ConnectorConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
 import { toCim } from '../map/cim/index.js';
-import { documentId, toEcs } from '../map/ecs/index.js';
+import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { SearchResponseInfo } from '../sink/search/index.js';
@@ -63,12 +63,37 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
   return sinks;
 }
 
+/**
+ * The ECS mapping's options from config: the GeoIP databases opened once, the data stream's namespace
+ * written into `data_stream.namespace` (the search sink writes to `logs-aws.<dataset>-<namespace>`, and
+ * Kibana filters on the field), and whether `event.original` is kept.
+ */
+export async function ecsMapOptions(config: ConnectorConfig): Promise<EcsMapOptions> {
+  const options: EcsMapOptions = { includeOriginal: config.mapping.preserveOriginal };
+  const target = config.sinks.search?.target;
+  if (target?.mode === 'datastream') options.namespace = target.namespace;
+  const { city, asn } = config.mapping.geoip;
+  if (city !== undefined || asn !== undefined) {
+    try {
+      options.geoip = await openGeoIp({ city, asn });
+    } catch (err) {
+      throw new ConfigError(
+        `mapping.geoip: cannot open the MaxMind database (${(err as Error).message})`,
+        { key: 'mapping.geoip' },
+        err,
+      );
+    }
+  }
+  return options;
+}
+
 /** Everything `processObject` needs, built once from validated config. */
 export async function buildPipeline(
   config: ConnectorConfig,
   deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
 ): Promise<RunningPipeline> {
   const s3 = s3Client(config.aws);
+  const ecsOptions = await ecsMapOptions(config);
   const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
   const { maxPendingBytes } = config.deadLetter;
   const deadLetter: DeadLetter = config.deadLetter.s3
@@ -84,7 +109,7 @@ export async function buildPipeline(
     observe: deps.observe,
     mappers: {
       id: documentId,
-      ecs: (record) => toEcs(record),
+      ecs: (record) => toEcs(record, ecsOptions),
       // Index, host, source and sourcetype overrides are the HEC sink's to apply, per event.
       cim: (record) => toCim(record),
     },

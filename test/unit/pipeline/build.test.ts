@@ -1,0 +1,72 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/index.js';
+import { createLogger, createMetrics } from '../../../src/observe/index.js';
+import { buildPipeline, ecsMapOptions } from '../../../src/pipeline/build.js';
+import type { RawRecord, Sink } from '../../../src/types.js';
+import { failedConsoleLogin } from '../support/console-login.js';
+
+const search = (target: object) => ({
+  sinks: { search: { flavour: 'opensearch', node: 'http://127.0.0.1:9', target } },
+});
+
+const text = JSON.stringify(failedConsoleLogin('e1'));
+const record: RawRecord = {
+  logType: 'cloudtrail',
+  origin: { bucket: 'b', key: 'k', record: 1 },
+  event: JSON.parse(text) as Record<string, unknown>,
+  text,
+};
+
+describe('ECS mapping options from config', () => {
+  it('writes the data stream namespace the search sink writes to, and keeps event.original when asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-build-'));
+    const config = validateConfig(
+      {
+        ...search({ mode: 'datastream', namespace: 'prod' }),
+        mapping: { preserveOriginal: true },
+        deadLetter: { dir },
+      },
+      'test',
+    );
+    const noSink: Sink = {
+      name: 'none',
+      schema: 'ecs',
+      async write() {},
+      async flush() {},
+      async close() {},
+    };
+    const pipeline = await buildPipeline(config, {
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+      sinks: [noSink],
+    });
+    const doc = pipeline.mappers.ecs(record) as {
+      data_stream: { namespace: string };
+      event: { original?: string };
+    };
+    await pipeline.close();
+    expect(doc.data_stream.namespace).toBe('prod');
+    expect(doc.event.original).toBe(text);
+  });
+
+  it('uses the default namespace without a data stream target, and no event.original by default', async () => {
+    expect(await ecsMapOptions(validateConfig({}, 'test'))).toEqual({ includeOriginal: false });
+    expect(
+      await ecsMapOptions(validateConfig(search({ mode: 'index', pattern: 'aws-{logType}' }), 'test')),
+    ).toEqual({ includeOriginal: false });
+  });
+
+  it('stops the start with the key and the path when a GeoIP database cannot be opened', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'asc-build-')), 'GeoLite2-City.mmdb');
+    await expect(
+      ecsMapOptions(validateConfig({ mapping: { geoip: { city: missing } } }, 'test')),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(missing),
+      details: { key: 'mapping.geoip' },
+    });
+  });
+});
