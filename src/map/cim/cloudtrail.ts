@@ -91,7 +91,7 @@ function authenticationMethod(event: Record<string, unknown>, eventName: string)
   return undefined;
 }
 
-function put(fields: CimFields, name: string, value: string | number | string[] | undefined): void {
+function put(fields: CimFields, name: string, value: string | string[] | undefined): void {
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return;
   fields[name] = value;
 }

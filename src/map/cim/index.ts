@@ -39,8 +39,8 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
     envelope = { source, sourcetype: CIM_SOURCETYPES.vpcflow, event: record.line, fields };
     // The flow's end, or its start when the end is absent, as read (and checked) for the fields. Neither
     // in Elastic's 6- and 17-token layouts: HEC then stamps the event with the time it receives it.
-    const time = (fields.end_time ?? fields.start_time) as number | undefined;
-    if (time !== undefined) envelope.time = time;
+    const time = fields.end_time ?? fields.start_time;
+    if (typeof time === 'string') envelope.time = Number(time);
   }
   if (options.host !== undefined) envelope.host = options.host;
   if (options.index !== undefined) envelope.index = options.index;

@@ -1,7 +1,11 @@
 export type CimSourcetype = 'aws:cloudtrail' | 'aws:cloudwatchlogs:vpcflow';
 
-/** Indexed fields: HEC refuses nested values (code 15), so only flat strings, numbers and string lists. */
-export type CimFields = Record<string, string | number | string[]>;
+/**
+ * Indexed fields: HEC refuses nested values (code 15) and documents strings and lists of strings as what
+ * `fields` holds, so numbers (ports, bytes, times) go as their decimal text; Splunk compares them as
+ * numbers at search time all the same.
+ */
+export type CimFields = Record<string, string | string[]>;
 
 /** One envelope for HEC's /services/collector/event. */
 export interface HecEvent {

@@ -11,8 +11,9 @@ function integer(fields: FlowFields, name: string, origin: RecordOrigin): number
   return Number(raw);
 }
 
+/** Numbers go as their decimal text: HEC takes indexed field values as strings (or lists of them). */
 function setIf(out: CimFields, name: string, value: string | number | undefined): void {
-  if (value !== undefined && value !== '') out[name] = value;
+  if (value !== undefined && value !== '') out[name] = typeof value === 'number' ? String(value) : value;
 }
 
 /** CIM Network_Traffic fields for one flow record, as the Splunk Add-on for AWS derives them. */
@@ -33,7 +34,7 @@ export function vpcFlowCimFields(fields: FlowFields, origin: RecordOrigin): CimF
     if (!isWholeNumber(protocolCode)) {
       throw new CimMapError(`protocol "${protocolCode}" is not an IANA protocol number`, origin, 'protocol');
     }
-    out.protocol_code = Number(protocolCode);
+    out.protocol_code = String(Number(protocolCode));
     const known = tables.protocols[protocolCode];
     out.protocol = known?.[0] ?? 'ip';
     out.transport = known?.[1] ?? protocolCode;
@@ -56,7 +57,7 @@ export function vpcFlowCimFields(fields: FlowFields, origin: RecordOrigin): CimF
   const end = integer(fields, 'end', origin);
   setIf(out, 'start_time', start);
   setIf(out, 'end_time', end);
-  if (start !== undefined && end !== undefined) out.duration = end - start;
+  if (start !== undefined && end !== undefined) setIf(out, 'duration', end - start);
   setIf(out, 'dvc', fields['interface-id']);
   setIf(out, 'aws_account_id', fields['account-id']);
   setIf(out, 'vendor_account', fields['account-id']);

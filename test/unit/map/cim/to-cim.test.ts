@@ -283,7 +283,7 @@ describe.skipIf(!havePeer)('toCim — Elastic pipeline-test inputs and attack re
       action: 'allowed',
       protocol_version: 'IPV6',
       transport: 'tcp',
-      dest_port: 22,
+      dest_port: '22',
     });
     expect(out[1]?.fields.action).toBe('unknown');
     expect(out[1]?.fields.src_ip).toBeUndefined();
@@ -324,20 +324,22 @@ describe('toCim — VPC flow (hand-built lines)', () => {
       vpcflow_action: 'ACCEPT',
       src_ip: '10.0.0.5',
       dest_ip: '198.51.100.1',
-      src_port: 49152,
-      dest_port: 443,
+      src_port: '49152',
+      dest_port: '443',
       protocol: 'ip',
       transport: 'tcp',
-      protocol_code: 6,
-      bytes: 8400,
-      packets: 10,
-      duration: 60,
+      protocol_code: '6',
+      bytes: '8400',
+      packets: '10',
+      duration: '60',
       dvc: 'eni-abc',
       aws_account_id: '123456789010',
       vendor_product: 'AWS VPC Flow Logs',
     });
     expect(out.fields.direction).toBeUndefined();
     expect(out.fields.bytes_in).toBeUndefined();
+    // HEC documents indexed field values as strings or lists of strings: nothing else goes.
+    for (const value of Object.values(out.fields)) expect(typeof value).toBe('string');
   });
 
   it('uses flow-direction for direction and bytes_in/bytes_out (v5)', () => {
@@ -348,8 +350,8 @@ describe('toCim — VPC flow (hand-built lines)', () => {
       action: 'blocked',
       transport: 'udp',
       direction: 'outbound',
-      bytes_out: 300,
-      packets_out: 3,
+      bytes_out: '300',
+      packets_out: '3',
       vendor_region: 'eu-west-1',
     });
     expect(fields.bytes_in).toBeUndefined();
