@@ -30,6 +30,12 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_HEC_INDEX', path: ['sinks', 'hec', 'index'], type: 'string', qualifies: HEC },
   { env: 'ASC_HEC_GZIP', path: ['sinks', 'hec', 'gzip'], type: 'boolean', qualifies: HEC },
   { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean', qualifies: HEC },
+  {
+    env: 'ASC_HEC_INDEXED_FIELDS',
+    path: ['sinks', 'hec', 'indexedFields'],
+    type: 'boolean',
+    qualifies: HEC,
+  },
   { env: 'ASC_HEC_MAX_IN_FLIGHT', path: ['sinks', 'hec', 'maxInFlight'], type: 'number', qualifies: HEC },
   {
     env: 'ASC_HEC_ADAPTIVE_CONCURRENCY',

@@ -48,6 +48,12 @@ export const hecSinkConfigSchema = z
     maxEventBytes: z.number().int().positive().default(5_000_000),
     gzip: z.boolean().default(true),
     /**
+     * Send the CIM fields as indexed fields (`fields`), so stacks without the Splunk Add-on for AWS fill
+     * the CIM data models. With the add-on installed, `false` leaves all normalisation to it: its lookups
+     * only fill fields an event does not already have.
+     */
+    indexedFields: z.boolean().default(true),
+    /**
      * zlib level 1-9: lower costs less CPU per event, higher less egress. 3 is the last of zlib's fast
      * levels: on CloudTrail envelopes it compresses 8.1× at about 5 ms per MB, where 4 (the first lazy
      * level) gains 6 % for 50 % more CPU.

@@ -534,7 +534,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   }
 
   function buffer(record: SinkRecord<HecEvent>): void {
-    const line = `${hecEventJson(envelope(record))}\n`;
+    const line = `${hecEventJson(envelope(record), config.indexedFields)}\n`;
     const bytes = Buffer.byteLength(line, 'utf8');
     const { id, logType, origin, delivery } = record;
     const entry: Entry = { line, bytes, record: { id, logType, origin, delivery }, settled: false };

@@ -104,6 +104,19 @@ describe('HEC sink: batching and the wire format', () => {
     await sink.close();
   });
 
+  it('sends the CIM fields as indexed fields unless indexedFields is off', async () => {
+    for (const indexedFields of [true, false]) {
+      hec.requests.length = 0;
+      const sink = createHecSink(hecConfig({ urls: [hec.url], indexedFields }));
+      await sink.write(tracked(1).record);
+      await sink.flush();
+      const [sent] = hec.requests[0]!.events;
+      expect(sent).toMatchObject({ sourcetype: 'aws:cloudtrail' });
+      expect((sent as { fields?: unknown }).fields !== undefined).toBe(indexedFields);
+      await sink.close();
+    }
+  });
+
   it('rejects an event over maxEventBytes without sending it; the rest still flow', async () => {
     const sink = createHecSink(hecConfig({ urls: [hec.url], maxEventBytes: 500 }));
     const small = tracked(1);
