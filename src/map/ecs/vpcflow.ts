@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { FlowFields, RecordOrigin } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { isWholeNumber } from '../whole-number.js';
-import { communityId } from './community-id.js';
+import { elasticCommunityId } from './community-id.js';
 import { EcsMapError } from './errors.js';
 import { hasKeys } from './objects.js';
 import { FLOW_NUMBER_FIELDS, TCP_FLAGS, TRANSPORTS } from './tables.js';
@@ -233,8 +233,8 @@ function mapTraffic(
   if (srcIp) network.type = srcIp.includes(':') ? 'ipv6' : 'ipv4';
   const direction = fields['flow-direction'];
   if (direction === 'ingress' || direction === 'egress') network.direction = direction;
-  if (srcIp && dstIp && srcPort !== undefined && dstPort !== undefined && protocolNumber !== undefined) {
-    const id = communityId(srcIp, srcPort, dstIp, dstPort, protocolNumber);
+  if (srcIp && dstIp && protocolNumber !== undefined) {
+    const id = elasticCommunityId(srcIp, srcPort, dstIp, dstPort, protocolNumber);
     if (id) network.community_id = id;
   }
   if (hasKeys(source)) doc.source = source;

@@ -209,6 +209,17 @@ describe.skipIf(!HAVE_PEER)('ECS mapping conforms to Elastic expected outputs', 
     });
     expect(flows[4]?.event).toMatchObject({ outcome: 'failure', type: ['connection', 'denied'] });
     expect(flows[5]?.network).toMatchObject({ transport: 'icmp', iana_number: '1' });
+    // Community IDs as in Elastic's expected output: ICMP hashed with type 0 / code 0 (no icmp.* fields),
+    // so the two directions of the ping differ; TCP with its ports.
+    expect(flows.map((f) => f.network?.community_id)).toEqual([
+      '1:3piNHoW0DjbrWkF//BeRomCaOZQ=',
+      undefined,
+      undefined,
+      '1:CEGBlG6oEeW2Y5LLdr9GONITz00=',
+      '1:va8LK/uEqYpj4NoZ9/5WRLio5rs=',
+      '1:cttDCHp3UNR8SFNTOgVYpAceHf4=',
+      '1:XiVZKra6oEtIAPBi9QgeQL4Hp6M=',
+    ]);
     const [tcp] = docs('test-tcp-flag-sequence.log');
     expect(tcp?.aws.vpcflow).toMatchObject({
       tcp_flags: '2',
