@@ -16,10 +16,16 @@ export function geoIpFromReaders(readers: {
   city?: Reader<CityResponse>;
   asn?: Reader<AsnResponse>;
 }): GeoIpLookup {
+  // The reader walks an IPv6 address's bits through an IPv4-only tree as if it were IPv4 and answers
+  // with whatever network that lands in; GeoLite2 databases are IPv6 trees, custom ones may not be.
+  const v4Only = (r?: Reader<CityResponse> | Reader<AsnResponse>) => r?.metadata.ipVersion === 4;
+  const cityV4 = v4Only(readers.city);
+  const asnV4 = v4Only(readers.asn);
   return {
     lookup(ip: string): GeoFields | undefined {
       const out: GeoFields = {};
-      const c = readers.city?.get(ip);
+      const v6 = ip.includes(':');
+      const c = v6 && cityV4 ? undefined : readers.city?.get(ip);
       if (c) {
         const geo: Record<string, unknown> = {};
         if (c.city?.names?.en) geo.city_name = c.city.names.en;
@@ -33,7 +39,7 @@ export function geoIpFromReaders(readers: {
         if (sub?.names?.en) geo.region_name = sub.names.en;
         if (hasKeys(geo)) out.geo = geo;
       }
-      const a = readers.asn?.get(ip);
+      const a = v6 && asnV4 ? undefined : readers.asn?.get(ip);
       if (a) {
         out.as = { number: a.autonomous_system_number };
         if (a.autonomous_system_organization)

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { createLogger, createMetrics } from '../../../src/observe/index.js';
 import { buildPipeline, ecsMapOptions } from '../../../src/pipeline/build.js';
 import type { RawRecord, Sink } from '../../../src/types.js';
 import { failedConsoleLogin } from '../support/console-login.js';
+import { uint32, writeMmdb } from '../support/mmdb.js';
 
 const search = (target: object) => ({
   sinks: { search: { flavour: 'opensearch', node: 'http://127.0.0.1:9', target } },
@@ -20,6 +21,14 @@ const record: RawRecord = {
   text,
 };
 
+const noSink: Sink = {
+  name: 'none',
+  schema: 'ecs',
+  async write() {},
+  async flush() {},
+  async close() {},
+};
+
 describe('ECS mapping options from config', () => {
   it('writes the data stream namespace the search sink writes to, and keeps event.original when asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asc-build-'));
@@ -31,13 +40,6 @@ describe('ECS mapping options from config', () => {
       },
       'test',
     );
-    const noSink: Sink = {
-      name: 'none',
-      schema: 'ecs',
-      async write() {},
-      async flush() {},
-      async close() {},
-    };
     const pipeline = await buildPipeline(config, {
       log: createLogger('silent'),
       metrics: createMetrics(),
@@ -57,6 +59,45 @@ describe('ECS mapping options from config', () => {
     expect(
       await ecsMapOptions(validateConfig(search({ mode: 'index', pattern: 'aws-{logType}' }), 'test')),
     ).toEqual({ includeOriginal: false });
+  });
+
+  it('fills source.geo and source.as from the configured MaxMind databases', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-build-'));
+    const [city, asn] = [join(dir, 'city.mmdb'), join(dir, 'asn.mmdb')];
+    // failedConsoleLogin signs in from 203.0.113.50.
+    writeFileSync(
+      city,
+      writeMmdb({
+        databaseType: 'GeoLite2-City',
+        ipVersion: 6,
+        networks: [
+          { cidr: '203.0.113.0/24', data: { country: { iso_code: 'NZ', names: { en: 'New Zealand' } } } },
+        ],
+      }),
+    );
+    writeFileSync(
+      asn,
+      writeMmdb({
+        databaseType: 'GeoLite2-ASN',
+        ipVersion: 6,
+        networks: [{ cidr: '203.0.113.0/24', data: { autonomous_system_number: uint32(64500) } }],
+      }),
+    );
+    const pipeline = await buildPipeline(
+      validateConfig({ mapping: { geoip: { city, asn } }, deadLetter: { dir } }, 'test'),
+      {
+        log: createLogger('silent'),
+        metrics: createMetrics(),
+        sinks: [noSink],
+      },
+    );
+    const doc = pipeline.mappers.ecs(record) as { source: Record<string, unknown> };
+    await pipeline.close();
+    expect(doc.source).toMatchObject({
+      ip: '203.0.113.50',
+      geo: { country_iso_code: 'NZ', country_name: 'New Zealand' },
+      as: { number: 64500 },
+    });
   });
 
   it('stops the start with the key and the path when a GeoIP database cannot be opened', async () => {
