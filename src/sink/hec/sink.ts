@@ -154,6 +154,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   let blockedUntil = 0;
   let blockError: HecError | undefined;
   const warnedNoAckId = new Set<string>();
+  const warnedUnpolledAck = new Set<string>();
   /** Endpoints whose health probe failed, until one succeeds (logged once each way). */
   const unhealthy = new Set<Endpoint>();
 
@@ -405,6 +406,13 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
           }
           const poller = pollers.get(lane);
           if (!poller) {
+            if (verdict.ackId !== undefined && !warnedUnpolledAck.has(where.url)) {
+              warnedUnpolledAck.add(where.url);
+              log.warn(
+                where,
+                `HEC at ${where.url} answered with an ackId: its token has indexer acknowledgement on, but sinks.hec.ack.enabled is off, so batches count as delivered on HTTP ${where.status} before they are indexed; turn ack on to count them only once indexed`,
+              );
+            }
             ackAll(entries);
             return;
           }

@@ -454,6 +454,29 @@ describe('HEC sink: indexer acknowledgement', () => {
     await sink.close();
   });
 
+  it('with ack off, counts a 200 with an ackId delivered, warning once that the token acks but nothing polls', async () => {
+    let ackId = 0;
+    hec.onEvent = () => ({ status: 200, body: { text: 'Success', code: 0, ackId: ackId++ } });
+    let polls = 0;
+    hec.onAck = () => {
+      polls++;
+      return { status: 200, body: { acks: {} } };
+    };
+    const capture = captureLogger();
+    const sink = createHecSink(hecConfig({ urls: [hec.url] }), { logger: capture.log });
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) {
+      await sink.write(r.record);
+      await sink.flush();
+    }
+    expect(outcomesOf(records)).toEqual(['ack', 'ack']);
+    expect(polls).toBe(0);
+    const warnings = capture.lines().filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]?.msg)).toMatch(/sinks\.hec\.ack\.enabled is off/);
+    await sink.close();
+  });
+
   it('an ackId handed out again on a channel: the older batch is resent at once, each record acked once', async () => {
     // The indexer restarted between the two batches: its ackIds count from 0 again on the same channel.
     const ids = [0, 0, 1];
