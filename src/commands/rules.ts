@@ -37,7 +37,7 @@ export async function rulesBuildCommand(
   const rules = await loadRules(options.rules ?? 'rules');
   const built = await buildArtefacts(rules, options.out ?? 'build/rules', { webhookUrl: options.webhookUrl });
   out.write(
-    `${built.kibanaRules} Kibana rules -> ${built.kibanaFile}\n${built.savedSearches} saved searches -> ${built.splunkApp}\n`,
+    `${built.kibanaRules} Kibana rules -> ${built.kibanaFile}\n${built.savedSearches} saved searches, ${built.eventtypes} CIM eventtypes and their tags -> ${built.splunkApp}\n`,
   );
 }
 
@@ -99,8 +99,9 @@ export async function rulesInstallCommand(
   for (const report of reports) {
     for (const item of report.items) {
       const fields = item.fields ? ` (${item.fields.join(', ')})` : '';
+      const kind = item.kind ? `${item.kind} ` : '';
       out.write(
-        `${report.target} ${report.dryRun ? 'would be ' : ''}${item.change}: ${item.name}${fields}\n`,
+        `${report.target} ${report.dryRun ? 'would be ' : ''}${item.change}: ${kind}${item.name}${fields}\n`,
       );
     }
     const count = (c: string) => report.items.filter((i) => i.change === c).length;

@@ -1,12 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CIM_EVENTTYPES, eventtypesConf, tagsConf } from './cim-eventtypes.js';
 import { kibanaRules, SPLUNK_APP, splunkSavedSearches, toNdjson } from './install.js';
 import type { Rule } from './model.js';
 import { type SplOptions, savedSearchStanza } from './splunk.js';
 
 /**
  * Artefacts for users who install by hand: `kibana/detection-rules.ndjson` for the Detection Engine
- * import, and a Splunk app folder (`splunk/aws_siem_connector/`) holding the saved searches.
+ * import, and a Splunk app folder (`splunk/aws_siem_connector/`) holding the saved searches and the
+ * eventtypes and tags that put the connector's events in the CIM data models (see cim-eventtypes.ts).
  */
 export async function buildArtefacts(
   rules: readonly Rule[],
@@ -34,7 +36,7 @@ export async function buildArtefacts(
       '',
       '[launcher]',
       'author = aws-siem-connector contributors',
-      'description = Scheduled detections for CloudTrail and VPC Flow Logs, compiled from Sigma rules.',
+      'description = Scheduled detections for CloudTrail and VPC Flow Logs, compiled from Sigma rules, and the eventtypes and tags that put them in the CIM data models.',
       `version = ${options.version ?? '0.1.0'}`,
       '',
       '[package]',
@@ -46,9 +48,18 @@ export async function buildArtefacts(
     join(appDir, 'default', 'savedsearches.conf'),
     searches.map((s) => savedSearchStanza(s.name, s.fields)).join('\n'),
   );
+  await writeFile(join(appDir, 'default', 'eventtypes.conf'), eventtypesConf());
+  await writeFile(join(appDir, 'default', 'tags.conf'), tagsConf());
   await writeFile(
     join(appDir, 'metadata', 'default.meta'),
-    ['[]', 'access = read : [ * ], write : [ admin ]', 'export = system', ''].join('\n'),
+    [
+      '# Exported system-wide: the CIM data models search from their own app and see eventtypes and tags',
+      '# of this one only when they are exported.',
+      '[]',
+      'access = read : [ * ], write : [ admin ]',
+      'export = system',
+      '',
+    ].join('\n'),
   );
   await writeFile(
     join(appDir, 'README.txt'),
@@ -57,7 +68,16 @@ export async function buildArtefacts(
       '`aws-siem-connector rules install --splunk URL`, which does it from ASC_WEBHOOK_TOKEN), and add the',
       'receiver URL to the webhook allow list (Splunk 9.0+).',
       '',
+      "default/eventtypes.conf and default/tags.conf tag the connector's events (by the CIM fields it indexes)",
+      'for the Authentication, Change and Network_Traffic data models, with or without the Splunk Add-on for AWS.',
+      '',
     ].join('\n'),
   );
-  return { kibanaFile, kibanaRules: kibana.length, splunkApp: appDir, savedSearches: searches.length };
+  return {
+    kibanaFile,
+    kibanaRules: kibana.length,
+    splunkApp: appDir,
+    savedSearches: searches.length,
+    eventtypes: CIM_EVENTTYPES.length,
+  };
 }

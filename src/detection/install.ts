@@ -1,3 +1,4 @@
+import { CIM_EVENTTYPES, eventtypeFields, tagsFields, tagsStanzaName } from './cim-eventtypes.js';
 import { RuleInstallError } from './errors.js';
 import { compileKibana, type KibanaRule } from './kibana.js';
 import type { Rule } from './model.js';
@@ -7,13 +8,16 @@ import { compileSavedSearch, type SplOptions, savedSearchName, WEBHOOK_TOKEN_PLA
  * Idempotent installers. Each first reads what the SIEM holds, compares what we own of it with what the
  * rules compile to and writes only what differs; `dryRun` stops after the comparison. The plan is the diff
  * shown to users. Fields users own (a rule they disabled, their actions, exceptions, a schedule they
- * changed) are never compared and survive every update: see KIBANA_USER_FIELDS and mergeSavedSearch.
+ * changed, a tag they disabled) are never compared and survive every update: see KIBANA_USER_FIELDS,
+ * mergeSavedSearch and mergeKnowledgeObject.
  */
 export type Change = 'created' | 'updated' | 'unchanged';
 
 export interface PlanItem {
   id: string;
   name: string;
+  /** What the object is, when it is not the rule's own (a Kibana rule, a saved search). */
+  kind?: 'eventtype' | 'tags';
   change: Change;
   /** Keys whose values differ (updates only). */
   fields?: string[];
@@ -283,7 +287,8 @@ export async function installSplunk(
   options: SplunkInstallOptions,
 ): Promise<InstallReport> {
   const app = options.app ?? SPLUNK_APP;
-  const base = `${options.url.replace(/\/+$/, '')}/servicesNS/nobody/${encodeURIComponent(app)}/saved/searches`;
+  const namespace = `${options.url.replace(/\/+$/, '')}/servicesNS/nobody/${encodeURIComponent(app)}`;
+  const base = `${namespace}/saved/searches`;
   const headers = authHeader(options.auth, 'Bearer');
   const items: PlanItem[] = [];
   for (const search of splunkSavedSearches(rules, options)) {
@@ -299,11 +304,7 @@ export async function installSplunk(
     else {
       if (!response.ok) await refuse('splunk', url, response);
       const body = (await response.json()) as { entry?: { content?: Record<string, unknown> }[] };
-      const content = body.entry?.[0]?.content ?? {};
-      // Splunk returns every value as it stores it; compare as text.
-      const existing = Object.fromEntries(
-        Object.entries(content).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]),
-      );
+      const existing = storedAsText(body.entry?.[0]?.content ?? {});
       const merged = mergeSavedSearch(search.fields, existing);
       kept = merged.kept;
       fields = differingKeys(merged.managed, existing);
@@ -320,14 +321,121 @@ export async function installSplunk(
     if (options.dryRun || change === 'unchanged') continue;
     const target =
       change === 'created' ? new URL(base) : new URL(`${base}/${encodeURIComponent(search.name)}`);
-    target.searchParams.set('output_mode', 'json');
-    const form = new URLSearchParams(change === 'created' ? { name: search.name, ...send } : send);
-    const write = await call('splunk', target, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    if (!write.ok) await refuse('splunk', target, write);
+    await postForm(target, headers, change === 'created' ? { name: search.name, ...send } : send);
   }
+  for (const object of splunkCimObjects())
+    items.push(await installKnowledgeObject(namespace, headers, object, Boolean(options.dryRun)));
   return { target: 'splunk', dryRun: Boolean(options.dryRun), items };
+}
+
+/** Splunk returns every value as it stores it (numbers, booleans); we compare as text. */
+function storedAsText(content: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(content).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]),
+  );
+}
+
+async function postForm(target: URL, headers: Record<string, string>, form: Record<string, string>) {
+  target.searchParams.set('output_mode', 'json');
+  const write = await call('splunk', target, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  if (!write.ok) await refuse('splunk', target, write);
+}
+
+/**
+ * The app's other objects, for the CIM data models (see cim-eventtypes.ts): each eventtype
+ * (saved/eventtypes) and the tags.conf stanza that tags it (configs/conf-tags), in that order.
+ */
+export interface KnowledgeObject {
+  kind: 'eventtype' | 'tags';
+  /** The REST collection under servicesNS/nobody/<app>/. */
+  collection: 'saved/eventtypes' | 'configs/conf-tags';
+  name: string;
+  fields: Record<string, string>;
+}
+
+export function splunkCimObjects(): KnowledgeObject[] {
+  return CIM_EVENTTYPES.flatMap((e): KnowledgeObject[] => [
+    { kind: 'eventtype', collection: 'saved/eventtypes', name: e.name, fields: eventtypeFields(e) },
+    { kind: 'tags', collection: 'configs/conf-tags', name: tagsStanzaName(e.name), fields: tagsFields(e) },
+  ]);
+}
+
+/**
+ * What users own on our knowledge objects: an eventtype's `disabled` (never sent, so never compared), a
+ * tag of ours they disabled on our stanza (kept, as a changed schedule is), and tags they added to it
+ * (never sent, so Splunk keeps them). Everything else we set is ours.
+ */
+export function mergeKnowledgeObject(
+  object: KnowledgeObject,
+  existing: Record<string, string>,
+): { managed: Record<string, string>; kept: string[] } {
+  const managed = { ...object.fields };
+  const kept: string[] = [];
+  if (object.kind === 'tags') {
+    for (const tag of Object.keys(object.fields)) {
+      if (existing[tag] !== 'disabled') continue;
+      delete managed[tag];
+      kept.push(tag);
+    }
+  }
+  return { managed, kept };
+}
+
+/**
+ * Shared with the app alone, an eventtype or tag tags nothing for the CIM data models, which search from
+ * their own app: both are shared globally (`sharing` in the plan when they are not). The built app gets
+ * the same from `export = system` in its default.meta.
+ */
+const GLOBAL_ACL = { owner: 'nobody', sharing: 'global' };
+
+/** Like a saved search: read it, then create it, update what differs, or leave it; dry run only reads. */
+async function installKnowledgeObject(
+  namespace: string,
+  headers: Record<string, string>,
+  object: KnowledgeObject,
+  dryRun: boolean,
+): Promise<PlanItem> {
+  const collection = `${namespace}/${object.collection}`;
+  const path = `${collection}/${encodeURIComponent(object.name)}`;
+  const url = new URL(path);
+  url.searchParams.set('output_mode', 'json');
+  const response = await call('splunk', url, { headers });
+  let change: Change;
+  let fields: string[] | undefined;
+  let kept: string[] = [];
+  let send: Record<string, string> = object.fields;
+  let share = true;
+  if (response.status === 404) change = 'created';
+  else {
+    if (!response.ok) await refuse('splunk', url, response);
+    const body = (await response.json()) as {
+      entry?: { acl?: { sharing?: unknown }; content?: Record<string, unknown> }[];
+    };
+    const entry = body.entry?.[0];
+    const existing = storedAsText(entry?.content ?? {});
+    const merged = mergeKnowledgeObject(object, existing);
+    kept = merged.kept;
+    const differing = differingKeys(merged.managed, existing);
+    send = Object.fromEntries(differing.map((k) => [k, merged.managed[k] as string]));
+    share = entry?.acl?.sharing !== GLOBAL_ACL.sharing;
+    fields = share ? [...differing, 'sharing'] : differing;
+    change = fields.length ? 'updated' : 'unchanged';
+  }
+  const item: PlanItem = {
+    id: object.name,
+    name: object.name,
+    kind: object.kind,
+    change,
+    ...(fields?.length ? { fields } : {}),
+    ...(kept.length ? { kept } : {}),
+  };
+  if (dryRun || change === 'unchanged') return item;
+  if (change === 'created') await postForm(new URL(collection), headers, { name: object.name, ...send });
+  else if (Object.keys(send).length > 0) await postForm(new URL(path), headers, send);
+  if (share) await postForm(new URL(`${path}/acl`), headers, GLOBAL_ACL);
+  return item;
 }

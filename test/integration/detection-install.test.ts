@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CIM_EVENTTYPES } from '../../src/detection/cim-eventtypes.js';
 import { loadRules, type Rule } from '../../src/detection/index.js';
 import { installKibana, installSplunk } from '../../src/detection/install.js';
 import { type FakeSiem, startFakeSiem } from './support/fake-siem-api.js';
@@ -79,7 +80,9 @@ describe('Splunk installer', () => {
     expect(first.items.every((i) => i.change === 'created')).toBe(true);
     expect(siem.savedSearches.size).toBe(alerting());
     const paths = new Set(writes().map((c) => c.path));
-    expect([...paths]).toEqual(['/servicesNS/nobody/aws_siem_connector/saved/searches']);
+    expect([...paths].filter((p) => p.includes('/saved/searches'))).toEqual([
+      '/servicesNS/nobody/aws_siem_connector/saved/searches',
+    ]);
     const one = [...siem.savedSearches.values()][0];
     expect(one?.['action.webhook.param.url']).toBe(
       'https://asc.example.com:8443/alerts/splunk?token=receiver%20secret',
@@ -110,5 +113,106 @@ describe('Splunk installer', () => {
     expect(siem.savedSearches.get(name)?.search).toBe(ours);
     expect(siem.savedSearches.get(name)?.cron_schedule).toBe('0 * * * *');
     expect(siem.violations).toEqual([]);
+  });
+});
+
+describe('Splunk installer: CIM eventtypes and tags', () => {
+  const install = (dryRun = false) =>
+    installSplunk(rules, { url: siem.url, auth: { token: credentials.splunkToken }, dryRun });
+  const app = '/servicesNS/nobody/aws_siem_connector';
+  const cimItems = (report: Awaited<ReturnType<typeof install>>) => report.items.filter((i) => i.kind);
+
+  it('dry run plans every eventtype and tags stanza as created and writes nothing', async () => {
+    const report = await install(true);
+    expect(cimItems(report)).toHaveLength(2 * CIM_EVENTTYPES.length);
+    expect(cimItems(report).every((i) => i.change === 'created')).toBe(true);
+    expect(writes()).toEqual([]);
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('creates them shared globally, with every tag enabled, then finds nothing to do', async () => {
+    await install();
+    expect([...siem.eventtypes.keys()]).toEqual(CIM_EVENTTYPES.map((e) => e.name));
+    for (const e of CIM_EVENTTYPES) {
+      expect(siem.eventtypes.get(e.name)).toEqual({
+        content: { search: e.search, description: e.description },
+        sharing: 'global',
+      });
+      expect(siem.tagStanzas.get(`eventtype=${e.name}`)).toEqual({
+        content: Object.fromEntries(e.tags.map((t) => [t, 'enabled'])),
+        sharing: 'global',
+      });
+    }
+    expect(writes().filter((c) => c.path.endsWith('/acl'))).toHaveLength(2 * CIM_EVENTTYPES.length);
+    const before = writes().length;
+    const again = await install();
+    expect(cimItems(again).every((i) => i.change === 'unchanged')).toBe(true);
+    expect(writes()).toHaveLength(before);
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('puts a drifted search and a removed tag back, and keeps what the user disabled or added', async () => {
+    await install();
+    const [auth, , change] = CIM_EVENTTYPES as [
+      (typeof CIM_EVENTTYPES)[0],
+      unknown,
+      (typeof CIM_EVENTTYPES)[0],
+    ];
+    // By hand since: the auth search edited and the eventtype disabled, `change` untagged on our stanza
+    // with a tag of the user's beside it, and the change eventtype's tags narrowed to this app.
+    const et = siem.eventtypes.get(auth.name)!;
+    et.content = {
+      ...et.content,
+      search: 'sourcetype=aws:cloudtrail signature::ConsoleLogin',
+      disabled: '1',
+    };
+    const changeTags = siem.tagStanzas.get(`eventtype=${change.name}`)!;
+    changeTags.content = { change: 'disabled', audit: 'enabled' };
+    changeTags.sharing = 'app';
+    const authTags = siem.tagStanzas.get(`eventtype=${auth.name}`)!;
+    authTags.content = {};
+
+    const before = writes().length;
+    const report = await install();
+    expect(cimItems(report).filter((i) => i.change !== 'unchanged' || i.kept)).toEqual([
+      { id: auth.name, name: auth.name, kind: 'eventtype', change: 'updated', fields: ['search'] },
+      {
+        id: `eventtype=${auth.name}`,
+        name: `eventtype=${auth.name}`,
+        kind: 'tags',
+        change: 'updated',
+        fields: ['authentication'],
+      },
+      {
+        id: `eventtype=${change.name}`,
+        name: `eventtype=${change.name}`,
+        kind: 'tags',
+        change: 'updated',
+        fields: ['sharing'],
+        kept: ['change'],
+      },
+    ]);
+    expect(
+      writes()
+        .slice(before)
+        .map((c) => c.path),
+    ).toEqual([
+      `${app}/saved/eventtypes/${auth.name}`,
+      `${app}/configs/conf-tags/${encodeURIComponent(`eventtype=${auth.name}`)}`,
+      `${app}/configs/conf-tags/${encodeURIComponent(`eventtype=${change.name}`)}/acl`,
+    ]);
+    expect(siem.eventtypes.get(auth.name)?.content).toMatchObject({ search: auth.search, disabled: '1' });
+    expect(siem.tagStanzas.get(`eventtype=${auth.name}`)?.content).toEqual({ authentication: 'enabled' });
+    expect(siem.tagStanzas.get(`eventtype=${change.name}`)).toEqual({
+      content: { change: 'disabled', audit: 'enabled' },
+      sharing: 'global',
+    });
+    expect(siem.violations).toEqual([]);
+  });
+
+  it('fails with a clear error when the credentials are refused', async () => {
+    await expect(installSplunk([], { url: siem.url, auth: { token: 'wrong' } })).rejects.toThrow(
+      /splunk: .*saved\/eventtypes\/aws_siem_connector_\w+ answered 401/,
+    );
   });
 });

@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * Stands in for Kibana's Detection Engine API and Splunk's saved-searches REST endpoint (no real Kibana or
- * Splunk can run here). It checks what their documentation requires — method, path, headers, body shape —
- * answers the way they answer, and keeps state so that idempotence can be observed.
+ * Stands in for Kibana's Detection Engine API and Splunk's saved-searches, eventtypes (saved/eventtypes)
+ * and tags.conf (configs/conf-tags) REST endpoints (no real Kibana or Splunk can run here). It checks what
+ * their documentation requires — method, path, headers, body shape — answers the way they answer, and
+ * keeps state so that idempotence can be observed.
  */
 export interface RecordedCall {
   method: string;
@@ -12,10 +13,20 @@ export interface RecordedCall {
   query: Record<string, string>;
 }
 
+/** A Splunk knowledge object other than a saved search: its stanza's keys and how it is shared. */
+export interface KnowledgeEntry {
+  content: Record<string, string>;
+  /** `app` when created under servicesNS/nobody/<app>, as Splunk does, until its ACL says otherwise. */
+  sharing: string;
+}
+
 export interface FakeSiem {
   url: string;
   kibanaRules: Map<string, Record<string, unknown>>;
   savedSearches: Map<string, Record<string, string>>;
+  eventtypes: Map<string, KnowledgeEntry>;
+  /** tags.conf stanzas by name (`eventtype=<name>`): tag → enabled/disabled. */
+  tagStanzas: Map<string, KnowledgeEntry>;
   calls: RecordedCall[];
   /** Requests the fake refused, with the reason; a correct client leaves this empty. */
   violations: string[];
@@ -28,6 +39,8 @@ export async function startFakeSiem(credentials: {
 }): Promise<FakeSiem> {
   const kibanaRules = new Map<string, Record<string, unknown>>();
   const savedSearches = new Map<string, Record<string, string>>();
+  const eventtypes = new Map<string, KnowledgeEntry>();
+  const tagStanzas = new Map<string, KnowledgeEntry>();
   const calls: RecordedCall[] = [];
   const violations: string[] = [];
 
@@ -152,6 +165,70 @@ export async function startFakeSiem(credentials: {
         return json(res, 200, { entry: [{ name }] });
       }
     }
+    const knowledge =
+      /^\/servicesNS\/nobody\/([^/]+)\/(saved\/eventtypes|configs\/conf-tags)(?:\/([^/]+))?(\/acl)?$/.exec(
+        url.pathname,
+      );
+    if (knowledge) {
+      if (req.headers.authorization !== `Bearer ${credentials.splunkToken}`)
+        return json(res, 401, { messages: [{ type: 'ERROR', text: 'Unauthorized' }] });
+      if (url.searchParams.get('output_mode') !== 'json')
+        return refuse(res, 400, 'Splunk: client did not ask for output_mode=json');
+      const [, app, collection, encoded, acl] = knowledge;
+      const store = collection === 'saved/eventtypes' ? eventtypes : tagStanzas;
+      const name = encoded === undefined ? undefined : decodeURIComponent(encoded);
+      const notFound = () =>
+        json(res, 404, { messages: [{ type: 'ERROR', text: `Could not find object id=${name}` }] });
+      const entry = (n: string, e: KnowledgeEntry) => ({
+        entry: [
+          {
+            name: n,
+            acl: { app, owner: 'nobody', sharing: e.sharing },
+            // Splunk answers with the keys it adds itself beside the stanza's.
+            content:
+              store === eventtypes
+                ? { priority: 1, color: '', tags: [], ...e.content, disabled: e.content.disabled === '1' }
+                : { ...e.content, 'eai:appName': app, disabled: false },
+          },
+        ],
+      });
+      if (req.method === 'GET' && name && !acl) {
+        const e = store.get(name);
+        return e ? json(res, 200, entry(name, e)) : notFound();
+      }
+      if (req.method !== 'POST') return refuse(res, 405, `Splunk: no route ${req.method} ${url.pathname}`);
+      if (req.headers['content-type'] !== 'application/x-www-form-urlencoded')
+        return refuse(res, 415, 'Splunk: REST writes are form-encoded');
+      const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+      if (acl) {
+        const e = name === undefined ? undefined : store.get(name);
+        if (!e) return notFound();
+        if (!form.owner || !form.sharing)
+          return refuse(res, 400, 'Splunk: an ACL write needs owner and sharing');
+        if (!['user', 'app', 'global'].includes(form.sharing))
+          return refuse(res, 400, `Splunk: sharing ${form.sharing} is not user, app or global`);
+        e.sharing = form.sharing;
+        return json(res, 200, entry(name!, e));
+      }
+      if (!name) {
+        const { name: created, ...content } = form;
+        if (!created) return refuse(res, 400, 'Splunk: create without name');
+        if (store === eventtypes && !content.search)
+          return refuse(res, 400, 'Splunk: eventtype without search');
+        if (store === tagStanzas && !/^[^=]+=.+$/.test(created))
+          return refuse(res, 400, `Splunk: tags.conf stanza ${created} is not <field>=<value>`);
+        if (store.has(created))
+          return json(res, 409, { messages: [{ type: 'ERROR', text: 'already exists' }] });
+        const e = { content, sharing: 'app' };
+        store.set(created, e);
+        return json(res, 201, entry(created, e));
+      }
+      if ('name' in form) return refuse(res, 400, 'Splunk: an update must not send name');
+      const e = store.get(name);
+      if (!e) return notFound();
+      e.content = { ...e.content, ...form };
+      return json(res, 200, entry(name, e));
+    }
     return refuse(res, 404, `no route ${req.method} ${url.pathname}`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -160,6 +237,8 @@ export async function startFakeSiem(credentials: {
     url: `http://127.0.0.1:${port}`,
     kibanaRules,
     savedSearches,
+    eventtypes,
+    tagStanzas,
     calls,
     violations,
     close: () => new Promise((resolve) => server.close(() => resolve())),
