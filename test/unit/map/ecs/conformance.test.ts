@@ -60,7 +60,13 @@ describe.skipIf(!HAVE_PEER)('ECS mapping conforms to Elastic expected outputs', 
       version_protocol: 'tls',
     });
     expect(doc?.user).toMatchObject({ id: 'PRINCIPALID', name: 'test@elastic.co' });
-    expect(doc?.user_agent).toMatchObject({ name: 'aws-cli', version: '2.17.60' });
+    expect(doc?.user_agent).toEqual({
+      original:
+        'aws-cli/2.17.60 md/awscrt#0.21.2 ua/2.0 os/macos#23.6.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython exec-env/grimoire_e38e3427-7c59-42f2-93e6-4142e9fe9e42 cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#ec2.authorize-security-group-ingress',
+      name: 'aws-cli',
+      version: '2.17.60',
+      device: { name: 'Other' },
+    });
     expect(doc?.related.user).toEqual(['PRINCIPALID', 'test@elastic.co']);
   });
 
@@ -102,12 +108,55 @@ describe.skipIf(!HAVE_PEER)('ECS mapping conforms to Elastic expected outputs', 
     );
     expect(doc?.aws.cloudtrail.service_event_details).toBe('{UserAuthentication=Success}');
     expect(doc?.source).toEqual({ address: 'redacted' });
-    expect(doc?.user_agent).toMatchObject({
+    expect(doc?.user_agent).toEqual({
+      original:
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
       name: 'Chrome',
       version: '140.0.0.0',
-      os: { version: '10.15.7' },
+      os: { name: 'Mac OS X', version: '10.15.7', full: 'Mac OS X 10.15.7' },
+      device: { name: 'Mac' },
     });
     expect(doc?.aws.cloudtrail.user_identity).toEqual({ type: 'IdentityCenterUser' });
+  });
+
+  it("user_agent name, version, os and device as Elastic's user_agent processor gives them", () => {
+    const ua = (file: string) => docs(file).map((d) => d.user_agent as Doc | undefined);
+    // test-console-login-json.log-expected.json (three records, one agent). Its version reads "24.0." from
+    // Elasticsearch before 8.16.2 (elastic/elasticsearch#117213); Elastic's test config accepts "24.0".
+    for (const firefox of ua('test-console-login-json.log')) {
+      expect(firefox).toEqual({
+        original: 'Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0',
+        name: 'Firefox',
+        version: '24.0',
+        os: { name: 'Windows', version: '7', full: 'Windows 7' },
+        device: { name: 'Other' },
+      });
+    }
+    // test-update-trail-json.log-expected.json
+    const [cliV1, signin] = ua('test-update-trail-json.log');
+    expect(cliV1).toEqual({
+      original: 'aws-cli/1.10.32 Python/2.7.9 Windows/7 botocore/1.4.22',
+      name: 'aws-cli',
+      version: '1.10.32',
+      os: { name: 'Windows' },
+      device: { name: 'Spider' },
+    });
+    expect(signin).toEqual({ original: 'signin.amazonaws.com', name: 'Other', device: { name: 'Other' } });
+    // test-assume-role-json.log-expected.json (both records)
+    for (const assume of ua('test-assume-role-json.log')) {
+      expect(assume).toEqual({
+        original:
+          'aws-cli/1.16.248 Python/3.4.7 Linux/4.9.184-0.1.ac.235.83.329.metal1.x86_64 botocore/1.12.239',
+        name: 'aws-cli',
+        version: '1.16.248',
+        os: { name: 'Linux', version: '4.9.184', full: 'Linux 4.9.184' },
+        device: { name: 'Spider' },
+      });
+    }
+    // test-delete-detector-json.log-expected.json: no os.* at all for the aws-cli v2 agent
+    const [detector] = ua('test-delete-detector-json.log');
+    expect(detector).toMatchObject({ name: 'aws-cli', version: '2.17.60', device: { name: 'Other' } });
+    expect(detector?.os).toBeUndefined();
   });
 
   it('Insights events map, with insight details flattened', () => {
