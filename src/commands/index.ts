@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { DetectOptions } from './detect.js';
+import type { MapCommandOptions } from './map.js';
 
 /**
  * Every subcommand of the design's table. Each area registers its own command in its own file
@@ -20,8 +21,12 @@ export function registerCommands(program: Command): void {
     .description('decode and map local objects (gzip or plain) to NDJSON on stdout')
     .option('-t, --type <type>', 'cloudtrail | vpcflow | auto', 'auto')
     .option('-s, --schema <schema>', 'ecs | cim', 'ecs')
+    .option(
+      '-c, --config <file>',
+      'config file whose mapping section applies (GeoIP databases, preserveOriginal)',
+    )
     .argument('[files...]', 'files to read; - or nothing for stdin')
-    .action(async (files: string[], options: { type?: string; schema?: string }) => {
+    .action(async (files: string[], options: MapCommandOptions) => {
       const { mapCommand } = await import('./map.js');
       await mapCommand(files, options);
     });

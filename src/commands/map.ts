@@ -3,18 +3,22 @@ import type { Writable } from 'node:stream';
 import { decodeObject } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
 import { type EncodableLine, encodeLines } from '../lines.js';
-import { toEcs } from '../map/ecs/index.js';
+import { type EcsMapOptions, toEcs } from '../map/ecs/index.js';
 import type { LogType, RawRecord, Schema } from '../types.js';
 
 export interface MapCommandOptions {
   type?: string;
   schema?: string;
+  /** A config file whose `mapping` section (GeoIP databases, preserveOriginal) applies, as in `run`. */
+  config?: string;
 }
 
 export interface MapRunOptions {
   files: readonly string[];
   type: LogType | 'auto';
   schema: Schema;
+  /** How ECS documents are made (GeoIP, event.original); none by default. */
+  ecs?: EcsMapOptions;
   stdin: NodeJS.ReadableStream;
   stdout: Writable;
   stderr: Writable;
@@ -47,10 +51,24 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
     process.exitCode = MAP_EXIT.usage;
     return;
   }
+  let ecs: EcsMapOptions | undefined;
+  if (options.config !== undefined) {
+    // Only with --config: a local mapping must not depend on whatever ASC_* the shell happens to hold.
+    const { loadConfig } = await import('../config/index.js');
+    const { ecsMapOptions } = await import('../pipeline/build.js');
+    try {
+      ecs = await ecsMapOptions(loadConfig({ file: options.config }));
+    } catch (err) {
+      process.stderr.write(`aws-siem-connector map: ${errorMessage(err)}\n`);
+      process.exitCode = MAP_EXIT.usage;
+      return;
+    }
+  }
   const summary = await runMap({
     files,
     type,
     schema,
+    ...(ecs ? { ecs } : {}),
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -61,8 +79,8 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
 /** One record → its document as one line of JSON. */
 type Mapper = (record: RawRecord) => string;
 
-async function mapperFor(schema: Schema): Promise<Mapper> {
-  if (schema === 'ecs') return (record) => JSON.stringify(toEcs(record));
+async function mapperFor(schema: Schema, ecs?: EcsMapOptions): Promise<Mapper> {
+  if (schema === 'ecs') return (record) => JSON.stringify(toEcs(record, ecs));
   const { hecEventJson, toCim } = await import('../map/cim/index.js');
   return (record) => hecEventJson(toCim(record));
 }
@@ -73,7 +91,7 @@ async function mapperFor(schema: Schema): Promise<Mapper> {
  * shipper) holds the decoder back instead of filling memory.
  */
 export async function runMap(options: MapRunOptions): Promise<MapSummary> {
-  const map = await mapperFor(options.schema);
+  const map = await mapperFor(options.schema, options.ecs);
   const summary: MapSummary = { mapped: 0, rejected: 0, skipped: 0 };
   const out = new BlockWriter(options.stdout);
   const inputs = options.files.length === 0 ? ['-'] : options.files;

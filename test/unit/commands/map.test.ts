@@ -4,18 +4,43 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAP_EXIT, mapCommand, runMap } from '../../../src/commands/map.js';
+import { MAP_EXIT, type MapCommandOptions, mapCommand, runMap } from '../../../src/commands/map.js';
 import {
   cloudTrailObjectText,
   generateCloudTrailRecords,
   generateFlowLines,
 } from '../../../src/samples/index.js';
+import { writeMmdb } from '../support/mmdb.js';
 
 class Collect extends Writable {
   text = '';
   override _write(chunk: Buffer, _enc: string, done: () => void): void {
     this.text += chunk.toString();
     done();
+  }
+}
+
+/** Runs `map` as the CLI does, with process stdout, stderr and exit code captured. */
+async function mapCli(files: string[], options: MapCommandOptions) {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += chunk.toString();
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += chunk.toString();
+    return true;
+  });
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await mapCommand(files, options);
+    return { code: process.exitCode, out, err };
+  } finally {
+    process.exitCode = before;
+    stdout.mockRestore();
+    stderr.mockRestore();
   }
 }
 
@@ -123,26 +148,7 @@ describe('map command', () => {
     const trail = join(dir, 'exit.json');
     const exitStatus = async (records: unknown[]) => {
       await writeFile(trail, JSON.stringify({ Records: records }));
-      let out = '';
-      let err = '';
-      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out += chunk.toString();
-        return true;
-      });
-      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        err += chunk.toString();
-        return true;
-      });
-      const before = process.exitCode;
-      process.exitCode = undefined;
-      try {
-        await mapCommand([trail], { type: 'cloudtrail', schema: 'ecs' });
-        return { code: process.exitCode, out, err };
-      } finally {
-        process.exitCode = before;
-        stdout.mockRestore();
-        stderr.mockRestore();
-      }
+      return mapCli([trail], { type: 'cloudtrail', schema: 'ecs' });
     };
     const ok = { eventID: 'a', eventName: 'X', eventTime: '2026-11-28T10:00:00Z' };
     const mixed = await exitStatus([ok, { eventID: 'b', eventTime: 'garbage' }]);
@@ -152,6 +158,40 @@ describe('map command', () => {
     const clean = await exitStatus([ok]);
     expect(clean.code ?? 0).toBe(MAP_EXIT.ok);
     expect(clean.err).toBe('');
+  });
+
+  it('applies the mapping section of --config (GeoIP), and refuses a config it cannot use', async () => {
+    const trail = join(dir, 'geo.json');
+    const record = {
+      eventID: 'g',
+      eventName: 'X',
+      eventTime: '2026-11-28T10:00:00Z',
+      sourceIPAddress: '203.0.113.9',
+    };
+    await writeFile(trail, JSON.stringify({ Records: [record] }));
+    const city = join(dir, 'city.mmdb');
+    await writeFile(
+      city,
+      writeMmdb({
+        databaseType: 'GeoLite2-City',
+        ipVersion: 6,
+        networks: [{ cidr: '203.0.113.0/24', data: { country: { iso_code: 'NZ' } } }],
+      }),
+    );
+    const config = join(dir, 'connector.yml');
+    const withConfig = async (file: string) => {
+      await writeFile(config, file);
+      return mapCli([trail], { type: 'cloudtrail', schema: 'ecs', config });
+    };
+    const mapped = await withConfig(`mapping:\n  geoip:\n    city: ${JSON.stringify(city)}\n`);
+    expect(mapped.err).toBe('');
+    expect(JSON.parse(mapped.out).source.geo).toEqual({ country_iso_code: 'NZ' });
+    const missing = await withConfig(
+      `mapping:\n  geoip:\n    city: ${JSON.stringify(join(dir, 'none.mmdb'))}\n`,
+    );
+    expect(missing.code).toBe(MAP_EXIT.usage);
+    expect(missing.out).toBe('');
+    expect(missing.err).toContain('mapping.geoip');
   });
 
   it('reads stdin with -', async () => {
