@@ -71,6 +71,13 @@ export class Endpoint {
 export class Lane {
   readonly channel = randomUUID();
   busy = false;
+  /**
+   * Cookies the endpoint set on this lane, sent back on its every request. A load balancer in front of
+   * several indexers keeps a client on one of them by a cookie (AWS ALB/ELB stickiness, F5, nginx): without
+   * it the ack polls of a channel reach indexers that never saw its batches, never come true, and the
+   * batches are sent again after the ack time-out.
+   */
+  private readonly cookies = new Map<string, string>();
 
   constructor(
     readonly endpoint: Endpoint,
@@ -92,6 +99,7 @@ export class Lane {
       headers: {
         authorization: this.authorization,
         'x-splunk-request-channel': this.channel,
+        ...(this.cookies.size > 0 ? { cookie: cookieHeader(this.cookies) } : {}),
         ...headers,
       },
       ...(body === undefined ? {} : { body }),
@@ -99,6 +107,8 @@ export class Lane {
       bodyTimeout: this.timeoutMs,
     });
     const text = await res.body.text();
+    const setCookie = res.headers['set-cookie'];
+    if (setCookie !== undefined) keepCookies(this.cookies, setCookie);
     const retryAfter = res.headers['retry-after'];
     const contentType = res.headers['content-type'];
     return {
@@ -125,6 +135,41 @@ export class Lane {
   health(): Promise<HecResponse> {
     return this.call('GET', '/services/collector/health', undefined, {});
   }
+}
+
+/** At most this many cookies per lane, each at most this long: a misbehaving endpoint cannot grow requests. */
+const MAX_COOKIES = 16;
+const MAX_COOKIE_LENGTH = 4096;
+
+/**
+ * Applies `Set-Cookie` headers: name and value kept, attributes ignored but an expiry in the past
+ * (`Max-Age=0`, an old `Expires`), which removes the cookie. A lane talks to one origin, so domain and path
+ * need no matching.
+ */
+export function keepCookies(cookies: Map<string, string>, setCookie: string | string[]): void {
+  for (const header of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+    const [pair = '', ...attributes] = header.split(';');
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    const expired = attributes.some((a) => {
+      const [key = '', val = ''] = a.split('=').map((p) => p.trim());
+      if (key.toLowerCase() === 'max-age') return Number(val) <= 0;
+      if (key.toLowerCase() === 'expires') return Date.parse(val) <= Date.now();
+      return false;
+    });
+    if (expired) cookies.delete(name);
+    else if (
+      name.length + value.length <= MAX_COOKIE_LENGTH &&
+      (cookies.has(name) || cookies.size < MAX_COOKIES)
+    )
+      cookies.set(name, value);
+  }
+}
+
+function cookieHeader(cookies: Map<string, string>): string {
+  return [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 }
 
 export function resolveToken(config: HecSinkConfig): string {

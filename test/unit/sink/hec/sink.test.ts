@@ -454,6 +454,34 @@ describe('HEC sink: indexer acknowledgement', () => {
     await sink.close();
   });
 
+  it('sends the cookies the endpoint set (load balancer stickiness) back on its channel, ack polls included', async () => {
+    let ackId = 0;
+    hec.onEvent = () => ({
+      status: 200,
+      headers: { 'set-cookie': 'AWSALB=indexer-2; Path=/' },
+      body: { text: 'Success', code: 0, ackId: ackId++ },
+    });
+    const ackCookies: (string | undefined)[] = [];
+    hec.onAck = (ids, req) => {
+      ackCookies.push(req.headers.cookie as string | undefined);
+      return { status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, true])) } };
+    };
+    const sink = createHecSink(
+      hecConfig({ urls: [hec.url], maxInFlight: 1, ack: { enabled: true, pollIntervalMs: 10 } }),
+    );
+    const records = [tracked(1), tracked(2)];
+    for (const r of records) {
+      await sink.write(r.record);
+      await sink.flush();
+    }
+    expect(outcomesOf(records)).toEqual(['ack', 'ack']);
+    expect(hec.requests[0]?.headers.cookie).toBeUndefined();
+    expect(hec.requests[1]?.headers.cookie).toBe('AWSALB=indexer-2');
+    expect(ackCookies.length).toBeGreaterThan(0);
+    for (const cookie of ackCookies) expect(cookie).toBe('AWSALB=indexer-2');
+    await sink.close();
+  });
+
   it('with ack off, counts a 200 with an ackId delivered, warning once that the token acks but nothing polls', async () => {
     let ackId = 0;
     hec.onEvent = () => ({ status: 200, body: { text: 'Success', code: 0, ackId: ackId++ } });
