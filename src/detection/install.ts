@@ -288,43 +288,31 @@ export async function installSplunk(
 ): Promise<InstallReport> {
   const app = options.app ?? SPLUNK_APP;
   const namespace = `${options.url.replace(/\/+$/, '')}/servicesNS/nobody/${encodeURIComponent(app)}`;
-  const base = `${namespace}/saved/searches`;
   const headers = authHeader(options.auth, 'Bearer');
+  const objects: SplunkObject[] = [
+    ...splunkSavedSearches(rules, options).map(
+      (search): SplunkObject => ({
+        id: search.id,
+        name: search.name,
+        collection: 'saved/searches',
+        fields: search.fields,
+        merge: (existing) => mergeSavedSearch(search.fields, existing),
+        global: false,
+      }),
+    ),
+    ...splunkCimObjects().map(
+      (object): SplunkObject => ({
+        ...object,
+        id: object.name,
+        merge: (existing) => mergeKnowledgeObject(object, existing),
+        global: true,
+      }),
+    ),
+  ];
   const items: PlanItem[] = [];
-  for (const search of splunkSavedSearches(rules, options)) {
-    const url = new URL(`${base}/${encodeURIComponent(search.name)}`);
-    url.searchParams.set('output_mode', 'json');
-    const response = await call('splunk', url, { headers });
-    let change: Change;
-    let fields: string[] | undefined;
-    let kept: string[] = [];
-    // A create sends everything; an update only our fields (Splunk leaves the ones not sent as they are).
-    let send: Record<string, string> = search.fields;
-    if (response.status === 404) change = 'created';
-    else {
-      if (!response.ok) await refuse('splunk', url, response);
-      const body = (await response.json()) as { entry?: { content?: Record<string, unknown> }[] };
-      const existing = storedAsText(body.entry?.[0]?.content ?? {});
-      const merged = mergeSavedSearch(search.fields, existing);
-      kept = merged.kept;
-      fields = differingKeys(merged.managed, existing);
-      send = Object.fromEntries(fields.map((k) => [k, merged.managed[k] as string]));
-      change = fields.length ? 'updated' : 'unchanged';
-    }
-    items.push({
-      id: search.id,
-      name: search.name,
-      change,
-      ...(fields?.length ? { fields } : {}),
-      ...(kept.length ? { kept } : {}),
-    });
-    if (options.dryRun || change === 'unchanged') continue;
-    const target =
-      change === 'created' ? new URL(base) : new URL(`${base}/${encodeURIComponent(search.name)}`);
-    await postForm(target, headers, change === 'created' ? { name: search.name, ...send } : send);
+  for (const object of objects) {
+    items.push(await installSplunkObject(namespace, headers, object, Boolean(options.dryRun)));
   }
-  for (const object of splunkCimObjects())
-    items.push(await installKnowledgeObject(namespace, headers, object, Boolean(options.dryRun)));
   return { target: 'splunk', dryRun: Boolean(options.dryRun), items };
 }
 
@@ -392,11 +380,28 @@ export function mergeKnowledgeObject(
  */
 const GLOBAL_ACL = { owner: 'nobody', sharing: 'global' };
 
-/** Like a saved search: read it, then create it, update what differs, or leave it; dry run only reads. */
-async function installKnowledgeObject(
+/** One object the installer owns in the app: a saved search, an eventtype, a tags stanza. */
+interface SplunkObject {
+  id: string;
+  name: string;
+  kind?: PlanItem['kind'];
+  /** The REST collection under servicesNS/nobody/<app>/. */
+  collection: string;
+  fields: Record<string, string>;
+  /** What of `fields` is ours to compare and send, given what Splunk holds, and what users keep. */
+  merge(existing: Record<string, string>): { managed: Record<string, string>; kept: string[] };
+  /** Shared globally, and shared so again when it is not (`sharing` in the plan). */
+  global: boolean;
+}
+
+/**
+ * Reads the object, then creates it, updates what differs or leaves it; a dry run only reads. A create
+ * sends everything; an update only our differing fields (Splunk leaves the ones not sent as they are).
+ */
+async function installSplunkObject(
   namespace: string,
   headers: Record<string, string>,
-  object: KnowledgeObject,
+  object: SplunkObject,
   dryRun: boolean,
 ): Promise<PlanItem> {
   const collection = `${namespace}/${object.collection}`;
@@ -408,7 +413,7 @@ async function installKnowledgeObject(
   let fields: string[] | undefined;
   let kept: string[] = [];
   let send: Record<string, string> = object.fields;
-  let share = true;
+  let share = object.global;
   if (response.status === 404) change = 'created';
   else {
     if (!response.ok) await refuse('splunk', url, response);
@@ -417,18 +422,18 @@ async function installKnowledgeObject(
     };
     const entry = body.entry?.[0];
     const existing = storedAsText(entry?.content ?? {});
-    const merged = mergeKnowledgeObject(object, existing);
+    const merged = object.merge(existing);
     kept = merged.kept;
     const differing = differingKeys(merged.managed, existing);
     send = Object.fromEntries(differing.map((k) => [k, merged.managed[k] as string]));
-    share = entry?.acl?.sharing !== GLOBAL_ACL.sharing;
+    share = object.global && entry?.acl?.sharing !== GLOBAL_ACL.sharing;
     fields = share ? [...differing, 'sharing'] : differing;
     change = fields.length ? 'updated' : 'unchanged';
   }
   const item: PlanItem = {
-    id: object.name,
+    id: object.id,
     name: object.name,
-    kind: object.kind,
+    ...(object.kind ? { kind: object.kind } : {}),
     change,
     ...(fields?.length ? { fields } : {}),
     ...(kept.length ? { kept } : {}),
