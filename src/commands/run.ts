@@ -38,9 +38,12 @@ export async function runCommand(command: Command, options: { config?: string })
     return;
   }
 
+  // Listening before starting: a stop requested while the consumer starts (or just as it says it has)
+  // is then honoured once it runs, instead of killing the process outright (no listener: the signal's
+  // default action).
+  const stop = stopRequested();
   const running = await startConsumer(config, log);
-  const signal = await stopRequested();
-  await running.stop(signal);
+  await running.stop(await stop);
 }
 
 export interface RunningConsumer {
