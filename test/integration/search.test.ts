@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { benchSearch, type SampleDocument, sampleEcsDocuments } from '../../src/bench/search.js';
 import { registerCommands } from '../../src/commands/index.js';
+import { validateConfig } from '../../src/config/index.js';
+import { documentId, toEcs } from '../../src/map/ecs/index.js';
 import { createLogger } from '../../src/observe/index.js';
+import { ecsMapOptions } from '../../src/pipeline/build.js';
 import {
   createSearchClient,
   createSearchSink,
@@ -18,6 +21,7 @@ import {
 } from '../../src/sink/search/index.js';
 import type { SinkRecord } from '../../src/types.js';
 import { serviceEndpoints } from '../services/endpoints.js';
+import { uint32, writeMmdb } from '../unit/support/mmdb.js';
 
 type Outcome =
   | { kind: 'ack' }
@@ -162,6 +166,97 @@ describe('search sink against a real OpenSearch node: data streams', () => {
     expect(await count(flow, { range: { '@timestamp': { gte: '2000-01-01', lt: '2100-01-01' } } })).toBe(
       samples.length - cloudtrail,
     );
+  });
+
+  it('indexes documents mapped with the GeoIP databases and namespace of the config: geo_point, AS, namespace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-geo-'));
+    const city = join(dir, 'city.mmdb');
+    const asn = join(dir, 'asn.mmdb');
+    const net = '203.0.113.0/24';
+    writeFileSync(
+      city,
+      writeMmdb({
+        databaseType: 'GeoLite2-City',
+        ipVersion: 6,
+        networks: [
+          {
+            cidr: net,
+            data: {
+              country: { iso_code: 'SE', names: { en: 'Sweden' } },
+              location: { latitude: 58.4167, longitude: 15.6167 },
+            },
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      asn,
+      writeMmdb({
+        databaseType: 'GeoLite2-ASN',
+        ipVersion: 6,
+        networks: [
+          {
+            cidr: net,
+            data: { autonomous_system_number: uint32(64500), autonomous_system_organization: 'Example AS' },
+          },
+        ],
+      }),
+    );
+    const geoNamespace = `${run}geo`;
+    const config = validateConfig(
+      {
+        sinks: {
+          search: { flavour: 'opensearch', node, target: { mode: 'datastream', namespace: geoNamespace } },
+        },
+        mapping: { geoip: { city, asn } },
+      },
+      'test',
+    );
+    const options = await ecsMapOptions(config);
+    const docs: SampleDocument[] = [1, 2, 3].map((n) => {
+      const record = {
+        logType: 'cloudtrail' as const,
+        origin: { bucket: 'b', key: 'geo.json', record: n },
+        event: {
+          eventVersion: '1.08',
+          eventTime: '2026-11-28T10:00:00Z',
+          eventID: `${run}-geo-${n}`,
+          eventSource: 'signin.amazonaws.com',
+          eventName: 'ConsoleLogin',
+          awsRegion: 'us-east-1',
+          sourceIPAddress: `203.0.113.${n}`,
+          userIdentity: { type: 'IAMUser', userName: 'alice', accountId: '111122223333' },
+          responseElements: { ConsoleLogin: 'Success' },
+        },
+      };
+      return {
+        id: documentId(record),
+        logType: 'cloudtrail',
+        origin: record.origin,
+        doc: toEcs(record, options),
+      };
+    });
+    const sink = createSearchSink(searchConfig({ target: { mode: 'datastream', namespace: geoNamespace } }), {
+      logger: createLogger('silent'),
+    });
+    const tracked = track(docs);
+    await writeAll(sink, tracked.records);
+    await sink.close();
+    expect([...tracked.outcomes.values()].map((o) => o.map((x) => x.kind))).toEqual([
+      ['ack'],
+      ['ack'],
+      ['ack'],
+    ]);
+    const index = `logs-aws.cloudtrail-${geoNamespace}`;
+    expect(await fieldType(index, 'source.geo.location')).toBe('geo_point');
+    expect(await fieldType(index, 'source.as.number')).toBe('long');
+    expect(await count(index, { term: { 'data_stream.namespace': geoNamespace } })).toBe(3);
+    expect(await count(index, { term: { 'source.as.organization.name': 'Example AS' } })).toBe(3);
+    expect(
+      await count(index, {
+        geo_distance: { distance: '50km', 'source.geo.location': { lat: 58.41, lon: 15.62 } },
+      }),
+    ).toBe(3);
   });
 
   it('re-sending the same object creates no duplicates: every resend is acked as a duplicate avoided', async () => {
