@@ -36,12 +36,10 @@ function flow(line: string, header = V2, record = 1): RawRecord {
   };
 }
 
+/** What HEC documents `fields` values as: strings or lists of strings (code 15 for anything nested). */
 function flatOk(fields: Record<string, unknown>): boolean {
   return Object.values(fields).every(
-    (v) =>
-      typeof v === 'string' ||
-      typeof v === 'number' ||
-      (Array.isArray(v) && v.every((x) => typeof x === 'string')),
+    (v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')),
   );
 }
 
