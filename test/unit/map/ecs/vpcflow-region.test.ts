@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { toEcs } from '../../../../src/map/ecs/index.js';
+
+const V2 = '2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK';
+const V2_FIELDS =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'.split(
+    ' ',
+  );
+
+function flowDoc(key: string, extra: Record<string, string> = {}) {
+  const values = V2.split(' ');
+  const fields: Record<string, string> = { ...extra };
+  V2_FIELDS.forEach((name, i) => {
+    fields[name] = values[i]!;
+  });
+  return toEcs({ logType: 'vpcflow', origin: { bucket: 'logs', key, record: 1 }, fields, line: V2 }) as {
+    cloud: { region?: string };
+  };
+}
+
+describe('VPC flow cloud.region', () => {
+  it('comes from the delivery key when the format has no region field', () => {
+    expect(
+      flowDoc(
+        'AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/28/123456789012_vpcflowlogs_eu-west-1_fl-0abc_20261128T0000Z_1a2b3c4d.log.gz',
+      ).cloud.region,
+    ).toBe('eu-west-1');
+    expect(
+      flowDoc('prefix/AWSLogs/210987654321/vpcflowlogs/us-gov-west-1/2026/11/28/x.log.gz').cloud.region,
+    ).toBe('us-gov-west-1');
+  });
+
+  it("is the record's own region field when it has one, and absent when neither says", () => {
+    const key = 'AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/28/x.log.gz';
+    expect(flowDoc(key, { region: 'ap-southeast-2' }).cloud.region).toBe('ap-southeast-2');
+    expect(flowDoc('flows/exported-from-cloudwatch.log').cloud.region).toBeUndefined();
+  });
+});
