@@ -1,4 +1,5 @@
 import type { FlowFields, RecordOrigin } from '../../types.js';
+import { flowRegionOfKey } from '../flow-region.js';
 import { isWholeNumber } from '../whole-number.js';
 import { CimMapError } from './errors.js';
 import { vpcFlowTables as tables } from './lookups.js';
@@ -61,7 +62,7 @@ export function vpcFlowCimFields(fields: FlowFields, origin: RecordOrigin): CimF
   setIf(out, 'dvc', fields['interface-id']);
   setIf(out, 'aws_account_id', fields['account-id']);
   setIf(out, 'vendor_account', fields['account-id']);
-  setIf(out, 'vendor_region', fields.region);
+  setIf(out, 'vendor_region', fields.region ?? flowRegionOfKey(origin.key));
   setIf(out, 'vpc_id', fields['vpc-id']);
   setIf(out, 'subnet_id', fields['subnet-id']);
   setIf(out, 'instance_id', fields['instance-id']);

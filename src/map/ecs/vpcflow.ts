@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { FlowFields, RecordOrigin } from '../../types.js';
+import { flowRegionOfKey } from '../flow-region.js';
 import { objectUrl } from '../object-url.js';
 import { isWholeNumber } from '../whole-number.js';
 import { elasticCommunityId } from './community-id.js';
@@ -138,7 +139,7 @@ export function vpcflowToEcs(
 
   if (fields['account-id']) cloud.account = { id: fields['account-id'] };
   if (fields['instance-id']) cloud.instance = { id: fields['instance-id'] };
-  const region = fields.region ?? regionOfKey(origin.key);
+  const region = fields.region ?? flowRegionOfKey(origin.key);
   if (region) cloud.region = region;
   if (fields['az-id']) cloud.availability_zone = fields['az-id'];
 
@@ -273,21 +274,6 @@ function notWhole(name: string, value: string, origin: RecordOrigin): EcsMapErro
 }
 
 /** Epoch seconds `new Date` can still represent (±8.64e15 ms). */
-/**
- * AWS delivers flow logs to S3 under `AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/`: the
- * region of the flow log, for records whose format has no `region` field (the default format has none).
- * Elastic takes `cloud.region` from the S3 notification instead, which is the bucket's region and differs
- * for a central logging bucket. The records of an object come one after another, so the last key's answer
- * is kept.
- */
-const FLOW_KEY_REGION = /(?:^|\/)vpcflowlogs\/([a-z]{2}(?:-[a-z]+)+-\d+)\//;
-let lastKey: { key: string; region: string | undefined } | undefined;
-
-function regionOfKey(key: string): string | undefined {
-  if (lastKey?.key !== key) lastKey = { key, region: FLOW_KEY_REGION.exec(key)?.[1] };
-  return lastKey.region;
-}
-
 const MAX_EPOCH_SECONDS = 8.64e12;
 
 /** Flows of one object share a few aggregation-interval boundaries, so their ISO forms are reused. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toEcs } from '../../../../src/map/ecs/index.js';
+import { toCim } from '../../../src/map/cim/index.js';
+import { toEcs } from '../../../src/map/ecs/index.js';
+import type { RawRecord } from '../../../src/types.js';
 
 const V2 = '2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK';
 const V2_FIELDS =
@@ -7,18 +9,24 @@ const V2_FIELDS =
     ' ',
   );
 
-function flowDoc(key: string, extra: Record<string, string> = {}) {
+function flow(key: string, extra: Record<string, string>): RawRecord {
   const values = V2.split(' ');
   const fields: Record<string, string> = { ...extra };
   V2_FIELDS.forEach((name, i) => {
     fields[name] = values[i]!;
   });
-  return toEcs({ logType: 'vpcflow', origin: { bucket: 'logs', key, record: 1 }, fields, line: V2 }) as {
-    cloud: { region?: string };
-  };
+  return { logType: 'vpcflow', origin: { bucket: 'logs', key, record: 1 }, fields, line: V2 };
 }
 
-describe('VPC flow cloud.region', () => {
+/** ECS `cloud.region` and CIM `vendor_region` of a v2 line in an object at `key`: always the same. */
+function flowDoc(key: string, extra: Record<string, string> = {}) {
+  const record = flow(key, extra);
+  const doc = toEcs(record) as { cloud: { region?: string } };
+  expect(toCim(record).fields.vendor_region).toBe(doc.cloud.region);
+  return doc;
+}
+
+describe('VPC flow region (ECS cloud.region, CIM vendor_region)', () => {
   it('comes from the delivery key when the format has no region field', () => {
     expect(
       flowDoc(
