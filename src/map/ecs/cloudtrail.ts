@@ -22,7 +22,13 @@ const FLATTENED_LIMIT = 32766;
  * Throws EcsMapError when eventTime is missing or not a time: it is the document's @timestamp, which a
  * data stream requires, and a record placed at the wrong time would mislead every time-bound search.
  */
-export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapOptions = {}): EcsDocument {
+/** `text` is the record as it was in the object, when the decoder has it: `event.original` keeps it as is. */
+export function cloudtrailToEcs(
+  ct: Json,
+  origin: RecordOrigin,
+  options: EcsMapOptions = {},
+  text?: string,
+): EcsDocument {
   const event: Json = { kind: 'event' };
   const cloud: Json = { provider: 'aws' };
   const trail: Json = {};
@@ -156,7 +162,7 @@ export function cloudtrailToEcs(ct: Json, origin: RecordOrigin, options: EcsMapO
 
   event.dataset = 'aws.cloudtrail';
   event.module = 'aws';
-  if (options.includeOriginal) event.original = JSON.stringify(ct);
+  if (options.includeOriginal) event.original = text ?? JSON.stringify(ct);
 
   doc.ecs = { version: ECS_VERSION };
   doc.data_stream = { type: 'logs', dataset: 'aws.cloudtrail', namespace: options.namespace ?? 'default' };

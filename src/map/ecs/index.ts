@@ -22,7 +22,7 @@ export {
  */
 export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
   return record.logType === 'cloudtrail'
-    ? cloudtrailToEcs(record.event, record.origin, options)
+    ? cloudtrailToEcs(record.event, record.origin, options, record.text)
     : vpcflowToEcs(record.fields, record.line, record.origin, options);
 }
 

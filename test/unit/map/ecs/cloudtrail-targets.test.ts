@@ -78,3 +78,15 @@ describe('CloudTrail: the user or group an IAM call acts on', () => {
     expect(large.aws.cloudtrail.flattened?.request_parameters).toBeUndefined();
   });
 });
+
+describe('CloudTrail event.original', () => {
+  it('keeps the record exactly as it was in the object in event.original, when asked', () => {
+    const event = iamCall('ListUsers', {});
+    const text = JSON.stringify(event, null, 2);
+    const doc = toEcs(
+      { logType: 'cloudtrail', origin: { key: 'k', record: 1 }, event, text },
+      { includeOriginal: true },
+    ) as Record<string, any>;
+    expect(doc.event.original).toBe(text);
+  });
+});
