@@ -21,7 +21,7 @@ import {
 } from '../../src/sink/search/index.js';
 import type { SinkRecord } from '../../src/types.js';
 import { serviceEndpoints } from '../services/endpoints.js';
-import { uint32, writeMmdb } from '../unit/support/mmdb.js';
+import { uint32, writeGeoDatabases } from '../unit/support/mmdb.js';
 
 type Outcome =
   | { kind: 'ack' }
@@ -170,38 +170,13 @@ describe('search sink against a real OpenSearch node: data streams', () => {
 
   it('indexes documents mapped with the GeoIP databases and namespace of the config: geo_point, AS, namespace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asc-geo-'));
-    const city = join(dir, 'city.mmdb');
-    const asn = join(dir, 'asn.mmdb');
-    const net = '203.0.113.0/24';
-    writeFileSync(
-      city,
-      writeMmdb({
-        databaseType: 'GeoLite2-City',
-        ipVersion: 6,
-        networks: [
-          {
-            cidr: net,
-            data: {
-              country: { iso_code: 'SE', names: { en: 'Sweden' } },
-              location: { latitude: 58.4167, longitude: 15.6167 },
-            },
-          },
-        ],
-      }),
-    );
-    writeFileSync(
-      asn,
-      writeMmdb({
-        databaseType: 'GeoLite2-ASN',
-        ipVersion: 6,
-        networks: [
-          {
-            cidr: net,
-            data: { autonomous_system_number: uint32(64500), autonomous_system_organization: 'Example AS' },
-          },
-        ],
-      }),
-    );
+    const { city, asn } = writeGeoDatabases(dir, '203.0.113.0/24', {
+      city: {
+        country: { iso_code: 'SE', names: { en: 'Sweden' } },
+        location: { latitude: 58.4167, longitude: 15.6167 },
+      },
+      asn: { autonomous_system_number: uint32(64500), autonomous_system_organization: 'Example AS' },
+    });
     const geoNamespace = `${run}geo`;
     const config = validateConfig(
       {

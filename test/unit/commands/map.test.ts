@@ -10,7 +10,7 @@ import {
   generateCloudTrailRecords,
   generateFlowLines,
 } from '../../../src/samples/index.js';
-import { writeMmdb } from '../support/mmdb.js';
+import { writeGeoDatabases } from '../support/mmdb.js';
 
 class Collect extends Writable {
   text = '';
@@ -169,15 +169,10 @@ describe('map command', () => {
       sourceIPAddress: '203.0.113.9',
     };
     await writeFile(trail, JSON.stringify({ Records: [record] }));
-    const city = join(dir, 'city.mmdb');
-    await writeFile(
-      city,
-      writeMmdb({
-        databaseType: 'GeoLite2-City',
-        ipVersion: 6,
-        networks: [{ cidr: '203.0.113.0/24', data: { country: { iso_code: 'NZ' } } }],
-      }),
-    );
+    const { city } = writeGeoDatabases(dir, '203.0.113.0/24', {
+      city: { country: { iso_code: 'NZ' } },
+      asn: { autonomous_system_number: 64500 },
+    });
     const config = join(dir, 'connector.yml');
     const withConfig = async (file: string) => {
       await writeFile(config, file);

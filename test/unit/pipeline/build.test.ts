@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { createLogger, createMetrics } from '../../../src/observe/index.js';
 import { buildPipeline, ecsMapOptions } from '../../../src/pipeline/build.js';
 import type { RawRecord, Sink } from '../../../src/types.js';
 import { failedConsoleLogin } from '../support/console-login.js';
-import { uint32, writeMmdb } from '../support/mmdb.js';
+import { uint32, writeGeoDatabases } from '../support/mmdb.js';
 
 const search = (target: object) => ({
   sinks: { search: { flavour: 'opensearch', node: 'http://127.0.0.1:9', target } },
@@ -63,26 +63,11 @@ describe('ECS mapping options from config', () => {
 
   it('fills source.geo and source.as from the configured MaxMind databases', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asc-build-'));
-    const [city, asn] = [join(dir, 'city.mmdb'), join(dir, 'asn.mmdb')];
     // failedConsoleLogin signs in from 203.0.113.50.
-    writeFileSync(
-      city,
-      writeMmdb({
-        databaseType: 'GeoLite2-City',
-        ipVersion: 6,
-        networks: [
-          { cidr: '203.0.113.0/24', data: { country: { iso_code: 'NZ', names: { en: 'New Zealand' } } } },
-        ],
-      }),
-    );
-    writeFileSync(
-      asn,
-      writeMmdb({
-        databaseType: 'GeoLite2-ASN',
-        ipVersion: 6,
-        networks: [{ cidr: '203.0.113.0/24', data: { autonomous_system_number: uint32(64500) } }],
-      }),
-    );
+    const { city, asn } = writeGeoDatabases(dir, '203.0.113.0/24', {
+      city: { country: { iso_code: 'NZ', names: { en: 'New Zealand' } } },
+      asn: { autonomous_system_number: uint32(64500) },
+    });
     const pipeline = await buildPipeline(
       validateConfig({ mapping: { geoip: { city, asn } }, deadLetter: { dir } }, 'test'),
       {

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -279,4 +281,25 @@ export function writeMmdb(options: MmdbOptions): Buffer {
   });
 
   return Buffer.concat([tree, SEPARATOR, ...chunks, METADATA_MARKER, metadata]);
+}
+
+/**
+ * A GeoLite2-City and a GeoLite2-ASN database (IPv6 trees, as MaxMind ships them) with one network each,
+ * written into `dir`; their paths, as `mapping.geoip` takes them.
+ */
+export function writeGeoDatabases(
+  dir: string,
+  cidr: string,
+  data: { city: Record<string, unknown>; asn: Record<string, unknown> },
+): { city: string; asn: string } {
+  const paths = { city: join(dir, 'city.mmdb'), asn: join(dir, 'asn.mmdb') };
+  writeFileSync(
+    paths.city,
+    writeMmdb({ databaseType: 'GeoLite2-City', ipVersion: 6, networks: [{ cidr, data: data.city }] }),
+  );
+  writeFileSync(
+    paths.asn,
+    writeMmdb({ databaseType: 'GeoLite2-ASN', ipVersion: 6, networks: [{ cidr, data: data.asn }] }),
+  );
+  return paths;
 }
