@@ -64,9 +64,10 @@ export const CIM_EVENTTYPES: readonly CimEventtype[] = [
   {
     name: `${PREFIX}cloudtrail_change`,
     description: 'Writes (every call that is not read-only): the records the connector maps to CIM Change.',
-    // `command` is set on writes only. Change's root dataset needs nothing but the tag (its one other
-    // constraint excludes file, directory and registry objects, which CloudTrail changes never are).
-    search: search(CIM_SOURCETYPES.cloudtrail, indexed('command', ['*'])),
+    // `change_type` is set on writes only (`command`, like the add-on's, is on reads too). Change's root
+    // dataset needs nothing but the tag (its one other constraint excludes file, directory and registry
+    // objects, which CloudTrail changes never are).
+    search: search(CIM_SOURCETYPES.cloudtrail, indexed('change_type', ['*'])),
     tags: ['change'],
   },
   {

@@ -111,6 +111,8 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
 
   put(fields, 'vendor_product', tables.vendorProduct);
   put(fields, 'signature', eventName);
+  // The add-on sets `command` on every record, reads included.
+  put(fields, 'command', eventName);
   put(fields, 'app', text(event.eventType));
   put(fields, 'dvc', eventSource);
   put(fields, 'src', text(event.sourceIPAddress));
@@ -150,8 +152,8 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
   put(fields, 'action', changeAction(eventName));
   if (isReadOnly(event, eventName)) return fields;
 
-  // A write: the Change data model.
-  put(fields, 'command', eventName);
+  // A write: the Change data model. `change_type` marks it (every write has one; the Change eventtype
+  // keys on it).
   put(fields, 'change_type', changeType(eventName, eventSource));
   put(fields, 'object_category', objectCategory(eventName));
   for (const name of [

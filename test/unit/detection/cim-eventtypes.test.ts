@@ -85,13 +85,13 @@ function tagsOf(ev: HecEvent, tags: Conf, eventtypes: Conf): string[] {
 /**
  * What the mapper classified a record as, read off its output the way each data model needs it:
  * Authentication events carry action success/failure (and privileged ones the root user), Change events
- * the `command` of a write, Network_Traffic events a flow's allowed/blocked action.
+ * the `change_type` of a write, Network_Traffic events a flow's allowed/blocked action.
  */
 function expectedTags(ev: HecEvent): string[] {
   const f = ev.fields;
   if (ev.sourcetype === 'aws:cloudwatchlogs:vpcflow')
     return f.action === 'allowed' || f.action === 'blocked' ? ['communicate', 'network'] : [];
-  if (f.command !== undefined) return ['change'];
+  if (f.change_type !== undefined) return ['change'];
   if (f.action === 'success' || f.action === 'failure')
     return f.signature === 'ConsoleLogin' && f.user_type === 'Root'
       ? ['authentication', 'privileged']

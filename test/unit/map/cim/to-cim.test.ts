@@ -161,7 +161,7 @@ describe('toCim — CloudTrail (hand-built records)', () => {
     });
   });
 
-  it('gives read-only calls the common fields but no Change fields', () => {
+  it('gives read-only calls the common fields and command, but no Change fields', () => {
     const read = {
       eventTime: '2024-03-01T10:00:00Z',
       eventSource: 's3.amazonaws.com',
@@ -177,7 +177,8 @@ describe('toCim — CloudTrail (hand-built records)', () => {
     const { fields } = toCim(ct(read));
     expect(fields.action).toBe('read');
     expect(fields.user).toBe('Dev');
-    expect(fields.command).toBeUndefined();
+    expect(fields.command).toBe('ListBuckets');
+    expect(fields.change_type).toBeUndefined();
     expect(fields.object_category).toBeUndefined();
   });
 
