@@ -38,8 +38,13 @@ export type RawRecord =
       logType: 'vpcflow';
       origin: RecordOrigin;
       fields: FlowFields;
-      /** The original line, as AWS wrote it; Splunk receives this unchanged. */
+      /** The original line, as AWS wrote it. */
       line: string;
+      /**
+       * The field names of the line's format, in the line's order (its header, a known layout, the Parquet
+       * columns): one shared array per format. When absent, the order of `fields`' keys is taken.
+       */
+      layout?: readonly string[];
     };
 
 /** A record that could not be decoded or mapped; it goes to the dead letter with this reason. */

@@ -3,13 +3,14 @@ import type { Writable } from 'node:stream';
 import { decodeObject } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
 import { type EncodableLine, encodeLines } from '../lines.js';
+import type { CimOptions } from '../map/cim/index.js';
 import { type EcsMapOptions, toEcs } from '../map/ecs/index.js';
 import type { LogType, RawRecord, Schema } from '../types.js';
 
 export interface MapCommandOptions {
   type?: string;
   schema?: string;
-  /** A config file whose `mapping` section (GeoIP databases, preserveOriginal) applies, as in `run`. */
+  /** A config file whose `mapping` section (GeoIP databases, preserveOriginal, …) applies, as in `run`. */
   config?: string;
 }
 
@@ -19,6 +20,8 @@ export interface MapRunOptions {
   schema: Schema;
   /** How ECS documents are made (GeoIP, event.original); none by default. */
   ecs?: EcsMapOptions;
+  /** How HEC events are made (flow line order); the defaults by default. */
+  cim?: CimOptions;
   stdin: NodeJS.ReadableStream;
   stdout: Writable;
   stderr: Writable;
@@ -52,12 +55,15 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
     return;
   }
   let ecs: EcsMapOptions | undefined;
+  let cim: CimOptions | undefined;
   if (options.config !== undefined) {
     // Only with --config: a local mapping must not depend on whatever ASC_* the shell happens to hold.
     const { loadConfig } = await import('../config/index.js');
-    const { ecsMapOptions } = await import('../pipeline/build.js');
+    const { cimMapOptions, ecsMapOptions } = await import('../pipeline/build.js');
     try {
-      ecs = await ecsMapOptions(loadConfig({ file: options.config }));
+      const config = loadConfig({ file: options.config });
+      ecs = await ecsMapOptions(config);
+      cim = cimMapOptions(config);
     } catch (err) {
       process.stderr.write(`aws-siem-connector map: ${errorMessage(err)}\n`);
       process.exitCode = MAP_EXIT.usage;
@@ -69,6 +75,7 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
     type,
     schema,
     ...(ecs ? { ecs } : {}),
+    ...(cim ? { cim } : {}),
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -79,10 +86,10 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
 /** One record → its document as one line of JSON. */
 type Mapper = (record: RawRecord) => string;
 
-async function mapperFor(schema: Schema, ecs?: EcsMapOptions): Promise<Mapper> {
+async function mapperFor(schema: Schema, ecs?: EcsMapOptions, cim?: CimOptions): Promise<Mapper> {
   if (schema === 'ecs') return (record) => JSON.stringify(toEcs(record, ecs));
   const { hecEventJson, toCim } = await import('../map/cim/index.js');
-  return (record) => hecEventJson(toCim(record));
+  return (record) => hecEventJson(toCim(record, cim));
 }
 
 /**
@@ -91,7 +98,7 @@ async function mapperFor(schema: Schema, ecs?: EcsMapOptions): Promise<Mapper> {
  * shipper) holds the decoder back instead of filling memory.
  */
 export async function runMap(options: MapRunOptions): Promise<MapSummary> {
-  const map = await mapperFor(options.schema, options.ecs);
+  const map = await mapperFor(options.schema, options.ecs, options.cim);
   const summary: MapSummary = { mapped: 0, rejected: 0, skipped: 0 };
   const out = new BlockWriter(options.stdout);
   const inputs = options.files.length === 0 ? ['-'] : options.files;

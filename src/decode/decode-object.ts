@@ -185,7 +185,7 @@ function flowResult(e: import('./vpcflow.js').FlowEvent, at: (record: number) =>
   if (e.kind === 'record') {
     return {
       kind: 'record',
-      record: { logType: 'vpcflow', origin: at(e.index), fields: e.fields, line: e.line },
+      record: { logType: 'vpcflow', origin: at(e.index), fields: e.fields, line: e.line, layout: e.layout },
     };
   }
   return rejected(at(e.index), e.code, e.reason, e.raw);

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { DECODE_CODES } from './codes.js';
-import { type FlowEvent, flowFields, flowRecord } from './vpcflow.js';
+import { type FlowEvent, flowRecord } from './vpcflow.js';
 
 /** Rows decoded per batch, so the decoded form of a large Parquet object is not held all at once. */
 const ROW_BATCH = 10_000;
@@ -62,7 +62,7 @@ export async function* decodeParquetFlows(bytes: Uint8Array): AsyncGenerator<Flo
         tokens.push(value === null || value === undefined ? '-' : String(value));
       }
       // The same check as for text delivery (a row of an unknown version is an error).
-      yield flowRecord(start + r + 1, flowFields(names, tokens), tokens.join(' '), 'row');
+      yield flowRecord(start + r + 1, names, tokens, tokens.join(' '), 'row');
     }
   }
 }

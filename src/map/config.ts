@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** How records become ECS documents beyond Elastic's field-for-field mapping. */
+/** How records become ECS documents and HEC events beyond the field-for-field mappings. */
 export const mappingConfigSchema = z.strictObject({
   /**
    * MaxMind databases (GeoLite2-City / GeoLite2-ASN or compatible, the ones Elastic's geoip processor
@@ -16,5 +16,11 @@ export const mappingConfigSchema = z.strictObject({
     .prefault({}),
   /** Keep each record's text in `event.original`, as Elastic's `preserve_original_event` tag does. */
   preserveOriginal: z.boolean().default(false),
+  /**
+   * The text of a flow event sent to Splunk. `addon`: a line in a field order the Splunk Add-on for AWS
+   * cannot read positionally (anything but AWS's default and v5 "all fields" orders) goes in AWS's own
+   * order, every value kept; `as-written`: every line exactly as AWS wrote it.
+   */
+  cimFlowLineOrder: z.enum(['addon', 'as-written']).default('addon'),
 });
 export type MappingConfig = z.infer<typeof mappingConfigSchema>;

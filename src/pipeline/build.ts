@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsConfig, ConnectorConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
-import { toCim } from '../map/cim/index.js';
+import { type CimOptions, toCim } from '../map/cim/index.js';
 import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
@@ -87,6 +87,11 @@ export async function ecsMapOptions(config: ConnectorConfig): Promise<EcsMapOpti
   return options;
 }
 
+/** How HEC events are made, from the `mapping` section. */
+export function cimMapOptions(config: ConnectorConfig): CimOptions {
+  return { flowLineOrder: config.mapping.cimFlowLineOrder };
+}
+
 /** Everything `processObject` needs, built once from validated config. */
 export async function buildPipeline(
   config: ConnectorConfig,
@@ -94,6 +99,7 @@ export async function buildPipeline(
 ): Promise<RunningPipeline> {
   const s3 = s3Client(config.aws);
   const ecsOptions = await ecsMapOptions(config);
+  const cimOptions = cimMapOptions(config);
   const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
   const { maxPendingBytes } = config.deadLetter;
   const deadLetter: DeadLetter = config.deadLetter.s3
@@ -111,7 +117,7 @@ export async function buildPipeline(
       id: documentId,
       ecs: (record) => toEcs(record, ecsOptions),
       // Index, host, source and sourcetype overrides are the HEC sink's to apply, per event.
-      cim: (record) => toCim(record),
+      cim: (record) => toCim(record, cimOptions),
     },
     async close() {
       await Promise.allSettled(sinks.map((s) => s.close()));

@@ -1,10 +1,12 @@
 import type { RawRecord } from '../../types.js';
 import { objectUrl } from '../object-url.js';
 import { cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
+import { flowLineFor } from './flow-line.js';
 import type { CimOptions, HecEvent } from './types.js';
 import { vpcFlowCimFields } from './vpcflow.js';
 
 export { CimMapError } from './errors.js';
+export type { FlowLineOrder } from './flow-line.js';
 export { hecEventJson } from './serialize.js';
 export type { CimFields, CimOptions, CimSourcetype, HecEvent } from './types.js';
 
@@ -15,7 +17,8 @@ export const CIM_SOURCETYPES = {
 
 /**
  * Maps one raw record to a HEC envelope: the original record under the Splunk Add-on for AWS sourcetype
- * (so an installed add-on maps it exactly as its own data), plus CIM fields as indexed fields (so stacks
+ * (so an installed add-on maps it exactly as its own data; a flow line in an order the add-on cannot
+ * read is sent in one it can, see flow-line.ts), plus CIM fields as indexed fields (so stacks
  * without the add-on still fill Authentication, Change and Network_Traffic). Pure; throws CimMapError.
  */
 export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
@@ -36,7 +39,11 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
       envelope.eventJson = text;
   } else {
     const fields = vpcFlowCimFields(record.fields, origin);
-    envelope = { source, sourcetype: CIM_SOURCETYPES.vpcflow, event: record.line, fields };
+    const event =
+      options.flowLineOrder === 'as-written'
+        ? record.line
+        : flowLineFor(record.layout ?? Object.keys(record.fields), record.fields, record.line);
+    envelope = { source, sourcetype: CIM_SOURCETYPES.vpcflow, event, fields };
     // The flow's end, or its start when the end is absent, as read (and checked) for the fields. Neither
     // in Elastic's 6- and 17-token layouts: HEC then stamps the event with the time it receives it.
     const time = fields.end_time ?? fields.start_time;

@@ -1,3 +1,5 @@
+import type { FlowLineOrder } from './flow-line.js';
+
 export type CimSourcetype = 'aws:cloudtrail' | 'aws:cloudwatchlogs:vpcflow';
 
 /**
@@ -19,7 +21,10 @@ export interface HecEvent {
   source: string;
   sourcetype: CimSourcetype;
   index?: string;
-  /** The original CloudTrail record, or the original flow line, so the Splunk Add-on for AWS maps it as its own data. */
+  /**
+   * The original CloudTrail record, or the flow line (as written, or in an order the add-on reads), so the
+   * Splunk Add-on for AWS maps it as its own data.
+   */
   event: object | string;
   /**
    * `event` as JSON text when it is known already (the record's own bytes from the object): serialising
@@ -34,4 +39,6 @@ export interface CimOptions {
   index?: string;
   /** Replaces the record's own source. */
   source?: string;
+  /** Flow lines in an order the add-on reads (`addon`, the default) or exactly as AWS wrote them. */
+  flowLineOrder?: FlowLineOrder;
 }

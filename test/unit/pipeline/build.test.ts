@@ -96,3 +96,37 @@ describe('ECS mapping options from config', () => {
     });
   });
 });
+
+describe('HEC event options from config', () => {
+  // A custom order (srcaddr first): the add-on would read the source address as the version.
+  const flow: RawRecord = {
+    logType: 'vpcflow',
+    origin: { bucket: 'b', key: 'AWSLogs/1/vpcflowlogs/eu-west-1/x.log.gz', record: 2 },
+    fields: { srcaddr: '10.0.0.1', version: '5', action: 'ACCEPT' },
+    line: '10.0.0.1 5 ACCEPT',
+    layout: ['srcaddr', 'version', 'action'],
+  };
+
+  async function sentFlowLine(mapping: object): Promise<unknown> {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-build-'));
+    const config = validateConfig({ mapping, deadLetter: { dir } }, 'test');
+    const pipeline = await buildPipeline(config, {
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+      sinks: [noSink],
+    });
+    await pipeline.close();
+    return (pipeline.mappers.cim(flow) as { event: unknown }).event;
+  }
+
+  it('sends flow lines in an order the add-on reads by default, as written when configured', async () => {
+    expect(await sentFlowLine({})).toBe('5 - - 10.0.0.1 - - - - - - - - ACCEPT -');
+    expect(await sentFlowLine({ cimFlowLineOrder: 'as-written' })).toBe(flow.line);
+  });
+
+  it('refuses an unknown flow line order, naming the key', () => {
+    expect(() => validateConfig({ mapping: { cimFlowLineOrder: 'sorted' } }, 'test')).toThrowError(
+      /mapping\.cimFlowLineOrder/,
+    );
+  });
+});
