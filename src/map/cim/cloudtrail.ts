@@ -141,7 +141,9 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
   }
   put(fields, 'status', failure ? 'failure' : 'success');
   put(fields, 'result_id', text(event.errorCode));
+  // The add-on gives the error message both names; Change's data model reads `result`.
   put(fields, 'reason', text(event.errorMessage));
+  put(fields, 'result', text(event.errorMessage));
   put(fields, 'authentication_method', authenticationMethod(event, eventName));
 
   if (authenticationEvents.has(eventName)) {

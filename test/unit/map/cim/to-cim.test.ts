@@ -157,6 +157,8 @@ describe('toCim — CloudTrail (hand-built records)', () => {
       action: 'deleted',
       status: 'failure',
       result_id: 'AccessDenied',
+      result: denied.errorMessage,
+      reason: denied.errorMessage,
       object: 'bob',
     });
   });
