@@ -30,7 +30,8 @@ export function flowRecord(
 ): FlowEvent {
   const fields = flowFields(layout, tokens);
   const version = fields.version;
-  if (version === undefined || KNOWN_VERSIONS.has(version)) return { kind: 'record', index, fields, line, layout };
+  if (version === undefined || KNOWN_VERSIONS.has(version))
+    return { kind: 'record', index, fields, line, layout };
   return {
     kind: 'error',
     index,

@@ -135,6 +135,10 @@ describe('search sink against a real OpenSearch node: data streams', () => {
     expect(await fieldType(flow, 'destination.port')).toBe('long');
     expect(await fieldType(flow, 'destination.ip')).toBe('ip');
     expect(await fieldType(flow, 'network.transport')).toBe('keyword');
+    // The object a document came from, as Filebeat's aws-s3 input names it.
+    expect(await fieldType(ct, 'aws.s3.bucket.name')).toBe('keyword');
+    expect(await fieldType(flow, 'aws.s3.object.key')).toBe('keyword');
+    expect(await fieldType(flow, 'log.file.path')).toBe('keyword');
     // The final pipeline stamps each document on arrival: the time scheduled detections key on.
     expect(await fieldType(ct, 'event.ingested')).toBe('date');
     expect(await count(ct, { exists: { field: 'event.ingested' } })).toBe(cloudtrail);
@@ -148,6 +152,9 @@ describe('search sink against a real OpenSearch node: data streams', () => {
     ).length;
     expect(consoleLogins).toBeGreaterThan(0);
     expect(await count(ct, { term: { 'event.action': 'ConsoleLogin' } })).toBe(consoleLogins);
+    const bucket = samples[0]!.origin.bucket;
+    expect(bucket).toBeDefined();
+    expect(await count(ct, { term: { 'aws.s3.bucket.name': bucket } })).toBe(cloudtrail);
     const privateSources = samples.filter(
       (s) =>
         s.logType === 'vpcflow' &&

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import type { RecordOrigin } from '../../types.js';
-import { objectUrl } from '../object-url.js';
 import { EcsMapError } from './errors.js';
 import { dropEmpty, javaMapString } from './java-map-string.js';
 import { hasKeys } from './objects.js';
@@ -175,7 +174,6 @@ export function cloudtrailToEcs(
   if (relatedIp.length > 0) related.ip = relatedIp;
   if (hasKeys(related)) doc.related = related;
   doc.aws = { cloudtrail: trail };
-  doc.log = { file: { path: objectUrl(origin) } };
   return doc;
 }
 

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { RawRecord } from '../../types.js';
 import { cloudtrailToEcs } from './cloudtrail.js';
+import { addObjectFields } from './object-fields.js';
 import type { EcsDocument, EcsMapOptions } from './types.js';
 import { vpcflowToEcs } from './vpcflow.js';
 
@@ -19,11 +20,16 @@ export {
 /**
  * Raw record → ECS document (pure; enrichment only through the injected GeoIP lookup). Throws EcsMapError
  * (code MAP_FAILED) for a record that cannot make a valid document; the caller dead-letters it.
+ * The per-type mappers give what Elastic's pipeline makes of the record; the fields Filebeat's input adds
+ * (which object it came from) are the same for both types, so they are added here.
  */
 export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
-  return record.logType === 'cloudtrail'
-    ? cloudtrailToEcs(record.event, record.origin, options, record.text)
-    : vpcflowToEcs(record.fields, record.line, record.origin, options);
+  const doc =
+    record.logType === 'cloudtrail'
+      ? cloudtrailToEcs(record.event, record.origin, options, record.text)
+      : vpcflowToEcs(record.fields, record.line, record.origin, options);
+  addObjectFields(doc, record.origin);
+  return doc;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import type { FlowFields, RecordOrigin } from '../../types.js';
 import { flowRegionOfKey } from '../flow-region.js';
-import { objectUrl } from '../object-url.js';
 import { isWholeNumber } from '../whole-number.js';
 import { elasticCommunityId } from './community-id.js';
 import { EcsMapError } from './errors.js';
@@ -190,7 +189,6 @@ export function vpcflowToEcs(
   if (hasKeys(orchestrator)) doc.orchestrator = orchestrator;
   if (fields['ecs-service-name']) doc.service = { name: fields['ecs-service-name'] };
   doc.aws = { vpcflow: flow };
-  doc.log = { file: { path: objectUrl(origin) } };
   return doc;
 }
 

@@ -61,7 +61,16 @@ const layouts: { name: string; fields: readonly string[]; header?: boolean; rewr
   { name: 'all v5 fields shuffled', fields: shuffled, rewritten: true },
   {
     name: 'a short custom format',
-    fields: ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action', 'flow-direction', 'pkt-srcaddr'],
+    fields: [
+      'srcaddr',
+      'dstaddr',
+      'srcport',
+      'dstport',
+      'protocol',
+      'action',
+      'flow-direction',
+      'pkt-srcaddr',
+    ],
     rewritten: true,
   },
   {

@@ -56,6 +56,17 @@ describe('template artefacts', () => {
     );
   });
 
+  it("maps the object fields Filebeat's input adds (aws.s3.*, log.file.path) as keyword on both flavours", () => {
+    for (const flavour of ['elasticsearch', 'opensearch'] as const) {
+      const common = buildArtefacts(config({ flavour })).find((a) => a.name === 'aws-siem-connector@ecs')!
+        .body as Mapping;
+      const properties = common.template.mappings.properties;
+      for (const field of ['aws.s3.bucket.name', 'aws.s3.object.key'])
+        expect(leaf(properties, field), `${flavour} ${field}`).toEqual({ type: 'keyword' });
+      expect(leaf(properties, 'log.file.path'), flavour).toMatchObject({ type: 'keyword' });
+    }
+  });
+
   it('declares data streams in datastream mode and plain index patterns in index mode', () => {
     const ds = buildArtefacts(config());
     const dsTemplate = ds.find((a) => a.name === 'aws-siem-connector-cloudtrail')!.body;
