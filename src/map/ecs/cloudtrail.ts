@@ -156,7 +156,12 @@ export function cloudtrailToEcs(
     if (hasKeys(tls)) doc.tls = tls;
   }
 
+  const sessionNames = identity ? mapSessionName(identity, user) : undefined;
+  // An IAM user named by an e-mail address: Elastic keeps the name and copies it to user.email.
+  if (user.email === undefined && typeof user.name === 'string' && emailAt(user.name) !== undefined)
+    user.email = user.name;
   if (typeof user.id === 'string') relatedUser.unshift(user.id);
+  if (sessionNames) relatedUser.unshift(...sessionNames);
   if (typeof user.name === 'string') pushUnique(relatedUser, user.name);
 
   event.dataset = 'aws.cloudtrail';
@@ -215,6 +220,28 @@ function mapIdentity(identity: Json, trail: Json, user: Json, cloud: Json, relat
   }
   setIf(ui, 'invoked_by', str(identity.invokedBy));
   if (hasKeys(ui)) trail.user_identity = ui;
+}
+
+/**
+ * An assumed role's or federated user's session name (the last part of its ARN; Identity Center puts the
+ * person's e-mail address there) names who acted, where user.name names the role. Elastic lists it first
+ * in related.user, then its local part when it is an address, and takes an address as user.email.
+ */
+function mapSessionName(identity: Json, user: Json): string[] | undefined {
+  if (identity.type !== 'AssumedRole' && identity.type !== 'FederatedUser') return undefined;
+  const arn = str(identity.arn);
+  const session = arn?.slice(arn.lastIndexOf('/') + 1);
+  if (!session || session === arn) return undefined;
+  const at = emailAt(session);
+  if (at === undefined) return [session];
+  user.email ??= session;
+  return [session, session.slice(0, at)];
+}
+
+/** Where the `@` of an address-like name is: something on both sides of the first one. */
+function emailAt(name: string): number | undefined {
+  const at = name.indexOf('@');
+  return at > 0 && at < name.length - 1 ? at : undefined;
 }
 
 /** Elastic's two forms of a nested object: the Java Map.toString string, and the object itself (flattened). */

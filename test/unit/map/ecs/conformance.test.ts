@@ -59,7 +59,7 @@ describe.skipIf(!HAVE_PEER)('ECS mapping conforms to Elastic expected outputs', 
       version: '1.3',
       version_protocol: 'tls',
     });
-    expect(doc?.user).toMatchObject({ id: 'PRINCIPALID', name: 'test@elastic.co' });
+    expect(doc?.user).toMatchObject({ id: 'PRINCIPALID', name: 'test@elastic.co', email: 'test@elastic.co' });
     expect(doc?.user_agent).toEqual({
       original:
         'aws-cli/2.17.60 md/awscrt#0.21.2 ua/2.0 os/macos#23.6.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython exec-env/grimoire_e38e3427-7c59-42f2-93e6-4142e9fe9e42 cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#ec2.authorize-security-group-ingress',
