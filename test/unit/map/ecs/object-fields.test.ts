@@ -36,39 +36,27 @@ const flow = (origin: RecordOrigin): RawRecord => ({
 
 // Filebeat's aws-s3 input puts these on every event, so an analyst can tell which object a document came from.
 describe('ECS documents name the object their record came from', () => {
-  it('a CloudTrail record from S3: bucket, key and the s3:// URL, beside aws.cloudtrail', () => {
-    const record = trail({
+  const fromS3 = [
+    {
+      kind: 'CloudTrail',
+      make: trail,
       bucket: 'trail-bucket',
       key: 'AWSLogs/1/CloudTrail/us-east-1/a.json.gz',
-      record: 3,
+    },
+    { kind: 'flow', make: flow, bucket: 'flow-bucket', key: 'AWSLogs/1/vpcflowlogs/us-east-1/b.log.gz' },
+  ];
+  for (const { kind, make, bucket, key } of fromS3) {
+    it(`a ${kind} record from S3: bucket, key and the s3:// URL, beside its own aws fields`, () => {
+      const record = make({ bucket, key, record: 3 });
+      const doc = toEcs(record) as Doc;
+      // toEqual: no aws.s3.bucket.arn, whose partition the origin does not tell.
+      expect(doc.aws.s3).toEqual({ bucket: { name: bucket }, object: { key } });
+      expect(doc.log).toEqual({ file: { path: `s3://${bucket}/${key}` } });
+      expect(Object.keys(doc.aws)).toEqual([record.logType, 's3']);
+      // The same text the Splunk side sends as `source`.
+      expect(doc.log.file.path).toBe(toCim(record).source);
     });
-    const doc = toEcs(record) as Doc;
-    // toEqual: no aws.s3.bucket.arn, whose partition the origin does not tell.
-    expect(doc.aws.s3).toEqual({
-      bucket: { name: 'trail-bucket' },
-      object: { key: 'AWSLogs/1/CloudTrail/us-east-1/a.json.gz' },
-    });
-    expect(doc.log).toEqual({ file: { path: 's3://trail-bucket/AWSLogs/1/CloudTrail/us-east-1/a.json.gz' } });
-    expect(doc.aws.cloudtrail).toBeDefined();
-    // The same text the Splunk side sends as `source`.
-    expect(doc.log.file.path).toBe(toCim(record).source);
-  });
-
-  it('a flow record from S3: bucket, key and the s3:// URL, beside aws.vpcflow', () => {
-    const record = flow({
-      bucket: 'flow-bucket',
-      key: 'AWSLogs/1/vpcflowlogs/us-east-1/b.log.gz',
-      record: 7,
-    });
-    const doc = toEcs(record) as Doc;
-    expect(doc.aws.s3).toEqual({
-      bucket: { name: 'flow-bucket' },
-      object: { key: 'AWSLogs/1/vpcflowlogs/us-east-1/b.log.gz' },
-    });
-    expect(doc.log).toEqual({ file: { path: 's3://flow-bucket/AWSLogs/1/vpcflowlogs/us-east-1/b.log.gz' } });
-    expect(doc.aws.vpcflow.interface_id).toBe('eni-1');
-    expect(doc.log.file.path).toBe(toCim(record).source);
-  });
+  }
 
   it('a local file: its path in log.file.path, and no aws.s3', () => {
     for (const record of [
