@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import { type ConnectorConfigInput, validateConfig } from '../config/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observe/index.js';
@@ -10,7 +9,7 @@ import { buildPipeline, createSinks, type RunningPipeline } from '../pipeline/bu
 import { createInStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
-import { SqsConsumer } from '../source/sqs.js';
+import { SqsConsumer, sqsClients } from '../source/sqs.js';
 import type { Sink } from '../types.js';
 
 export interface BenchConsumer {
@@ -51,19 +50,23 @@ export async function startBenchConsumer(
       )
     : undefined;
   const pipeline = await buildPipeline(config, { log, metrics, sinks, observe: detection?.observe });
-  const sqs = new SQSClient({
-    region: config.aws.region,
-    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-  });
+  const sqs = sqsClients(config.aws);
   const sqsConfig = config.source.sqs!;
   const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const route = compileRoutes(config.pipeline);
   const consumer = new SqsConsumer({
-    sqs,
+    sqs: sqs.forQueue,
     config: sqsConfig,
     log,
     metrics,
-    handle: (body, signal) => processMessage(body, { s3: pipeline.s3, pipeline, objects, route, signal }),
+    handle: (body, signal) =>
+      processMessage(body, {
+        s3: (region) => pipeline.s3Clients.get(region),
+        pipeline,
+        objects,
+        route,
+        signal,
+      }),
   });
   options.beforeStart?.();
   await consumer.start();
@@ -73,7 +76,7 @@ export async function startBenchConsumer(
     async stop() {
       await consumer.stop();
       await pipeline.close();
-      pipeline.s3.destroy();
+      pipeline.s3Clients.destroy();
       sqs.destroy();
       await detection?.finish();
       if (alertsDir) await rm(alertsDir, { recursive: true, force: true });

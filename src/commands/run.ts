@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { ConfigError, type ConnectorConfig, validateConfig } from '../config/index.js';
@@ -16,7 +16,7 @@ import { createInStreamDetection, type InStreamDetection } from '../pipeline/det
 import { compileRoutes } from '../pipeline/routes.js';
 import { processMessage } from '../source/message.js';
 import { createSnsVerifier } from '../source/sns-signature.js';
-import { SqsConsumer } from '../source/sqs.js';
+import { SqsConsumer, sqsClients } from '../source/sqs.js';
 import { withTimeout } from '../timeout.js';
 import { commandContext } from './context.js';
 import { replayCommandWith } from './replay.js';
@@ -75,31 +75,37 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
       name: 'pipeline',
       close: async () => {
         await pipeline.close();
-        pipeline.s3.destroy();
+        pipeline.s3Clients.destroy();
       },
     });
-    const sqs = new SQSClient({
-      region: config.aws.region,
-      ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-    });
-    started.push({ name: 'sqs client', close: async () => sqs.destroy() });
+    const sqs = sqsClients(config.aws);
+    started.push({ name: 'sqs clients', close: async () => sqs.destroy() });
     const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
     const route = compileRoutes(config.pipeline);
     const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
     const consumer = new SqsConsumer({
-      sqs,
+      sqs: sqs.forQueue,
       config: sqsConfig,
       log,
       metrics: m,
       handle: (body, signal) =>
-        processMessage(body, { s3: pipeline.s3, pipeline, objects, route, verifySns, signal }),
+        processMessage(body, {
+          s3: (region) => pipeline.s3Clients.get(region),
+          pipeline,
+          objects,
+          route,
+          verifySns,
+          signal,
+        }),
     });
 
     const checks: ReadinessCheck[] = [
       ...sqsConfig.queueUrls.map((queueUrl) => ({
         name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
         check: async () => {
-          await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+          await sqs
+            .forQueue(queueUrl)
+            .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
         },
       })),
       ...pipeline.sinks.flatMap((sink) =>
@@ -173,7 +179,7 @@ async function stopConsumer(deps: {
   detection: InStreamDetection | undefined;
   reporter: { close(): Promise<void> } | undefined;
   observe: { close(): Promise<void> } | undefined;
-  sqs: SQSClient;
+  sqs: { destroy(): void };
 }): Promise<void> {
   const { signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs } = deps;
   log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');

@@ -6,21 +6,33 @@ import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/ind
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { SearchResponseInfo } from '../sink/search/index.js';
+import { RegionalClients } from '../source/regions.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import { DecodeActivity, type DocumentObserver, type ObjectPipeline } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
+  /** The client for `aws.region`: replay's listings and reads, the S3 dead letter. */
   s3: S3Client;
+  /**
+   * Clients by bucket region (a notification names it), `s3` among them; `destroy()` releases them all.
+   * Asking a bucket's own region spares the redirect S3 answers a request signed for another one.
+   */
+  s3Clients: RegionalClients<S3Client>;
   /** Flushes every sink and the dead letter, then releases them. */
   close(): Promise<void>;
 }
 
+/**
+ * An S3 client for `aws.region`. A bucket elsewhere is still reached: S3's redirect names its region and
+ * the SDK resends there (`followRegionRedirects`), at the cost of one more round trip per request.
+ */
 export function s3Client(aws: AwsConfig): S3Client {
   return new S3Client({
     region: aws.region,
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     forcePathStyle: aws.forcePathStyle || aws.endpoint !== undefined,
+    followRegionRedirects: true,
   });
 }
 
@@ -97,7 +109,8 @@ export async function buildPipeline(
   config: ConnectorConfig,
   deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
 ): Promise<RunningPipeline> {
-  const s3 = s3Client(config.aws);
+  const s3Clients = new RegionalClients(config.aws.region, (region) => s3Client({ ...config.aws, region }));
+  const s3 = s3Clients.get();
   const ecsOptions = await ecsMapOptions(config);
   const cimOptions = cimMapOptions(config);
   const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
@@ -107,6 +120,7 @@ export async function buildPipeline(
     : directoryDeadLetter(config.deadLetter.dir, { maxPendingBytes });
   return {
     s3,
+    s3Clients,
     sinks,
     activity: new DecodeActivity(sinks),
     deadLetter,

@@ -8,6 +8,7 @@ export {
   parseNotification,
   type S3ObjectRef,
 } from './notifications.js';
+export { RegionalClients, regionOfQueueUrl } from './regions.js';
 export { ObjectMissingError, openObject } from './s3.js';
 export { createSnsVerifier, stringToSign } from './sns-signature.js';
-export { SqsConsumer } from './sqs.js';
+export { SqsConsumer, sqsClients } from './sqs.js';

@@ -23,7 +23,7 @@ async function init(config: ConnectorConfig): Promise<Runtime> {
   return {
     pipeline,
     context: {
-      s3: pipeline.s3,
+      s3: (region) => pipeline.s3Clients.get(region),
       pipeline,
       objects: new PQueue({ concurrency: config.pipeline.maxInFlightObjects }),
       route: compileRoutes(config.pipeline),

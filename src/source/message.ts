@@ -8,7 +8,8 @@ import { NotificationError, parseNotification, type S3ObjectRef, type SnsVerifie
 import { ObjectMissingError, openObject } from './s3.js';
 
 export interface MessageContext {
-  s3: S3Client;
+  /** The S3 client for a bucket's region, as the notification names it (undefined: the configured one). */
+  s3: (region: string | undefined) => S3Client;
   pipeline: ObjectPipeline;
   /** Bounds objects in flight across all messages and queues. */
   objects: PQueue;
@@ -68,7 +69,7 @@ async function processRef(
   }
   metrics.inFlightObjects.inc();
   try {
-    const { body, size } = await openObject(ctx.s3, ref, ctx.signal);
+    const { body, size } = await openObject(ctx.s3(ref.region), ref, ctx.signal);
     const outcome = await processObject(body, ctx.pipeline, {
       origin: { bucket: ref.bucket, key: ref.key },
       logType: route,

@@ -7,13 +7,16 @@ import {
   type GetQueueAttributesCommandOutput,
   type Message,
   ReceiveMessageCommand,
-  type SQSClient,
+  SQSClient,
+  type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
+import type { AwsConfig } from '../config/index.js';
 import { ConnectorError, errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import { withTimeout } from '../timeout.js';
 import type { SqsSourceConfig } from './config.js';
 import type { MessageOutcome } from './message.js';
+import { RegionalClients, regionOfQueueUrl } from './regions.js';
 
 export type MessageHandler = (body: string, signal: AbortSignal) => Promise<MessageOutcome>;
 
@@ -31,7 +34,8 @@ interface InFlight {
  * extended at half-time, batched per queue.
  */
 export class SqsConsumer {
-  readonly #sqs: SQSClient;
+  /** The client for a queue: one per region, since each request is signed for its queue's region. */
+  readonly #sqs: (queueUrl: string) => SQSClient;
   readonly #config: SqsSourceConfig;
   readonly #handle: MessageHandler;
   readonly #log: Logger;
@@ -61,7 +65,7 @@ export class SqsConsumer {
   #idleLoops = 0;
 
   constructor(deps: {
-    sqs: SQSClient;
+    sqs: (queueUrl: string) => SQSClient;
     config: SqsSourceConfig;
     handle: MessageHandler;
     log: Logger;
@@ -113,7 +117,7 @@ export class SqsConsumer {
   async #checkQueue(queueUrl: string): Promise<void> {
     let res: GetQueueAttributesCommandOutput;
     try {
-      res = await this.#sqs.send(
+      res = await this.#sqs(queueUrl).send(
         new GetQueueAttributesCommand({
           QueueUrl: queueUrl,
           AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'],
@@ -151,7 +155,7 @@ export class SqsConsumer {
       let messages: Message[] = [];
       let failure: unknown;
       try {
-        const res = await this.#sqs.send(
+        const res = await this.#sqs(queueUrl).send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: take,
@@ -248,7 +252,7 @@ export class SqsConsumer {
         chunks(entries, 10).map(async (chunk) => {
           const batch = chunk.map((e, i) => ({ ...e, Id: String(i) }));
           try {
-            const res = await this.#sqs.send(
+            const res = await this.#sqs(queueUrl).send(
               new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }),
             );
             this.#metrics.messagesDeleted.inc({ queue: queueName(queueUrl) }, res.Successful?.length ?? 0);
@@ -284,7 +288,7 @@ export class SqsConsumer {
       [...byQueue.entries()].flatMap(([queueUrl, list]) =>
         chunks(list, 10).map(async (chunk) => {
           try {
-            await this.#sqs.send(
+            await this.#sqs(queueUrl).send(
               new ChangeMessageVisibilityBatchCommand({
                 QueueUrl: queueUrl,
                 Entries: chunk.map((e, i) => ({
@@ -313,4 +317,19 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 export function queueName(queueUrl: string): string {
   return queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+}
+
+/** SQS clients by the region of each queue URL (`aws.region` for a URL that names none). */
+export function sqsClients(
+  aws: AwsConfig,
+  extra: Pick<SQSClientConfig, 'credentials'> = {},
+): { forQueue(queueUrl: string): SQSClient; destroy(): void } {
+  const clients = new RegionalClients(
+    aws.region,
+    (region) => new SQSClient({ region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), ...extra }),
+  );
+  return {
+    forQueue: (queueUrl) => clients.get(regionOfQueueUrl(queueUrl)),
+    destroy: () => clients.destroy(),
+  };
 }

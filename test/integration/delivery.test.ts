@@ -110,6 +110,23 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     ).toBe(1);
   }, 180_000);
 
+  it('reads a queue and bucket of another region than aws.region, by the region its queue URL names', async () => {
+    // Moto keeps queues apart by region as SQS does: a client signing for us-east-1 finds no such queue.
+    const target = await createLogBucket({ region: 'eu-west-1' });
+    const queueUrl = `https://sqs.eu-west-1.amazonaws.com${new URL(target.queueUrl).pathname}`;
+    const prefix = `dl-r-${randomUUID().slice(0, 6)}`;
+    const object = cloudTrailObject(1500, 30);
+    await putObject(target, ctKey(0), object.body);
+    await consumerFor({ ...target, queueUrl }, prefix);
+    const os = openSearchClient();
+    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 30);
+    await waitFor('the queue to empty', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
+  }, 120_000);
+
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
     const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);

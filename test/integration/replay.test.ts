@@ -139,7 +139,7 @@ describe('replay from S3', () => {
       });
     } finally {
       await pipeline.close();
-      pipeline.s3.destroy();
+      pipeline.s3Clients.destroy();
     }
     expect([...delivered].sort()).toEqual([...ids].sort());
     // Three pages of at most ten keys: objects of the first pages were done before the last was listed.

@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { serviceEndpoints } from '../../services/endpoints.js';
 
-/** SDK clients pointed at the moto server of the test services. */
-export function motoClients() {
+/** SDK clients pointed at the moto server of the test services (which keeps queues apart by region). */
+export function motoClients(region = 'us-east-1') {
   const endpoint = serviceEndpoints().moto.url;
   const common = {
-    region: 'us-east-1',
+    region,
     endpoint,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
@@ -40,13 +40,14 @@ export interface LogBucket {
  * that send their own message shapes.
  */
 export async function createLogBucket(
-  options: { maxReceiveCount?: number; notify?: boolean } = {},
+  options: { maxReceiveCount?: number; notify?: boolean; region?: string } = {},
 ): Promise<LogBucket> {
-  const { s3, sqs, endpoint } = motoClients();
+  const region = options.region ?? 'us-east-1';
+  const { s3, sqs, endpoint } = motoClients(region);
   const id = randomUUID().slice(0, 8);
   const bucket = `logs-${id}`;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `logs-${id}-dlq` }));
-  const dlqArn = `arn:aws:sqs:us-east-1:123456789012:logs-${id}-dlq`;
+  const dlqArn = `arn:aws:sqs:${region}:123456789012:logs-${id}-dlq`;
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: `logs-${id}`,
@@ -58,14 +59,21 @@ export async function createLogBucket(
       },
     }),
   );
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      ...(region === 'us-east-1'
+        ? {}
+        : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }),
+  );
   if (options.notify !== false) {
     await s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: bucket,
         NotificationConfiguration: {
           QueueConfigurations: [
-            { QueueArn: `arn:aws:sqs:us-east-1:123456789012:logs-${id}`, Events: ['s3:ObjectCreated:*'] },
+            { QueueArn: `arn:aws:sqs:${region}:123456789012:logs-${id}`, Events: ['s3:ObjectCreated:*'] },
           ],
         },
       }),

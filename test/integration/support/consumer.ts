@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import {
   type ConnectorConfig,
@@ -10,7 +9,7 @@ import { createLogger, createMetrics, type Metrics } from '../../../src/observe/
 import { buildPipeline, type RunningPipeline } from '../../../src/pipeline/build.js';
 import { compileRoutes } from '../../../src/pipeline/routes.js';
 import { processMessage } from '../../../src/source/message.js';
-import { SqsConsumer } from '../../../src/source/sqs.js';
+import { SqsConsumer, sqsClients } from '../../../src/source/sqs.js';
 import { serviceEndpoints } from '../../services/endpoints.js';
 
 /** Log lines written by a consumer under test, parsed. */
@@ -65,19 +64,22 @@ export async function startConsumer(input: ConnectorConfigInput): Promise<Runnin
   const log = createLogger('info', logs);
   const metrics = createMetrics();
   const pipeline = await buildPipeline(config, { log, metrics });
-  const sqs = new SQSClient({
-    region: config.aws.region,
-    endpoint: config.aws.endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const sqs = sqsClients(config.aws, { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const route = compileRoutes(config.pipeline);
   const consumer = new SqsConsumer({
-    sqs,
+    sqs: sqs.forQueue,
     config: config.source.sqs!,
     log,
     metrics,
-    handle: (body, signal) => processMessage(body, { s3: pipeline.s3, pipeline, objects, route, signal }),
+    handle: (body, signal) =>
+      processMessage(body, {
+        s3: (region) => pipeline.s3Clients.get(region),
+        pipeline,
+        objects,
+        route,
+        signal,
+      }),
   });
   await consumer.start();
   return {

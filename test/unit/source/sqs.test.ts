@@ -82,7 +82,7 @@ function consumerWith(shutdownGraceSeconds: number) {
   const fake = fakeSqs();
   const held = heldHandler();
   const consumer = new SqsConsumer({
-    sqs: fake.sqs,
+    sqs: () => fake.sqs,
     config: sqsSourceConfigSchema.parse({ queueUrls: [QUEUE], waitTimeSeconds: 1, shutdownGraceSeconds }),
     handle: held.handle,
     log: createLogger('silent'),
@@ -165,7 +165,7 @@ describe('SqsConsumer in-flight limit', () => {
     let handled = 0;
     let mostInFlight = 0;
     const consumer = new SqsConsumer({
-      sqs: fake.sqs,
+      sqs: () => fake.sqs,
       config: sqsSourceConfigSchema.parse({
         queueUrls: [`${QUEUE}-1`, `${QUEUE}-2`, `${QUEUE}-3`],
         maxInFlightMessages: 4,
@@ -235,7 +235,7 @@ describe('SqsConsumer receive back-off', () => {
       },
     } as unknown as SQSClient;
     const consumer = new SqsConsumer({
-      sqs,
+      sqs: () => sqs,
       config: sqsSourceConfigSchema.parse({
         queueUrls: [QUEUE],
         waitTimeSeconds: 1,
