@@ -136,6 +136,13 @@ resource "aws_iam_role_policy" "consumer_kms" {
   policy = templatefile("${path.module}/policies/kms.json.tftpl", { kms_key_arn = var.log_bucket_kms_key_arn })
 }
 
+resource "aws_iam_role_policy" "consumer_source_role" {
+  count  = var.source_role_arn == "" ? 0 : 1
+  name   = "assume-source-role"
+  role   = aws_iam_role.consumer.id
+  policy = templatefile("${path.module}/policies/source-role.json.tftpl", { role_arn = var.source_role_arn })
+}
+
 resource "aws_iam_role_policy" "consumer_secrets" {
   for_each = local.consumer_secrets
   name     = "read-${each.key}-secret"
@@ -164,6 +171,8 @@ resource "aws_lambda_function" "consumer" {
       ASC_SEARCH_FLAVOUR                = var.search_node == "" ? "" : var.search_flavour # no search sink: unset
       ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn
       ASC_DEAD_LETTER_S3                = "s3://${aws_s3_bucket.dead_letters.id}/dead-letters/"
+      ASC_SOURCE_ROLE_ARN               = var.source_role_arn         # empty: unset
+      ASC_SOURCE_EXTERNAL_ID            = var.source_role_external_id # empty: unset
     }
   }
   depends_on = [aws_cloudwatch_log_group.consumer]

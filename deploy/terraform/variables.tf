@@ -26,6 +26,16 @@ variable "log_bucket_kms_key_arn" {
   type    = string
   default = ""
 }
+variable "source_role_arn" {
+  description = "Role the consumer assumes to read the log objects (e.g. a log-archive account's); empty reads them with its own role."
+  type        = string
+  default     = ""
+}
+variable "source_role_external_id" {
+  description = "External id the source role's trust policy requires, if any."
+  type        = string
+  default     = ""
+}
 variable "code_s3_bucket" {
   type = string
 }

@@ -50,7 +50,7 @@ export async function startBenchConsumer(
       )
     : undefined;
   const pipeline = await buildPipeline(config, { log, metrics, sinks, observe: detection?.observe });
-  const sqs = sqsClients(config.aws);
+  const sqs = sqsClients(config.aws, pipeline.sourceCredentials);
   const sqsConfig = config.source.sqs!;
   const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const route = compileRoutes(config.pipeline);

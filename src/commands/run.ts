@@ -78,7 +78,7 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
         pipeline.s3Clients.destroy();
       },
     });
-    const sqs = sqsClients(config.aws);
+    const sqs = sqsClients(config.aws, pipeline.sourceCredentials);
     started.push({ name: 'sqs clients', close: async () => sqs.destroy() });
     const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
     const route = compileRoutes(config.pipeline);

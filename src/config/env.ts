@@ -24,6 +24,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'AWS_REGION', path: ['aws', 'region'], type: 'string' },
   { env: 'ASC_AWS_ENDPOINT', path: ['aws', 'endpoint'], type: 'string' },
   { env: 'ASC_SQS_QUEUE_URLS', path: ['source', 'sqs', 'queueUrls'], type: 'list' },
+  { env: 'ASC_SOURCE_ROLE_ARN', path: ['source', 'assumeRole', 'roleArn'], type: 'string' },
+  { env: 'ASC_SOURCE_EXTERNAL_ID', path: ['source', 'assumeRole', 'externalId'], type: 'string' },
   { env: 'ASC_HEC_URLS', path: ['sinks', 'hec', 'urls'], type: 'list' },
   { env: 'ASC_HEC_TOKEN', path: ['sinks', 'hec', 'token'], type: 'string', qualifies: HEC },
   { env: 'ASC_HEC_TOKEN_FILE', path: ['sinks', 'hec', 'tokenFile'], type: 'string', qualifies: HEC },

@@ -7,7 +7,7 @@ import { respondConfigSchema } from '../respond/config.js';
 import { fileSinkConfigSchema } from '../sink/file/config.js';
 import { hecSinkConfigSchema } from '../sink/hec/config.js';
 import { searchSinkConfigSchema } from '../sink/search/config.js';
-import { sqsSourceConfigSchema } from '../source/config.js';
+import { sourceRoleConfigSchema, sqsSourceConfigSchema } from '../source/config.js';
 import { webhookConfigSchema } from '../webhook/config.js';
 import { awsConfigSchema } from './aws.js';
 
@@ -17,7 +17,9 @@ import { awsConfigSchema } from './aws.js';
  */
 export const configSchema = z.strictObject({
   aws: awsConfigSchema.prefault({}),
-  source: z.strictObject({ sqs: sqsSourceConfigSchema.optional() }).prefault({}),
+  source: z
+    .strictObject({ sqs: sqsSourceConfigSchema.optional(), assumeRole: sourceRoleConfigSchema.optional() })
+    .prefault({}),
   sinks: z
     .strictObject({
       hec: hecSinkConfigSchema.optional(),

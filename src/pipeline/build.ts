@@ -6,19 +6,22 @@ import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/ind
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { SearchResponseInfo } from '../sink/search/index.js';
+import { type CredentialsProvider, sourceRoleCredentials } from '../source/credentials.js';
 import { RegionalClients } from '../source/regions.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import { DecodeActivity, type DocumentObserver, type ObjectPipeline } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
-  /** The client for `aws.region`: replay's listings and reads, the S3 dead letter. */
+  /** The source's client for `aws.region`: replay's listings and reads. */
   s3: S3Client;
   /**
-   * Clients by bucket region (a notification names it), `s3` among them; `destroy()` releases them all.
-   * Asking a bucket's own region spares the redirect S3 answers a request signed for another one.
+   * The source's clients by bucket region (a notification names it), `s3` among them; `destroy()` releases
+   * them all. Asking a bucket's own region spares the redirect S3 answers a request signed for another one.
    */
   s3Clients: RegionalClients<S3Client>;
+  /** The source role's credentials (`source.assumeRole`), for the source's SQS clients too; else undefined. */
+  sourceCredentials: CredentialsProvider | undefined;
   /** Flushes every sink and the dead letter, then releases them. */
   close(): Promise<void>;
 }
@@ -27,12 +30,13 @@ export interface RunningPipeline extends ObjectPipeline {
  * An S3 client for `aws.region`. A bucket elsewhere is still reached: S3's redirect names its region and
  * the SDK resends there (`followRegionRedirects`), at the cost of one more round trip per request.
  */
-export function s3Client(aws: AwsConfig): S3Client {
+export function s3Client(aws: AwsConfig, credentials?: CredentialsProvider): S3Client {
   return new S3Client({
     region: aws.region,
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     forcePathStyle: aws.forcePathStyle || aws.endpoint !== undefined,
     followRegionRedirects: true,
+    ...(credentials ? { credentials } : {}),
   });
 }
 
@@ -109,18 +113,25 @@ export async function buildPipeline(
   config: ConnectorConfig,
   deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
 ): Promise<RunningPipeline> {
-  const s3Clients = new RegionalClients(config.aws.region, (region) => s3Client({ ...config.aws, region }));
+  const sourceCredentials = sourceRoleCredentials(config.aws, config.source.assumeRole);
+  const s3Clients = new RegionalClients(config.aws.region, (region) =>
+    s3Client({ ...config.aws, region }, sourceCredentials),
+  );
   const s3 = s3Clients.get();
   const ecsOptions = await ecsMapOptions(config);
   const cimOptions = cimMapOptions(config);
   const sinks = deps.sinks ?? (await createSinks(config, deps.log, deps.metrics));
   const { maxPendingBytes } = config.deadLetter;
-  const deadLetter: DeadLetter = config.deadLetter.s3
-    ? s3DeadLetter(s3, config.deadLetter.s3, { maxPendingBytes })
-    : directoryDeadLetter(config.deadLetter.dir, { maxPendingBytes });
+  // The dead letter is the connector's own bucket: its own credentials, never the source role's.
+  const deadLetterS3 = config.deadLetter.s3 ? s3Client(config.aws) : undefined;
+  const deadLetter: DeadLetter =
+    config.deadLetter.s3 && deadLetterS3
+      ? s3DeadLetter(deadLetterS3, config.deadLetter.s3, { maxPendingBytes })
+      : directoryDeadLetter(config.deadLetter.dir, { maxPendingBytes });
   return {
     s3,
     s3Clients,
+    sourceCredentials,
     sinks,
     activity: new DecodeActivity(sinks),
     deadLetter,
@@ -136,6 +147,7 @@ export async function buildPipeline(
     async close() {
       await Promise.allSettled(sinks.map((s) => s.close()));
       await deadLetter.close();
+      deadLetterS3?.destroy();
     },
   };
 }

@@ -15,3 +15,20 @@ export const sqsSourceConfigSchema = z.strictObject({
   verifySnsSignatures: z.boolean().default(false),
 });
 export type SqsSourceConfig = z.infer<typeof sqsSourceConfigSchema>;
+
+/**
+ * A role the source assumes to read queues and objects, typically a log-archive account's (as Filebeat's
+ * `role_arn` and Vector's `assume_role`). Only the source uses it: the dead letter, the responders and
+ * the secrets keep the connector's own credentials.
+ */
+export const sourceRoleConfigSchema = z.strictObject({
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN'),
+  /** The external id the role's trust policy requires, if it requires one. */
+  externalId: z.string().min(2).max(1224).optional(),
+  /** Shows in the role's CloudTrail records as the session that read the logs. */
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/)
+    .default('aws-siem-connector'),
+});
+export type SourceRoleConfig = z.infer<typeof sourceRoleConfigSchema>;

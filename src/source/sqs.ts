@@ -319,14 +319,22 @@ export function queueName(queueUrl: string): string {
   return queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
 }
 
-/** SQS clients by the region of each queue URL (`aws.region` for a URL that names none). */
+/**
+ * SQS clients by the region of each queue URL (`aws.region` for a URL that names none), with the source
+ * role's credentials when one is configured.
+ */
 export function sqsClients(
   aws: AwsConfig,
-  extra: Pick<SQSClientConfig, 'credentials'> = {},
+  credentials?: SQSClientConfig['credentials'],
 ): { forQueue(queueUrl: string): SQSClient; destroy(): void } {
   const clients = new RegionalClients(
     aws.region,
-    (region) => new SQSClient({ region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}), ...extra }),
+    (region) =>
+      new SQSClient({
+        region,
+        ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+        ...(credentials ? { credentials } : {}),
+      }),
   );
   return {
     forQueue: (queueUrl) => clients.get(regionOfQueueUrl(queueUrl)),

@@ -127,6 +127,36 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
   }, 120_000);
 
+  it("reads another account's queue and bucket through source.assumeRole", async () => {
+    // Moto keeps accounts apart: the connector's own credentials find no such queue in 123456789012.
+    const target = await createLogBucket({ account: '111111111111' });
+    const prefix = `dl-a-${randomUUID().slice(0, 6)}`;
+    const object = cloudTrailObject(1600, 20);
+    await putObject(target, ctKey(0), object.body);
+    const consumer = await startConsumer({
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: {
+        sqs: {
+          queueUrls: [target.queueUrl],
+          visibilityTimeout: 10,
+          waitTimeSeconds: 1,
+          shutdownGraceSeconds: 5,
+        },
+        assumeRole: { roleArn: 'arn:aws:iam::111111111111:role/log-reader', externalId: 'siem-reader' },
+      },
+      sinks: testSinks(prefix),
+      deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+    });
+    running.push(consumer);
+    const os = openSearchClient();
+    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 20);
+    await waitFor('the queue to empty', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
+  }, 120_000);
+
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
     const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);

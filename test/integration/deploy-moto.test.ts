@@ -68,6 +68,8 @@ function lenientJson(text: string): any {
 describe('the CloudFormation template deployed into moto', () => {
   const stackName = 'asc-deploy-test';
   const logBucket = 'asc-deploy-test-logs';
+  // A log-archive account's role the consumer reads the objects through.
+  const sourceRole = 'arn:aws:iam::111111111111:role/log-reader';
   let endpoint: string;
   let cfn: CloudFormationClient;
   let outputs: Record<string, string>;
@@ -97,6 +99,7 @@ describe('the CloudFormation template deployed into moto', () => {
           { ParameterKey: 'CodeS3Key', ParameterValue: 'pkg.zip' },
           { ParameterKey: 'DeployWebhook', ParameterValue: 'false' },
           { ParameterKey: 'MaxReceiveCount', ParameterValue: '4' },
+          { ParameterKey: 'SourceRoleArn', ParameterValue: sourceRole },
         ],
       }),
     );
@@ -192,6 +195,7 @@ describe('the CloudFormation template deployed into moto', () => {
     const bySid = Object.fromEntries(doc.Statement.map((s: { Sid: string }) => [s.Sid, s]));
     expect(bySid.ConsumeNotifications.Resource).toBe(outputs.NotificationQueueArn);
     expect(bySid.ReadLogObjects.Resource).toBe(`arn:aws:s3:::${logBucket}/AWSLogs/*`);
+    expect(bySid.AssumeSourceRole).toMatchObject({ Action: 'sts:AssumeRole', Resource: sourceRole });
     for (const s of doc.Statement) for (const a of [s.Action].flat()) expect(a).not.toContain('*');
   });
 

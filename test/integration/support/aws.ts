@@ -12,16 +12,24 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { serviceEndpoints } from '../../services/endpoints.js';
 
-/** SDK clients pointed at the moto server of the test services (which keeps queues apart by region). */
-export function motoClients(region = 'us-east-1') {
+interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+const TEST_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/**
+ * SDK clients pointed at the moto server of the test services, which keeps queues apart by region, and
+ * everything apart by account: credentials from a role assumed in another account act in that account.
+ */
+export function motoClients(region = 'us-east-1', credentials: AwsCredentialIdentity = TEST_CREDENTIALS) {
   const endpoint = serviceEndpoints().moto.url;
-  const common = {
-    region,
-    endpoint,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+  const common = { region, endpoint, credentials };
   return { endpoint, s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common) };
 }
 
@@ -40,14 +48,16 @@ export interface LogBucket {
  * that send their own message shapes.
  */
 export async function createLogBucket(
-  options: { maxReceiveCount?: number; notify?: boolean; region?: string } = {},
+  options: { maxReceiveCount?: number; notify?: boolean; region?: string; account?: string } = {},
 ): Promise<LogBucket> {
   const region = options.region ?? 'us-east-1';
-  const { s3, sqs, endpoint } = motoClients(region);
+  const account = options.account ?? '123456789012';
+  const credentials = options.account ? await credentialsIn(options.account, 'log-owner') : TEST_CREDENTIALS;
+  const { s3, sqs, endpoint } = motoClients(region, credentials);
   const id = randomUUID().slice(0, 8);
   const bucket = `logs-${id}`;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `logs-${id}-dlq` }));
-  const dlqArn = `arn:aws:sqs:${region}:123456789012:logs-${id}-dlq`;
+  const dlqArn = `arn:aws:sqs:${region}:${account}:logs-${id}-dlq`;
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: `logs-${id}`,
@@ -73,13 +83,34 @@ export async function createLogBucket(
         Bucket: bucket,
         NotificationConfiguration: {
           QueueConfigurations: [
-            { QueueArn: `arn:aws:sqs:${region}:123456789012:logs-${id}`, Events: ['s3:ObjectCreated:*'] },
+            { QueueArn: `arn:aws:sqs:${region}:${account}:logs-${id}`, Events: ['s3:ObjectCreated:*'] },
           ],
         },
       }),
     );
   }
   return { bucket, queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, s3, sqs, endpoint };
+}
+
+/** Credentials of a role assumed in `account` (moto grants every AssumeRole). */
+export async function credentialsIn(account: string, role: string): Promise<AwsCredentialIdentity> {
+  const sts = new STSClient({
+    region: 'us-east-1',
+    endpoint: serviceEndpoints().moto.url,
+    credentials: TEST_CREDENTIALS,
+  });
+  try {
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${role}`, RoleSessionName: 'test' }),
+    );
+    return {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    };
+  } finally {
+    sts.destroy();
+  }
 }
 
 export async function putObject(target: LogBucket, key: string, body: Uint8Array | string): Promise<void> {

@@ -64,7 +64,10 @@ export async function startConsumer(input: ConnectorConfigInput): Promise<Runnin
   const log = createLogger('info', logs);
   const metrics = createMetrics();
   const pipeline = await buildPipeline(config, { log, metrics });
-  const sqs = sqsClients(config.aws, { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const sqs = sqsClients(
+    config.aws,
+    pipeline.sourceCredentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
+  );
   const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const route = compileRoutes(config.pipeline);
   const consumer = new SqsConsumer({

@@ -83,3 +83,25 @@ describe('environment values', () => {
     expect(config.sinks.hec?.ack.enabled).toBe(true);
   });
 });
+
+describe('the source role', () => {
+  it('comes from ASC_SOURCE_ROLE_ARN / ASC_SOURCE_EXTERNAL_ID, with a session name that shows who read', () => {
+    const config = loadConfig({
+      env: {
+        ASC_SOURCE_ROLE_ARN: 'arn:aws:iam::111111111111:role/log-reader',
+        ASC_SOURCE_EXTERNAL_ID: 'siem-reader',
+      },
+    });
+    expect(config.source.assumeRole).toEqual({
+      roleArn: 'arn:aws:iam::111111111111:role/log-reader',
+      externalId: 'siem-reader',
+      sessionName: 'aws-siem-connector',
+    });
+  });
+
+  it('refuses what is not a role ARN, naming the key', () => {
+    expect(() =>
+      loadConfig({ env: { ASC_SOURCE_ROLE_ARN: 'arn:aws:iam::111111111111:user/alice' } }),
+    ).toThrowError(/source\.assumeRole\.roleArn/);
+  });
+});
