@@ -2,14 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import PQueue from 'p-queue';
 import { type ConnectorConfigInput, validateConfig } from '../config/index.js';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../observe/index.js';
 import { buildPipeline, createSinks, type RunningPipeline } from '../pipeline/build.js';
 import { createInStreamDetection } from '../pipeline/detect.js';
-import { compileRoutes } from '../pipeline/routes.js';
-import { processMessage } from '../source/message.js';
-import { SqsConsumer, sqsClients } from '../source/sqs.js';
+import { pipelineConsumer } from '../source/consumer.js';
 import type { Sink } from '../types.js';
 
 export interface BenchConsumer {
@@ -50,24 +47,7 @@ export async function startBenchConsumer(
       )
     : undefined;
   const pipeline = await buildPipeline(config, { log, metrics, sinks, observe: detection?.observe });
-  const sqs = sqsClients(config.aws, pipeline.sourceCredentials);
-  const sqsConfig = config.source.sqs!;
-  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
-  const route = compileRoutes(config.pipeline);
-  const consumer = new SqsConsumer({
-    sqs: sqs.forQueue,
-    config: sqsConfig,
-    log,
-    metrics,
-    handle: (body, signal) =>
-      processMessage(body, {
-        s3: (region) => pipeline.s3Clients.get(region),
-        pipeline,
-        objects,
-        route,
-        signal,
-      }),
-  });
+  const { consumer, sqs } = pipelineConsumer(config, pipeline, { log, metrics });
   options.beforeStart?.();
   await consumer.start();
   return {

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import PQueue from 'p-queue';
 import { ConfigError, type ConnectorConfig, validateConfig } from '../config/index.js';
 import { ConnectorError, errorMessage } from '../errors.js';
 import {
@@ -13,10 +12,8 @@ import {
 } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
 import { createInStreamDetection, type InStreamDetection } from '../pipeline/detect.js';
-import { compileRoutes } from '../pipeline/routes.js';
-import { processMessage } from '../source/message.js';
-import { createSnsVerifier } from '../source/sns-signature.js';
-import { SqsConsumer, sqsClients } from '../source/sqs.js';
+import { pipelineConsumer } from '../source/consumer.js';
+import type { SqsConsumer } from '../source/sqs.js';
 import { withTimeout } from '../timeout.js';
 import { commandContext } from './context.js';
 import { replayCommandWith } from './replay.js';
@@ -78,26 +75,8 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
         pipeline.s3Clients.destroy();
       },
     });
-    const sqs = sqsClients(config.aws, pipeline.sourceCredentials);
+    const { consumer, sqs } = pipelineConsumer(config, pipeline, { log, metrics: m });
     started.push({ name: 'sqs clients', close: async () => sqs.destroy() });
-    const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
-    const route = compileRoutes(config.pipeline);
-    const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
-    const consumer = new SqsConsumer({
-      sqs: sqs.forQueue,
-      config: sqsConfig,
-      log,
-      metrics: m,
-      handle: (body, signal) =>
-        processMessage(body, {
-          s3: (region) => pipeline.s3Clients.get(region),
-          pipeline,
-          objects,
-          route,
-          verifySns,
-          signal,
-        }),
-    });
 
     const checks: ReadinessCheck[] = [
       ...sqsConfig.queueUrls.map((queueUrl) => ({

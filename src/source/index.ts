@@ -11,4 +11,5 @@ export {
 export { RegionalClients, regionOfQueueUrl } from './regions.js';
 export { ObjectMissingError, openObject } from './s3.js';
 export { createSnsVerifier, stringToSign } from './sns-signature.js';
+export { pipelineConsumer } from './consumer.js';
 export { SqsConsumer, sqsClients } from './sqs.js';

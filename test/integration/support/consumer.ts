@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import PQueue from 'p-queue';
 import {
   type ConnectorConfig,
   type ConnectorConfigInput,
@@ -7,9 +6,7 @@ import {
 } from '../../../src/config/index.js';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../../../src/pipeline/build.js';
-import { compileRoutes } from '../../../src/pipeline/routes.js';
-import { processMessage } from '../../../src/source/message.js';
-import { SqsConsumer, sqsClients } from '../../../src/source/sqs.js';
+import { pipelineConsumer } from '../../../src/source/consumer.js';
 import { serviceEndpoints } from '../../services/endpoints.js';
 
 /** Log lines written by a consumer under test, parsed. */
@@ -64,26 +61,7 @@ export async function startConsumer(input: ConnectorConfigInput): Promise<Runnin
   const log = createLogger('info', logs);
   const metrics = createMetrics();
   const pipeline = await buildPipeline(config, { log, metrics });
-  const sqs = sqsClients(
-    config.aws,
-    pipeline.sourceCredentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
-  );
-  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
-  const route = compileRoutes(config.pipeline);
-  const consumer = new SqsConsumer({
-    sqs: sqs.forQueue,
-    config: config.source.sqs!,
-    log,
-    metrics,
-    handle: (body, signal) =>
-      processMessage(body, {
-        s3: (region) => pipeline.s3Clients.get(region),
-        pipeline,
-        objects,
-        route,
-        signal,
-      }),
-  });
+  const { consumer, sqs } = pipelineConsumer(config, pipeline, { log, metrics });
   await consumer.start();
   return {
     config,
@@ -93,6 +71,7 @@ export async function startConsumer(input: ConnectorConfigInput): Promise<Runnin
     async stop() {
       await consumer.stop();
       await pipeline.close();
+      pipeline.s3Clients.destroy();
       sqs.destroy();
     },
   };
