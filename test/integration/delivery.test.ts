@@ -38,6 +38,7 @@ async function consumerFor(
   target: { queueUrl: string; endpoint: string },
   prefix: string,
   extra: Record<string, unknown> = {},
+  source: Record<string, unknown> = {},
 ) {
   const consumer = await startConsumer({
     aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
@@ -48,6 +49,7 @@ async function consumerFor(
         waitTimeSeconds: 1,
         shutdownGraceSeconds: 5,
       },
+      ...source,
     },
     sinks: testSinks(prefix),
     deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
@@ -110,52 +112,40 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     ).toBe(1);
   }, 180_000);
 
-  it('reads a queue and bucket of another region than aws.region, by the region its queue URL names', async () => {
-    // Moto keeps queues apart by region as SQS does: a client signing for us-east-1 finds no such queue.
-    const target = await createLogBucket({ region: 'eu-west-1' });
-    const queueUrl = `https://sqs.eu-west-1.amazonaws.com${new URL(target.queueUrl).pathname}`;
-    const prefix = `dl-r-${randomUUID().slice(0, 6)}`;
-    const object = cloudTrailObject(1500, 30);
-    await putObject(target, ctKey(0), object.body);
-    await consumerFor({ ...target, queueUrl }, prefix);
-    const os = openSearchClient();
-    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 30);
-    await waitFor('the queue to empty', async () => {
-      const depth = await queueDepth(target.sqs, target.queueUrl);
-      return depth.visible + depth.inFlight === 0;
-    });
-    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
-  }, 120_000);
-
-  it("reads another account's queue and bucket through source.assumeRole", async () => {
-    // Moto keeps accounts apart: the connector's own credentials find no such queue in 123456789012.
-    const target = await createLogBucket({ account: '111111111111' });
-    const prefix = `dl-a-${randomUUID().slice(0, 6)}`;
-    const object = cloudTrailObject(1600, 20);
-    await putObject(target, ctKey(0), object.body);
-    const consumer = await startConsumer({
-      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+  const elsewhere = [
+    {
+      // Moto keeps queues apart by region, as SQS does: a client signing for us-east-1 finds no such queue.
+      what: 'a queue and bucket of another region than aws.region, by the region its queue URL names',
+      bucket: { region: 'eu-west-1' },
+      queueUrl: (url: string) => `https://sqs.eu-west-1.amazonaws.com${new URL(url).pathname}`,
+      source: {},
+    },
+    {
+      // Moto keeps accounts apart: the connector's own credentials find no such queue in 123456789012.
+      what: "another account's queue and bucket through source.assumeRole",
+      bucket: { account: '111111111111' },
+      queueUrl: (url: string) => url,
       source: {
-        sqs: {
-          queueUrls: [target.queueUrl],
-          visibilityTimeout: 10,
-          waitTimeSeconds: 1,
-          shutdownGraceSeconds: 5,
-        },
         assumeRole: { roleArn: 'arn:aws:iam::111111111111:role/log-reader', externalId: 'siem-reader' },
       },
-      sinks: testSinks(prefix),
-      deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
-    });
-    running.push(consumer);
-    const os = openSearchClient();
-    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 20);
-    await waitFor('the queue to empty', async () => {
-      const depth = await queueDepth(target.sqs, target.queueUrl);
-      return depth.visible + depth.inFlight === 0;
-    });
-    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
-  }, 120_000);
+    },
+  ];
+  for (const c of elsewhere) {
+    it(`reads ${c.what}`, async () => {
+      const target = await createLogBucket(c.bucket);
+      const prefix = `dl-x-${randomUUID().slice(0, 6)}`;
+      const object = cloudTrailObject(1500, 20);
+      await putObject(target, ctKey(0), object.body);
+      await consumerFor({ ...target, queueUrl: c.queueUrl(target.queueUrl) }, prefix, {}, c.source);
+      const os = openSearchClient();
+      await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 20);
+      await waitFor('the queue to empty', async () => {
+        const depth = await queueDepth(target.sqs, target.queueUrl);
+        return depth.visible + depth.inFlight === 0;
+      });
+      expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
+    }, 120_000);
+  }
 
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
