@@ -1,4 +1,5 @@
 export { type SqsSourceConfig, sqsSourceConfigSchema } from './config.js';
+export { pipelineConsumer } from './consumer.js';
 export { handler, handleSqsEvent, resetLambdaRuntime } from './lambda.js';
 export { type MessageContext, type MessageOutcome, processMessage } from './message.js';
 export {
@@ -11,5 +12,4 @@ export {
 export { RegionalClients, regionOfQueueUrl } from './regions.js';
 export { ObjectMissingError, openObject } from './s3.js';
 export { createSnsVerifier, stringToSign } from './sns-signature.js';
-export { pipelineConsumer } from './consumer.js';
 export { SqsConsumer, sqsClients } from './sqs.js';
