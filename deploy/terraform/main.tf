@@ -52,7 +52,7 @@ resource "aws_sqs_queue_policy" "notifications" {
     queue_arn  = aws_sqs_queue.notifications.arn
     partition  = local.partition
     bucket     = var.log_bucket_name
-    account_id = local.account_id
+    account_id = var.log_bucket_account_id == "" ? local.account_id : var.log_bucket_account_id
   })
 }
 

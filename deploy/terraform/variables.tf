@@ -26,6 +26,11 @@ variable "log_bucket_kms_key_arn" {
   type    = string
   default = ""
 }
+variable "log_bucket_account_id" {
+  description = "Account that owns the log bucket when it is not this one (a log-archive account); empty: this account."
+  type        = string
+  default     = ""
+}
 variable "source_role_arn" {
   description = "Role the consumer assumes to read the log objects (e.g. a log-archive account's); empty reads them with its own role."
   type        = string
