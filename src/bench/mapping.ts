@@ -116,11 +116,24 @@ function floor(logType: LogType, gz: Buffer): number {
   return out;
 }
 
+/**
+ * Where the bench's objects are said to come from: an S3 delivery key, as in production, so documents carry
+ * what the pipeline's do (aws.s3.*, log.file.path; a flow's region from its key).
+ */
+function benchOrigin(logType: LogType): { bucket: string; key: string } {
+  const prefix = 'AWSLogs/123456789012';
+  const key =
+    logType === 'cloudtrail'
+      ? `${prefix}/CloudTrail/us-east-1/2026/11/28/123456789012_CloudTrail_us-east-1_20261128T1000Z_bench.json.gz`
+      : `${prefix}/vpcflowlogs/us-east-1/2026/11/28/123456789012_vpcflowlogs_us-east-1_fl-bench_20261128T1000Z_bench.log.gz`;
+  return { bucket: 'aws-siem-connector-bench', key };
+}
+
 async function mapObject(logType: LogType, gz: Buffer): Promise<number> {
   let records = 0;
   let bytes = 0;
   const body = Readable.from(chunked(gz, 256 * 1024));
-  for await (const result of decodeObject(body, { origin: { key: `bench.${logType}` }, logType })) {
+  for await (const result of decodeObject(body, { origin: benchOrigin(logType), logType })) {
     if (result.kind !== 'record') continue;
     records++;
     bytes += JSON.stringify(toEcs(result.record)).length;
@@ -136,7 +149,7 @@ const SERIALISE_SAMPLE = 20_000;
 async function serialiseOnly(logType: LogType, gz: Buffer, repeat: number, records: number): Promise<number> {
   const docs: unknown[] = [];
   const body = Readable.from(chunked(gz, 256 * 1024));
-  for await (const result of decodeObject(body, { origin: { key: `bench.${logType}` }, logType })) {
+  for await (const result of decodeObject(body, { origin: benchOrigin(logType), logType })) {
     if (result.kind === 'record') docs.push(toEcs(result.record));
     if (docs.length === SERIALISE_SAMPLE) break;
   }
