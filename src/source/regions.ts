@@ -1,7 +1,10 @@
 const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d+';
-/** sqs.<region>.amazonaws.com, its FIPS, VPC-endpoint and China forms, and the legacy <region>.queue.amazonaws.com. */
+/**
+ * sqs.<region>.amazonaws.com, its FIPS, VPC-endpoint, dual-stack (`api.aws`) and China forms, and the
+ * legacy <region>.queue.amazonaws.com.
+ */
 const QUEUE_HOST = new RegExp(
-  `^(?:.+\\.)?sqs(?:-fips)?\\.(${REGION})\\.(?:vpce\\.)?amazonaws\\.com(?:\\.cn)?$|^(${REGION})\\.queue\\.amazonaws\\.com(?:\\.cn)?$`,
+  `^(?:.+\\.)?sqs(?:-fips)?\\.(${REGION})\\.(?:(?:vpce\\.)?amazonaws\\.com(?:\\.cn)?|api\\.aws)$|^(${REGION})\\.queue\\.amazonaws\\.com(?:\\.cn)?$`,
 );
 
 /** The region a queue URL names, or undefined for one that names none (a local endpoint, `queue.amazonaws.com`). */

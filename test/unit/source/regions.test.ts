@@ -12,6 +12,7 @@ describe('regionOfQueueUrl', () => {
       'ap-southeast-2',
     ],
     ['https://eu-central-1.queue.amazonaws.com/123456789012/trail', 'eu-central-1'],
+    ['https://sqs.sa-east-1.api.aws/123456789012/trail', 'sa-east-1'],
   ])('%s names %s', (url, region) => {
     expect(regionOfQueueUrl(url)).toBe(region);
   });
