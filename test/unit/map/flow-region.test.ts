@@ -36,6 +36,16 @@ describe('VPC flow region (ECS cloud.region, CIM vendor_region)', () => {
     expect(
       flowDoc('prefix/AWSLogs/210987654321/vpcflowlogs/us-gov-west-1/2026/11/28/x.log.gz').cloud.region,
     ).toBe('us-gov-west-1');
+    // Hive-compatible prefixes, and a file moved elsewhere that keeps AWS's name.
+    expect(
+      flowDoc(
+        'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=ap-northeast-1/year=2026/month=11/day=28/hour=10/x.log.parquet',
+      ).cloud.region,
+    ).toBe('ap-northeast-1');
+    expect(
+      flowDoc('archive/123456789012_vpcflowlogs_ca-central-1_fl-0abc_20261128T0000Z_1a2b3c4d.log.gz').cloud
+        .region,
+    ).toBe('ca-central-1');
   });
 
   it("is the record's own region field when it has one, and absent when neither says", () => {
