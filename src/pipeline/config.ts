@@ -5,7 +5,8 @@ const logTypeRoute = z.enum(['cloudtrail', 'vpcflow', 'auto', 'skip']);
 /**
  * Which decoder an object's key selects. The first matching route wins; keys that match none follow
  * `unmatched`. The defaults follow the key layouts AWS writes (AWSLogs/<account>/CloudTrail/...,
- * CloudTrail-Digest/, CloudTrail-Insight/, vpcflowlogs/).
+ * CloudTrail-Digest/, CloudTrail-Insight/, vpcflowlogs/, and flow logs' Hive-compatible
+ * aws-service=vpcflowlogs/).
  */
 export const routeSchema = z.strictObject({
   match: z.string().min(1).describe('regular expression tested against the object key'),
@@ -15,7 +16,7 @@ export const routeSchema = z.strictObject({
 export const DEFAULT_ROUTES: z.input<typeof routeSchema>[] = [
   { match: '/CloudTrail-Digest/', logType: 'skip' },
   { match: '/CloudTrail(-Insight)?/', logType: 'cloudtrail' },
-  { match: '/vpcflowlogs/', logType: 'vpcflow' },
+  { match: '[/=]vpcflowlogs/', logType: 'vpcflow' },
 ];
 
 /** How much work is in flight at once; memory is bounded by these numbers, not by input size. */

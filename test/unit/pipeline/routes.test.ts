@@ -12,6 +12,12 @@ describe('compileRoutes', () => {
     );
     expect(route('AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/28/x.json.gz')).toBe('skip');
     expect(route('AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/28/x.log.gz')).toBe('vpcflow');
+    // Flow logs delivered with Hive-compatible prefixes (the Athena-friendly option).
+    expect(
+      route(
+        'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=28/hour=10/x.log.parquet',
+      ),
+    ).toBe('vpcflow');
     expect(route('AWSLogs/123456789012/elasticloadbalancing/x.log.gz')).toBe('skip');
   });
 
