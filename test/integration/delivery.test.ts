@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cloudTrailObjectText,
@@ -146,6 +147,63 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
       expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(object.ids));
     }, 120_000);
   }
+
+  it('delivers Parquet flow logs under Hive-compatible prefixes: region from the key, lines in AWS order for Splunk', async () => {
+    const hecStart = hecOutputOffset();
+    const target = await createLogBucket();
+    const prefix = `dl-p-${randomUUID().slice(0, 6)}`;
+    const rows = 25;
+    const column = (name: string, type: 'STRING' | 'INT32' | 'INT64', value: (i: number) => unknown) => ({
+      name,
+      type,
+      data: Array.from({ length: rows }, (_, i) => value(i)),
+    });
+    // A custom format (srcaddr first), as a flow log's Parquet columns follow its format.
+    const body = parquetWriteBuffer({
+      columnData: [
+        column('srcaddr', 'STRING', (i) => `10.1.0.${i + 1}`),
+        column('version', 'INT32', () => 2),
+        column('account_id', 'STRING', () => '123456789012'),
+        column('interface_id', 'STRING', () => 'eni-0a1b2c3d4e5f60718'),
+        column('dstaddr', 'STRING', () => '10.2.0.9'),
+        column('srcport', 'INT32', (i) => 40000 + i),
+        column('dstport', 'INT32', () => 443),
+        column('protocol', 'INT32', () => 6),
+        column('packets', 'INT64', () => 10n),
+        column('bytes', 'INT64', () => 840n),
+        column('start', 'INT64', () => 1_795_860_000n),
+        column('end', 'INT64', () => 1_795_860_060n),
+        column('action', 'STRING', () => 'ACCEPT'),
+        column('log_status', 'STRING', () => 'OK'),
+      ],
+    });
+    const key =
+      'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-north-1/year=2026/month=11/day=28/hour=10/123456789012_vpcflowlogs_eu-north-1_fl-0abc_20261128T1000Z_1a2b3c4d.log.parquet';
+    await putObject(target, key, new Uint8Array(body));
+    await consumerFor(target, prefix);
+    const os = openSearchClient();
+    await waitFor('every row in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= rows);
+    const res = await os.search({ index: `${prefix}-vpcflow`, size: rows });
+    const docs = res.body.hits.hits.map((h) => h._source as Record<string, any>);
+    expect(docs).toHaveLength(rows);
+    for (const doc of docs) {
+      expect(doc.cloud.region).toBe('eu-north-1');
+      expect(doc.aws.s3.object.key).toBe(key);
+    }
+    await waitFor('every row at HEC', async () => {
+      const events = await readHecEvents(serviceEndpoints().hec.outputFile, { sinceOffset: hecStart });
+      return events.filter((e) => String(e.source).includes(target.bucket)).length >= rows;
+    });
+    const lines = (await readHecEvents(serviceEndpoints().hec.outputFile, { sinceOffset: hecStart }))
+      .filter((e) => String(e.source).includes(target.bucket))
+      .map((e) => String(e.event).split(' '));
+    expect(lines).toHaveLength(rows);
+    // AWS's default order, where the add-on reads srcaddr as the fourth field.
+    expect(new Set(lines.map((t) => `${t[0]} ${t[1]} ${t[4]} ${t[12]}`))).toEqual(
+      new Set(['2 123456789012 10.2.0.9 ACCEPT']),
+    );
+    expect(new Set(lines.map((t) => t[3]))).toEqual(new Set(docs.map((d) => d.source.ip)));
+  }, 120_000);
 
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
