@@ -1,5 +1,6 @@
 import type { LogType, RawRecord, RecordOrigin, RejectedRecord } from '../types.js';
 import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
+import { isLogEventsStream, type LogEvent, LogEventsDecoder } from './cloudwatch.js';
 import { decompress, type StreamFault, sniffContainer } from './compression.js';
 import { detectLogType } from './detect-type.js';
 import { JsonRecordSplitter } from './json-splitter.js';
@@ -98,6 +99,23 @@ export async function* decodeObject(
     }
 
     let produced = 0;
+    if (isLogEventsStream(textStart(textHead))) {
+      const logEvents = new LogEventsDecoder(logType, limits);
+      const results = (events: LogEvent[]): DecodeResult[] =>
+        events.map((e) => {
+          produced++;
+          if (e.kind === 'flow') return flowResult(e.event, at);
+          if (e.kind === 'error') return rejected(at(e.index), e.code, e.reason, e.raw);
+          return {
+            kind: 'record',
+            record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
+          };
+        });
+      for await (const chunk of textRest) for (const result of results(logEvents.push(chunk))) yield result;
+      for (const result of results(logEvents.end(fault.value))) yield result;
+      if (produced === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
+      return;
+    }
     if (logType === 'cloudtrail') {
       const splitter = new JsonRecordSplitter(limits);
       let digest = false;
@@ -147,6 +165,14 @@ export async function* decodeObject(
     if (textRest) await Promise.resolve(textRest.return?.()).catch(() => undefined);
     closeSource(body, input);
   }
+}
+
+/** The first decompressed bytes as text, without a byte-order mark or leading blanks. */
+function textStart(head: Uint8Array): string {
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
 }
 
 let parquetQueue: Promise<void> = Promise.resolve();

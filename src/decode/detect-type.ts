@@ -1,4 +1,5 @@
 import type { LogType } from '../types.js';
+import { isLogEventsStream, logTypeOfLogEvents } from './cloudwatch.js';
 import { FLOW_FIELDS } from './tables.js';
 
 const DIGEST_KEY = /(?:^|\/)CloudTrail-Digest\/|_CloudTrail-Digest_/;
@@ -13,7 +14,7 @@ const FLOW_LINE = /^\d{1,2} (?:\d{12}|unknown|-) /;
 /**
  * Chooses the decoder for an object: first from its S3 key (the layouts AWS writes:
  * `AWSLogs/<account>/CloudTrail/`, `CloudTrail-Digest`, `vpcflowlogs`), then from its first decompressed
- * bytes. `undefined` means neither says.
+ * bytes (CloudWatch Logs subscription data by its first message). `undefined` means neither says.
  */
 export function detectLogType(key: string, firstBytes?: Uint8Array): LogType | 'digest' | undefined {
   if (DIGEST_KEY.test(key)) return 'digest';
@@ -30,6 +31,7 @@ function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
     .replace(/^\uFEFF/, '')
     .trimStart();
   const first = head[0];
+  if (isLogEventsStream(head)) return logTypeOfLogEvents(head);
   if (first === '{' || first === '[') {
     if (head.startsWith('{"message"') || /^\{\s*"message"\s*:/.test(head)) return 'vpcflow';
     if (head.includes('"digestStartTime"') || head.includes('"digestS3Object"')) return 'digest';

@@ -205,6 +205,37 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     expect(new Set(lines.map((t) => t[3]))).toEqual(new Set(docs.map((d) => d.source.ip)));
   }, 120_000);
 
+  it('delivers CloudTrail that came through CloudWatch Logs and Firehose, its type told by the content', async () => {
+    const target = await createLogBucket();
+    const prefix = `dl-c-${randomUUID().slice(0, 6)}`;
+    const records = generateCloudTrailRecords({ seed: 1700, count: 12 });
+    const envelope = (batch: unknown[]) =>
+      gzipSync(
+        JSON.stringify({
+          messageType: 'DATA_MESSAGE',
+          owner: '123456789012',
+          logGroup: 'aws-cloudtrail-logs',
+          logStream: '123456789012_CloudTrail_us-east-1',
+          subscriptionFilters: ['to-firehose'],
+          logEvents: batch.map((r, i) => ({
+            id: String(i),
+            timestamp: 1_795_860_000_000,
+            message: JSON.stringify(r),
+          })),
+        }),
+      );
+    // One gzip member per subscription record, as Firehose writes them when it does not decompress.
+    const body = Buffer.concat([envelope(records.slice(0, 5)), envelope(records.slice(5))]);
+    await putObject(target, 'firehose/2026/11/28/10/cloudtrail-to-s3-1-2026-11-28-10-00-00-0a1b2c3d', body);
+    // Firehose keys name no log: such keys go to content detection instead of being skipped.
+    await consumerFor(target, prefix, { pipeline: { unmatched: 'auto' } });
+    const os = openSearchClient();
+    await waitFor('every record in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= 12);
+    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(
+      new Set(records.map((r) => String((r as { eventID: string }).eventID))),
+    );
+  }, 120_000);
+
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
     const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);
