@@ -1,6 +1,6 @@
 import type { LogType, RawRecord, RecordOrigin, RejectedRecord } from '../types.js';
-import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
 import { isLogEventsStream, type LogEvent, LogEventsDecoder } from './cloudwatch.js';
+import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
 import { decompress, type StreamFault, sniffContainer } from './compression.js';
 import { detectLogType } from './detect-type.js';
 import { JsonRecordSplitter } from './json-splitter.js';
