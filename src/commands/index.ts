@@ -23,7 +23,7 @@ export function registerCommands(program: Command): void {
     .option('-s, --schema <schema>', 'ecs | cim', 'ecs')
     .option(
       '-c, --config <file>',
-      'config file whose mapping section applies (GeoIP databases, preserveOriginal, cimFlowLineOrder)',
+      'config file whose mapping section applies (GeoIP databases, preserveOriginal, cimFlowLineOrder) and pipeline.flowFormats',
     )
     .argument('[files...]', 'files to read; - or nothing for stdin')
     .action(async (files: string[], options: MapCommandOptions) => {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { decodeObject } from '../decode/index.js';
+import { decodeObject, type FlowLayouts, flowLayoutsWith } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
 import { type EncodableLine, encodeLines } from '../lines.js';
 import type { CimOptions } from '../map/cim/index.js';
@@ -10,7 +10,10 @@ import type { LogType, RawRecord, Schema } from '../types.js';
 export interface MapCommandOptions {
   type?: string;
   schema?: string;
-  /** A config file whose `mapping` section (GeoIP databases, preserveOriginal, …) applies, as in `run`. */
+  /**
+   * A config file whose `mapping` section (GeoIP databases, preserveOriginal, …) and `pipeline.flowFormats`
+   * apply, as in `run`.
+   */
   config?: string;
 }
 
@@ -22,6 +25,8 @@ export interface MapRunOptions {
   ecs?: EcsMapOptions;
   /** How HEC events are made (flow line order); the defaults by default. */
   cim?: CimOptions;
+  /** Layouts for header-less flow lines (`pipeline.flowFormats` with --config); the known ones by default. */
+  flowLayouts?: FlowLayouts;
   stdin: NodeJS.ReadableStream;
   stdout: Writable;
   stderr: Writable;
@@ -56,6 +61,7 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
   }
   let ecs: EcsMapOptions | undefined;
   let cim: CimOptions | undefined;
+  let flowLayouts: FlowLayouts | undefined;
   if (options.config !== undefined) {
     // Only with --config: a local mapping must not depend on whatever ASC_* the shell happens to hold.
     const { loadConfig } = await import('../config/index.js');
@@ -64,6 +70,7 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
       const config = loadConfig({ file: options.config });
       ecs = await ecsMapOptions(config);
       cim = cimMapOptions(config);
+      flowLayouts = flowLayoutsWith(config.pipeline.flowFormats);
     } catch (err) {
       process.stderr.write(`aws-siem-connector map: ${errorMessage(err)}\n`);
       process.exitCode = MAP_EXIT.usage;
@@ -76,6 +83,7 @@ export async function mapCommand(files: string[], options: MapCommandOptions): P
     schema,
     ...(ecs ? { ecs } : {}),
     ...(cim ? { cim } : {}),
+    ...(flowLayouts ? { flowLayouts } : {}),
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
@@ -106,7 +114,11 @@ export async function runMap(options: MapRunOptions): Promise<MapSummary> {
     const name = file === '-' ? '<stdin>' : file;
     const body = file === '-' ? options.stdin : createReadStream(file);
     try {
-      for await (const result of decodeObject(body, { origin: { key: name }, logType: options.type })) {
+      for await (const result of decodeObject(body, {
+        origin: { key: name },
+        logType: options.type,
+        ...(options.flowLayouts ? { flowLayouts: options.flowLayouts } : {}),
+      })) {
         if (result.kind === 'skipped') {
           summary.skipped++;
           if (result.reason === 'unknown-type') {

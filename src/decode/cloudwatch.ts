@@ -1,6 +1,7 @@
 import type { LogType } from '../types.js';
 import { DECODE_CODES, type DecodeLimits, MAX_RAW_KEPT } from './codes.js';
 import { JsonRecordSplitter, type SplitEvent } from './json-splitter.js';
+import type { FlowLayouts } from './tables.js';
 import { type FlowEvent, FlowLineDecoder } from './vpcflow.js';
 
 /**
@@ -38,9 +39,9 @@ export class LogEventsDecoder {
   /** Log events seen so far: the position of the next one is this plus one. */
   private seen = 0;
 
-  constructor(logType: LogType, limits: DecodeLimits) {
+  constructor(logType: LogType, limits: DecodeLimits, layouts?: FlowLayouts) {
     this.envelopes = new JsonRecordSplitter(limits);
-    this.lines = logType === 'vpcflow' ? new FlowLineDecoder(limits) : undefined;
+    this.lines = logType === 'vpcflow' ? new FlowLineDecoder(limits, layouts) : undefined;
   }
 
   push(chunk: Uint8Array): LogEvent[] {

@@ -5,6 +5,7 @@ import { decompress, type StreamFault, sniffContainer } from './compression.js';
 import { detectLogType } from './detect-type.js';
 import { JsonRecordSplitter } from './json-splitter.js';
 import { decodeParquetFlows } from './parquet.js';
+import type { FlowLayouts } from './tables.js';
 import { FlowLineDecoder } from './vpcflow.js';
 
 export type DecodeResult =
@@ -16,6 +17,8 @@ export interface DecodeOptions {
   origin: { bucket?: string; key: string };
   logType?: LogType | 'auto';
   limits?: Partial<DecodeLimits>;
+  /** Layouts for flow lines without a header (default: AWS's and Elastic's known ones). */
+  flowLayouts?: FlowLayouts;
 }
 
 /**
@@ -100,7 +103,7 @@ export async function* decodeObject(
 
     let produced = 0;
     if (isLogEventsStream(textStart(textHead))) {
-      const logEvents = new LogEventsDecoder(logType, limits);
+      const logEvents = new LogEventsDecoder(logType, limits, options.flowLayouts);
       const results = (events: LogEvent[]): DecodeResult[] =>
         events.map((e) => {
           produced++;
@@ -146,7 +149,7 @@ export async function* decodeObject(
       return;
     }
 
-    const lines = new FlowLineDecoder(limits);
+    const lines = new FlowLineDecoder(limits, options.flowLayouts);
     for await (const chunk of textRest) {
       for (const e of lines.push(chunk)) {
         produced++;

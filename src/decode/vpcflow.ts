@@ -1,6 +1,6 @@
 import type { FlowFields } from '../types.js';
 import { DECODE_CODES, type DecodeLimits, MAX_RAW_KEPT } from './codes.js';
-import { FLOW_FIELDS, FLOW_LAYOUTS } from './tables.js';
+import { FLOW_FIELDS, FLOW_LAYOUTS, type FlowLayouts } from './tables.js';
 
 export type FlowEvent =
   | { kind: 'record'; index: number; fields: FlowFields; line: string; layout: readonly string[] }
@@ -43,8 +43,8 @@ export function flowRecord(
 
 /**
  * Decodes VPC flow log text line by line. A header line (S3 delivery writes one) decides the field
- * order, so any custom format works; without one, the token count selects AWS's default v2 layout or one
- * of Elastic's known layouts. `-` means absent. Lines wrapped as `{"message":"..."}` are unwrapped.
+ * order, so any custom format works; without one, the token count selects a configured format, AWS's
+ * default v2 layout or one of Elastic's known layouts. `-` means absent. Lines wrapped as `{"message":"..."}` are unwrapped.
  * `index` is the 1-based line number in the object (header lines count), so an operator can find it.
  */
 export class FlowLineDecoder {
@@ -60,7 +60,10 @@ export class FlowLineDecoder {
    */
   private readonly safeUnits: number;
 
-  constructor(private readonly limits: Pick<DecodeLimits, 'maxRecordBytes'>) {
+  constructor(
+    private readonly limits: Pick<DecodeLimits, 'maxRecordBytes'>,
+    private readonly layouts: FlowLayouts = FLOW_LAYOUTS,
+  ) {
     this.safeUnits = Math.floor(limits.maxRecordBytes / 3);
   }
 
@@ -190,7 +193,7 @@ export class FlowLineDecoder {
     }
     let names = this.header;
     if (names === undefined) {
-      const layout = FLOW_LAYOUTS.get(tokens.length);
+      const layout = this.layouts.get(tokens.length);
       if (!layout) {
         this.out.push({
           kind: 'error',

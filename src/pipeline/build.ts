@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsConfig, ConnectorConfig } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
+import { flowLayoutsWith } from '../decode/index.js';
 import { type CimOptions, toCim } from '../map/cim/index.js';
 import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
@@ -138,6 +139,7 @@ export async function buildPipeline(
     metrics: deps.metrics,
     log: deps.log,
     observe: deps.observe,
+    flowLayouts: flowLayoutsWith(config.pipeline.flowFormats),
     mappers: {
       id: documentId,
       ecs: (record) => toEcs(record, ecsOptions),

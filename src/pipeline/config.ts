@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FLOW_FIELDS } from '../decode/tables.js';
 
 const logTypeRoute = z.enum(['cloudtrail', 'vpcflow', 'auto', 'skip']);
 
@@ -19,6 +20,39 @@ export const DEFAULT_ROUTES: z.input<typeof routeSchema>[] = [
   { match: '[/=]vpcflowlogs/', logType: 'vpcflow' },
 ];
 
+/**
+ * Custom flow log formats (`${version} ${srcaddr} …`, or the names alone) for flow logs that reach S3
+ * without their header line (through CloudWatch Logs or Firehose): a header-less line is read in the
+ * format of its field count, before AWS's and Elastic's known layouts. Every name must be a field AWS
+ * documents, once; two formats may not have the same count (a line could not tell which it is).
+ */
+const flowFormatsSchema = z
+  .array(z.string().transform((format) => format.replace(/\$\{([^}]*)\}/g, '$1').trim()))
+  .default([])
+  .superRefine((formats, ctx) => {
+    const counts = new Map<number, number>();
+    formats.forEach((format, i) => {
+      const names = format.split(/\s+/);
+      const unknown = names.find((n) => !FLOW_FIELDS.has(n));
+      if (format === '' || unknown !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `"${unknown ?? ''}" is not a VPC flow log field`,
+        });
+      } else if (new Set(names).size !== names.length) {
+        ctx.addIssue({ code: 'custom', path: [i], message: 'names a field twice' });
+      } else if (counts.has(names.length)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `has ${names.length} fields, as format ${counts.get(names.length)} has: a line could not tell them apart`,
+        });
+      }
+      counts.set(names.length, i);
+    });
+  });
+
 /** How much work is in flight at once; memory is bounded by these numbers, not by input size. */
 export const pipelineConfigSchema = z.strictObject({
   /** Objects read, decoded and shipped at once, across all queues. */
@@ -26,6 +60,7 @@ export const pipelineConfigSchema = z.strictObject({
   routes: z.array(routeSchema).default(DEFAULT_ROUTES.map((r) => ({ ...r }))),
   /** What to do with keys no route matches: skip them (counted) or choose the decoder from the content. */
   unmatched: z.enum(['skip', 'auto']).default('skip'),
+  flowFormats: flowFormatsSchema,
 });
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 export type Route = z.infer<typeof routeSchema>;

@@ -1,4 +1,4 @@
-import { decodeObject, OBJECT_LEVEL_CODES } from '../decode/index.js';
+import { decodeObject, type FlowLayouts, OBJECT_LEVEL_CODES } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { LogType, RawRecord, Schema, Sink } from '../types.js';
@@ -44,6 +44,8 @@ export interface ObjectPipeline {
   metrics: Metrics;
   log: Logger;
   observe?: DocumentObserver | undefined;
+  /** Layouts for header-less flow lines, the configured formats among them (`pipeline.flowFormats`). */
+  flowLayouts?: FlowLayouts | undefined;
 }
 
 export interface ProcessObjectOptions {
@@ -75,6 +77,7 @@ export async function processObject(
     for await (const result of decodeObject(body, {
       origin: options.origin,
       logType: options.logType ?? 'auto',
+      ...(pipeline.flowLayouts ? { flowLayouts: pipeline.flowLayouts } : {}),
     })) {
       // A new flow-log version or a mapping conflict rejects every record: decoding waits while the dead
       // letter holds more than its bound, so rejected records wait in the object, not in memory. This

@@ -189,6 +189,29 @@ describe('map command', () => {
     expect(missing.err).toContain('mapping.geoip');
   });
 
+  it('reads header-less flow lines in the format --config declares (pipeline.flowFormats)', async () => {
+    // A custom 14-field format: without its declaration the line is taken for AWS's default layout.
+    const format =
+      'srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status version account-id interface-id';
+    const line = '10.0.0.1 10.0.0.2 49152 443 6 10 840 1700000000 1700000060 REJECT OK 5 123456789012 eni-9';
+    const flows = join(dir, 'firehose-flows.log');
+    await writeFile(flows, `${line}\n`);
+    const guessed = await mapCli([flows], { type: 'vpcflow', schema: 'ecs' });
+    expect(guessed.code).not.toBe(MAP_EXIT.ok);
+    const config = join(dir, 'formats.yml');
+    await writeFile(
+      config,
+      `pipeline:\n  flowFormats: [${JSON.stringify(format.replace(/(\S+)/g, '$${$1}'))}]\n`,
+    );
+    const declared = await mapCli([flows], { type: 'vpcflow', schema: 'ecs', config });
+    expect(declared.err).toBe('');
+    const doc = JSON.parse(declared.out);
+    expect(doc.source).toMatchObject({ ip: '10.0.0.1', port: 49152 });
+    expect(doc.destination).toMatchObject({ ip: '10.0.0.2', port: 443 });
+    expect(doc.event.outcome).toBe('failure');
+    expect(doc.cloud.account.id).toBe('123456789012');
+  });
+
   it('reads stdin with -', async () => {
     const stdin = new PassThrough();
     stdin.end('2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1418530010 1418530070 ACCEPT OK\n');

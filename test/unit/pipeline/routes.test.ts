@@ -29,3 +29,25 @@ describe('compileRoutes', () => {
     expect(custom('AWSLogs/1/CloudTrail/x.gz')).toBe('auto');
   });
 });
+
+describe('pipeline.flowFormats', () => {
+  const issues = (flowFormats: string[]) => {
+    const parsed = pipelineConfigSchema.safeParse({ flowFormats });
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it("takes AWS's ${field} syntax or bare names", () => {
+    const parsed = pipelineConfigSchema.parse({
+      flowFormats: ['${version} ${srcaddr} ${dstaddr}', 'srcaddr action'],
+    });
+    expect(parsed.flowFormats).toEqual(['version srcaddr dstaddr', 'srcaddr action']);
+  });
+
+  it('refuses unknown fields, a field named twice and two formats of one length, naming the format', () => {
+    expect(issues(['srcaddr dst-addr'])).toEqual(['flowFormats.0: "dst-addr" is not a VPC flow log field']);
+    expect(issues(['srcaddr srcaddr'])).toEqual(['flowFormats.0: names a field twice']);
+    expect(issues(['srcaddr dstaddr', 'action log-status'])).toEqual([
+      'flowFormats.1: has 2 fields, as format 0 has: a line could not tell them apart',
+    ]);
+  });
+});
