@@ -76,6 +76,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_GEOIP_CITY_DB', path: ['mapping', 'geoip', 'city'], type: 'string' },
   { env: 'ASC_GEOIP_ASN_DB', path: ['mapping', 'geoip', 'asn'], type: 'string' },
   { env: 'ASC_CIM_FLOW_LINE_ORDER', path: ['mapping', 'cimFlowLineOrder'], type: 'string' },
+  // Formats separated by commas; a format's field names by spaces.
+  { env: 'ASC_FLOW_FORMATS', path: ['pipeline', 'flowFormats'], type: 'list' },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
   // Response actions, so that a deployment template configures the webhook Lambda without a file.
   { env: 'ASC_RESPOND_DRY_RUN', path: ['respond', 'dryRun'], type: 'boolean' },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
 import { pipelineConfigSchema } from '../../../src/pipeline/config.js';
 import { compileRoutes } from '../../../src/pipeline/routes.js';
 
@@ -41,6 +42,13 @@ describe('pipeline.flowFormats', () => {
       flowFormats: ['${version} ${srcaddr} ${dstaddr}', 'srcaddr action'],
     });
     expect(parsed.flowFormats).toEqual(['version srcaddr dstaddr', 'srcaddr action']);
+  });
+
+  it('come from ASC_FLOW_FORMATS, formats separated by commas', () => {
+    const config = loadConfig({
+      env: { ASC_FLOW_FORMATS: '${srcaddr} ${dstaddr} ${action}, version srcaddr' },
+    });
+    expect(config.pipeline.flowFormats).toEqual(['srcaddr dstaddr action', 'version srcaddr']);
   });
 
   it('refuses unknown fields, a field named twice and two formats of one length, naming the format', () => {
