@@ -19,9 +19,14 @@ export function isLogEventsStream(head: string): boolean {
   return ENVELOPE_HEAD.test(head);
 }
 
-/** Which log the envelopes carry, read off the first message in `head`; undefined if none is there yet. */
+/**
+ * Which log the envelopes carry, read off the first data message in `head` (a health check may come
+ * first); undefined if none is there.
+ */
 export function logTypeOfLogEvents(head: string): LogType | undefined {
-  const first = FIRST_MESSAGE.exec(head)?.[1];
+  const data = head.indexOf('"DATA_MESSAGE"');
+  if (data === -1) return undefined;
+  const first = FIRST_MESSAGE.exec(head.slice(data))?.[1];
   if (first === undefined) return undefined;
   return first === '{' ? 'cloudtrail' : 'vpcflow';
 }

@@ -81,8 +81,13 @@ describe('CloudWatch Logs subscription data (the Firehose route)', () => {
     ]);
   });
 
-  it('tells CloudTrail from flow envelopes by the first message', () => {
+  it('tells CloudTrail from flow envelopes by the first data message', () => {
     expect(detectLogType('x', Buffer.from(envelope(['{"eventVersion":"1.08"}'])))).toBe('cloudtrail');
+    // A health check first says nothing of the log.
+    expect(detectLogType('x', Buffer.from(control + envelope(['{"eventVersion":"1.08"}'])))).toBe(
+      'cloudtrail',
+    );
+    expect(detectLogType('x', Buffer.from(control))).toBeUndefined();
     expect(
       detectLogType('x', Buffer.from(envelope(['2 123456789012 eni-1 - - - - - - - 1 2 - NODATA']))),
     ).toBe('vpcflow');
