@@ -171,6 +171,8 @@ resource "aws_lambda_function" "consumer" {
       ASC_SEARCH_FLAVOUR                = var.search_node == "" ? "" : var.search_flavour # no search sink: unset
       ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn
       ASC_DEAD_LETTER_S3                = "s3://${aws_s3_bucket.dead_letters.id}/dead-letters/"
+      ASC_UNMATCHED_KEYS                = var.unmatched_keys
+      ASC_FLOW_FORMATS                  = var.flow_formats # empty: unset
       ASC_SOURCE_ROLE_ARN               = var.source_role_arn         # empty: unset
       ASC_SOURCE_EXTERNAL_ID            = var.source_role_external_id # empty: unset
     }

@@ -26,6 +26,20 @@ variable "log_bucket_kms_key_arn" {
   type    = string
   default = ""
 }
+variable "unmatched_keys" {
+  description = "Objects whose key is not an AWS log layout: skip them, or let their content decide (auto; for Firehose keys)."
+  type        = string
+  default     = "skip"
+  validation {
+    condition     = contains(["skip", "auto"], var.unmatched_keys)
+    error_message = "unmatched_keys must be skip or auto."
+  }
+}
+variable "flow_formats" {
+  description = "Custom flow log formats for lines without a header (CloudWatch Logs / Firehose route), comma-separated."
+  type        = string
+  default     = ""
+}
 variable "log_bucket_account_id" {
   description = "Account that owns the log bucket when it is not this one (a log-archive account); empty: this account."
   type        = string

@@ -78,6 +78,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_CIM_FLOW_LINE_ORDER', path: ['mapping', 'cimFlowLineOrder'], type: 'string' },
   // Formats separated by commas; a format's field names by spaces.
   { env: 'ASC_FLOW_FORMATS', path: ['pipeline', 'flowFormats'], type: 'list' },
+  { env: 'ASC_UNMATCHED_KEYS', path: ['pipeline', 'unmatched'], type: 'string' },
   { env: 'ASC_WEBHOOK_TOKEN', path: ['webhook', 'token'], type: 'string' },
   // Response actions, so that a deployment template configures the webhook Lambda without a file.
   { env: 'ASC_RESPOND_DRY_RUN', path: ['respond', 'dryRun'], type: 'boolean' },
