@@ -44,11 +44,15 @@ describe('pipeline.flowFormats', () => {
     expect(parsed.flowFormats).toEqual(['version srcaddr dstaddr', 'srcaddr action']);
   });
 
-  it('come from ASC_FLOW_FORMATS, formats separated by commas', () => {
+  it('come from ASC_FLOW_FORMATS, formats separated by commas (content detection from ASC_UNMATCHED_KEYS)', () => {
     const config = loadConfig({
-      env: { ASC_FLOW_FORMATS: '${srcaddr} ${dstaddr} ${action}, version srcaddr' },
+      env: {
+        ASC_FLOW_FORMATS: '${srcaddr} ${dstaddr} ${action}, version srcaddr',
+        ASC_UNMATCHED_KEYS: 'auto',
+      },
     });
     expect(config.pipeline.flowFormats).toEqual(['srcaddr dstaddr action', 'version srcaddr']);
+    expect(config.pipeline.unmatched).toBe('auto');
   });
 
   it('refuses unknown fields, a field named twice and two formats of one length, naming the format', () => {
