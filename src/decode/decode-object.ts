@@ -3,6 +3,7 @@ import { isLogEventsStream, type LogEvent, LogEventsDecoder } from './cloudwatch
 import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
 import { decompress, type StreamFault, sniffContainer } from './compression.js';
 import { detectLogType } from './detect-type.js';
+import { cloudTrailOfEventBridge } from './eventbridge.js';
 import { JsonRecordSplitter } from './json-splitter.js';
 import { decodeParquetFlows } from './parquet.js';
 import type { FlowLayouts } from './tables.js';
@@ -132,14 +133,18 @@ export async function* decodeObject(
             continue;
           }
           produced++;
-          out.push(
-            e.kind === 'record'
-              ? {
-                  kind: 'record',
-                  record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
-                }
-              : rejected(at(e.index), e.code, e.reason, e.raw),
-          );
+          if (e.kind === 'error') {
+            out.push(rejected(at(e.index), e.code, e.reason, e.raw));
+            continue;
+          }
+          // An EventBridge event carries the record as its detail, whose own text is not at hand.
+          const detail = cloudTrailOfEventBridge(e.value);
+          out.push({
+            kind: 'record',
+            record: detail
+              ? { logType: 'cloudtrail', origin: at(e.index), event: detail }
+              : { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
+          });
         }
         return out;
       };
