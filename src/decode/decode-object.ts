@@ -24,7 +24,8 @@ export interface DecodeOptions {
 
 /**
  * Decodes one object (S3 body or local file) into raw records, streaming: compression by magic bytes,
- * CloudTrail split record by record, VPC flow logs line by line (Parquet read in batches). Bad records
+ * CloudTrail split record by record, VPC flow logs line by line (Parquet read in batches), CloudWatch Logs
+ * subscription envelopes log event by log event. Bad records
  * become `rejected` results in order, between the good ones; nothing is dropped silently. Only errors of
  * the source stream itself are thrown, so the caller can retry the whole object. A consumer that stops
  * early (breaks out of its loop) closes the source and the decompressor with it.
