@@ -98,7 +98,7 @@ export class LogEventsDecoder {
     }
     if (this.lines) {
       // Flow messages are single lines; the line decoder numbers them as it counts them, in step with `seen`.
-      for (const event of this.lines.push(Buffer.from(`${message}\n`))) out.push({ kind: 'flow', event });
+      for (const event of this.lines.pushLine(message)) out.push({ kind: 'flow', event });
       return;
     }
     let value: unknown;

@@ -67,6 +67,13 @@ export class FlowLineDecoder {
     this.safeUnits = Math.floor(limits.maxRecordBytes / 3);
   }
 
+  /** One whole line given as text (a CloudWatch Logs message), numbered as the next line. */
+  pushLine(text: string): FlowEvent[] {
+    this.out = [];
+    this.line(text);
+    return this.out;
+  }
+
   push(chunk: Uint8Array): FlowEvent[] {
     this.out = [];
     const buf = Buffer.isBuffer(chunk)
