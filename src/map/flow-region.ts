@@ -1,3 +1,5 @@
+import { AWS_REGION_PATTERN as REGION } from '../aws-region.js';
+
 /**
  * AWS delivers flow logs to S3 under `AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/`, or with
  * Hive-compatible prefixes `…/aws-service=vpcflowlogs/aws-region=<region>/…`, in files named
@@ -6,7 +8,6 @@
  * notification instead, which is the bucket's region and differs for a central logging bucket. The records
  * of an object come one after another, so the last key's answer is kept.
  */
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d+';
 const FLOW_KEY_REGION = new RegExp(
   `(?:^|/)vpcflowlogs/(${REGION})/|/aws-service=vpcflowlogs/aws-region=(${REGION})/|_vpcflowlogs_(${REGION})_`,
 );

@@ -1,4 +1,5 @@
-const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d+';
+import { AWS_REGION_PATTERN as REGION } from '../aws-region.js';
+
 /**
  * sqs.<region>.amazonaws.com, its FIPS, VPC-endpoint, dual-stack (`api.aws`) and China forms, and the
  * legacy <region>.queue.amazonaws.com.
