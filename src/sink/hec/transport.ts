@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, type Dispatcher } from 'undici';
+import { Client, type Dispatcher, getSetCookies, Headers } from 'undici';
 import { ConfigError } from '../../config/load.js';
 import { errorMessage } from '../../errors.js';
 import type { HecSinkConfig } from './config.js';
@@ -142,23 +142,19 @@ const MAX_COOKIES = 16;
 const MAX_COOKIE_LENGTH = 4096;
 
 /**
- * Applies `Set-Cookie` headers: name and value kept, attributes ignored but an expiry in the past
- * (`Max-Age=0`, an old `Expires`), which removes the cookie. A lane talks to one origin, so domain and path
- * need no matching.
+ * Applies `Set-Cookie` headers (parsed by undici): name and value kept, one whose expiry is past
+ * (`Max-Age=0`, an old `Expires`) removed. A lane talks to one origin, so domain and path need no matching.
  */
 export function keepCookies(cookies: Map<string, string>, setCookie: string | string[]): void {
-  for (const header of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-    const [pair = '', ...attributes] = header.split(';');
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    const expired = attributes.some((a) => {
-      const [key = '', val = ''] = a.split('=').map((p) => p.trim());
-      if (key.toLowerCase() === 'max-age') return Number(val) <= 0;
-      if (key.toLowerCase() === 'expires') return Date.parse(val) <= Date.now();
-      return false;
-    });
+  const headers = new Headers();
+  for (const header of Array.isArray(setCookie) ? setCookie : [setCookie])
+    headers.append('set-cookie', header);
+  // undici gives null for a header it refuses (one over 4 KiB among them).
+  for (const cookie of getSetCookies(headers) as (ReturnType<typeof getSetCookies>[number] | null)[]) {
+    if (!cookie || cookie.name === '') continue;
+    const { name, value, maxAge, expires } = cookie;
+    const expired =
+      (maxAge !== undefined && maxAge <= 0) || (expires !== undefined && Number(expires) <= Date.now());
     if (expired) cookies.delete(name);
     else if (
       name.length + value.length <= MAX_COOKIE_LENGTH &&
