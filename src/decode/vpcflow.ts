@@ -44,7 +44,8 @@ export function flowRecord(
 /**
  * Decodes VPC flow log text line by line. A header line (S3 delivery writes one) decides the field
  * order, so any custom format works; without one, the token count selects a configured format, AWS's
- * default v2 layout or one of Elastic's known layouts. `-` means absent. Lines wrapped as `{"message":"..."}` are unwrapped.
+ * default v2 layout or one of Elastic's known layouts. `-` means absent. Lines wrapped as
+ * `{"message":"..."}` are unwrapped.
  * `index` is the 1-based line number in the object (header lines count), so an operator can find it.
  */
 export class FlowLineDecoder {

@@ -20,8 +20,8 @@ const FLATTENED_LIMIT = 32766;
  *
  * Throws EcsMapError when eventTime is missing or not a time: it is the document's @timestamp, which a
  * data stream requires, and a record placed at the wrong time would mislead every time-bound search.
+ * `text` is the record as it was in the object, when the decoder has it: `event.original` keeps it as is.
  */
-/** `text` is the record as it was in the object, when the decoder has it: `event.original` keeps it as is. */
 export function cloudtrailToEcs(
   ct: Json,
   origin: RecordOrigin,
