@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type ConnectorConfig, loadConfig } from '../config/index.js';
 import { NotImplementedError } from '../errors.js';
+import { useProxyConfig } from '../network/index.js';
 import { createLogger, type Logger, type LogLevel, setLogger } from '../observe/index.js';
 
 /** Options every command accepts (declared on the root program). */
@@ -25,6 +26,7 @@ export function commandContext(command: Command, configFile?: string): CommandCo
   });
   const log = createLogger(config.observe.logLevel);
   setLogger(log);
+  useProxyConfig(config.proxy, { log });
   return { config, log };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { detectionConfigSchema } from '../detection/config.js';
 import { mappingConfigSchema } from '../map/config.js';
+import { proxyConfigSchema } from '../network/config.js';
 import { observeConfigSchema } from '../observe/config.js';
 import { deadLetterConfigSchema, pipelineConfigSchema } from '../pipeline/config.js';
 import { respondConfigSchema } from '../respond/config.js';
@@ -34,6 +35,7 @@ export const configSchema = z.strictObject({
   webhook: webhookConfigSchema.prefault({}),
   respond: respondConfigSchema.prefault({}),
   observe: observeConfigSchema.prefault({}),
+  proxy: proxyConfigSchema.optional(),
 });
 
 export type ConnectorConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsHttpOptions } from '../network/index.js';
 import { ConfigError } from './load.js';
 
 /**
@@ -102,6 +103,7 @@ export async function resolveSecretArns(
     new SecretsManagerClient({
       ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
       ...(env.ASC_AWS_ENDPOINT ? { endpoint: env.ASC_AWS_ENDPOINT } : {}),
+      ...awsHttpOptions(),
     });
   const resolved: NodeJS.ProcessEnv = { ...env };
   for (const secret of wanted) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { routedFetch } from '../network/index.js';
 import { DashboardInstallError } from './errors.js';
 import { defaultDashboardsDir, renderDashboards } from './generate.js';
 import { splunkPlan, viewHash, withViewRecord } from './splunk-record.js';
@@ -213,7 +214,7 @@ export function kibanaPlan(
 
 export async function installKibanaDashboards(opts: KibanaInstallOptions): Promise<InstallResult> {
   const root = base(opts.url);
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.fetch ?? routedFetch;
   const { ndjson } = kibanaImportBody(opts.dashboardsDir);
   const ours = ndjson
     .split('\n')
@@ -330,7 +331,7 @@ function viewData(text: string): string | undefined {
 
 export async function installSplunkDashboards(opts: SplunkInstallOptions): Promise<InstallResult> {
   const root = base(opts.url);
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.fetch ?? routedFetch;
   const dir = opts.dashboardsDir ?? defaultDashboardsDir();
   const headers = { ...authHeader(opts.credentials, 'splunk') };
   const collection = `${root.pathname.replace(/\/$/, '')}/servicesNS/nobody/${encodeURIComponent(opts.app)}/data/ui/views`;

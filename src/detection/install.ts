@@ -1,3 +1,4 @@
+import { routedFetch } from '../network/index.js';
 import { CIM_EVENTTYPES, eventtypeFields, tagsFields, tagsStanzaName } from './cim-eventtypes.js';
 import { RuleInstallError } from './errors.js';
 import { compileKibana, type KibanaRule } from './kibana.js';
@@ -46,7 +47,7 @@ function authHeader(auth: Auth, scheme: 'ApiKey' | 'Bearer'): Record<string, str
 
 async function call(target: string, url: URL, init: RequestInit): Promise<Response> {
   try {
-    return await fetch(url, init);
+    return await routedFetch(url, init);
   } catch (err) {
     throw new RuleInstallError(
       `${target}: ${init.method ?? 'GET'} ${url.pathname} failed: ${(err as Error).message}`,

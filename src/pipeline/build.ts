@@ -4,6 +4,7 @@ import { ConfigError } from '../config/index.js';
 import { flowLayoutsWith } from '../decode/index.js';
 import { type CimOptions, toCim } from '../map/cim/index.js';
 import { documentId, type EcsMapOptions, openGeoIp, toEcs } from '../map/ecs/index.js';
+import { awsHttpOptions } from '../network/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { HecResponseInfo } from '../sink/hec/index.js';
 import type { SearchResponseInfo } from '../sink/search/index.js';
@@ -38,6 +39,7 @@ export function s3Client(aws: AwsConfig, credentials?: CredentialsProvider): S3C
     forcePathStyle: aws.forcePathStyle || aws.endpoint !== undefined,
     followRegionRedirects: true,
     ...(credentials ? { credentials } : {}),
+    ...awsHttpOptions(),
   });
 }
 

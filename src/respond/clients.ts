@@ -4,6 +4,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsConfig } from '../config/index.js';
+import { awsHttpOptions } from '../network/index.js';
 import type { RespondConfig } from './config.js';
 
 /** Static credentials, for tests against a local endpoint; real deployments use the SDK's default chain. */
@@ -31,22 +32,24 @@ export function createResponseClients(
   respond: Pick<RespondConfig, 'waf'>,
   credentials?: StaticCredentials,
 ): ResponseClients {
-  const common = {
+  // A function: each client gets its own request handler (a client's destroy() closes its handler).
+  const common = () => ({
+    ...awsHttpOptions(),
     region: aws.region,
     maxAttempts: 5,
     retryMode: 'standard',
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
-  };
+  });
   return {
     // CloudFront-scoped IP sets are managed through us-east-1 only.
     waf: new WAFV2Client({
-      ...common,
+      ...common(),
       region: respond.waf.scope === 'CLOUDFRONT' ? 'us-east-1' : aws.region,
     }),
-    iam: new IAMClient(common),
-    ec2: new EC2Client(common),
-    autoScaling: new AutoScalingClient(common),
-    s3: new S3Client({ ...common, forcePathStyle: aws.forcePathStyle }),
+    iam: new IAMClient(common()),
+    ec2: new EC2Client(common()),
+    autoScaling: new AutoScalingClient(common()),
+    s3: new S3Client({ ...common(), forcePathStyle: aws.forcePathStyle }),
   };
 }

@@ -1,5 +1,6 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsConfig } from '../config/index.js';
+import { awsHttpOptions } from '../network/index.js';
 import type { SourceRoleConfig } from './config.js';
 
 export type CredentialsProvider = ReturnType<typeof fromTemporaryCredentials>;
@@ -19,6 +20,10 @@ export function sourceRoleCredentials(
       RoleSessionName: role.sessionName,
       ...(role.externalId ? { ExternalId: role.externalId } : {}),
     },
-    clientConfig: { region: aws.region, ...(aws.endpoint ? { endpoint: aws.endpoint } : {}) },
+    clientConfig: {
+      region: aws.region,
+      ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+      ...awsHttpOptions(),
+    },
   });
 }

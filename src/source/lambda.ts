@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import PQueue from 'p-queue';
 import { type ConnectorConfig, loadConfig, resolveSecretArns } from '../config/index.js';
 import { errorMessage } from '../errors.js';
+import { useProxyConfig } from '../network/index.js';
 import { createEmfEmitter, createLogger, type EmfEmitter, metrics } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
 import { compileRoutes } from '../pipeline/routes.js';
@@ -19,6 +20,7 @@ let emf: EmfEmitter | undefined;
 
 async function init(config: ConnectorConfig): Promise<Runtime> {
   const log = createLogger(config.observe.logLevel);
+  useProxyConfig(config.proxy, { log });
   const pipeline = await buildPipeline(config, { log, metrics: metrics() });
   return {
     pipeline,

@@ -1,5 +1,6 @@
 import { createVerify, X509Certificate } from 'node:crypto';
 import { request } from 'undici';
+import { proxyDispatcherFor } from '../network/index.js';
 import { NotificationError, type SnsVerifier } from './notifications.js';
 
 /** Only certificates served by SNS itself are trusted; anything else could be an attacker's. */
@@ -8,7 +9,11 @@ const SNS_CERT_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 export type CertificateFetcher = (url: string) => Promise<string>;
 
 async function fetchCertificate(url: string): Promise<string> {
-  const res = await request(url, { maxRedirections: 0 } as Parameters<typeof request>[1]);
+  const dispatcher = proxyDispatcherFor(url);
+  const res = await request(url, {
+    maxRedirections: 0,
+    ...(dispatcher ? { dispatcher } : {}),
+  } as Parameters<typeof request>[1]);
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new NotificationError(`SNS signing certificate ${url} answered HTTP ${res.statusCode}`);

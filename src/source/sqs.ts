@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { AwsConfig } from '../config/index.js';
 import { ConnectorError, errorMessage } from '../errors.js';
+import { awsHttpOptions } from '../network/index.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import { withTimeout } from '../timeout.js';
 import type { SqsSourceConfig } from './config.js';
@@ -334,6 +335,7 @@ export function sqsClients(
         region,
         ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
         ...(credentials ? { credentials } : {}),
+        ...awsHttpOptions(),
       }),
   );
   return {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, resolveSecretArns } from '../config/index.js';
+import { useProxyConfig } from '../network/index.js';
 import { alertDocument, createLogger, type Logger, setLogger } from '../observe/index.js';
 import { type ActionOutcome, createResponseRunner, type ResponseRunner } from '../respond/index.js';
 import { createWebhookApp } from './app.js';
@@ -191,6 +192,7 @@ async function buildWebhookLambda(): Promise<ReturnType<typeof createWebhookLamb
   const config = loadConfig({ file: process.env.ASC_CONFIG_FILE });
   const log = createLogger(config.observe.logLevel);
   setLogger(log);
+  useProxyConfig(config.proxy, { log });
   const runner = createResponseRunner(config, { log });
   log.info(
     {

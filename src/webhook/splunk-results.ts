@@ -1,4 +1,5 @@
 import { ConnectorError } from '../errors.js';
+import { routedFetch } from '../network/index.js';
 
 export interface SplunkResultsOptions {
   restUrl: string;
@@ -10,7 +11,7 @@ export interface SplunkResultsOptions {
 /**
  * Every result row of a finished search, from Splunk's REST API
  * (`GET /services/search/jobs/{sid}/results?output_mode=json`). Splunk's webhook action carries only the
- * first row, so alerts that name several attackers need this. TLS is verified by the platform's fetch.
+ * first row, so alerts that name several attackers need this. TLS is verified (the platform's fetch, or undici's through a proxy).
  */
 export async function fetchSplunkResults(
   sid: string,
@@ -19,7 +20,7 @@ export async function fetchSplunkResults(
   const url = new URL(`services/search/jobs/${encodeURIComponent(sid)}/results`, withSlash(options.restUrl));
   url.searchParams.set('output_mode', 'json');
   url.searchParams.set('count', String(options.maxResults));
-  const response = await fetch(url, {
+  const response = await routedFetch(url, {
     headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
     signal: AbortSignal.timeout(options.timeoutMs),
   });

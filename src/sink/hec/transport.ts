@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, type Dispatcher, getSetCookies, Headers } from 'undici';
+import { Client, type Dispatcher, getSetCookies, Headers, ProxyAgent } from 'undici';
 import { ConfigError } from '../../config/load.js';
 import { errorMessage } from '../../errors.js';
+import { proxyRoutes } from '../../network/index.js';
 import type { HecSinkConfig } from './config.js';
 
 export interface HecResponse {
@@ -195,12 +196,15 @@ function readConfiguredFile(key: string, file: string): string {
   }
 }
 
-/** A keep-alive client per lane, TLS verified unless the operator turned it off, with an optional CA. */
+/**
+ * A keep-alive connection per lane, TLS verified unless the operator turned it off, with an optional CA;
+ * through a tunnel when the endpoint is routed to a proxy (TLS still end to end with the indexer).
+ */
 export function laneDispatcher(endpoint: Endpoint, config: HecSinkConfig): Dispatcher {
   const ca = config.tls.caFile ? readConfiguredFile('sinks.hec.tls.caFile', config.tls.caFile) : undefined;
-  return new Client(endpoint.origin, {
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    connect: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
-  });
+  const tls = { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) };
+  const connection = { pipelining: 1, keepAliveTimeout: 30_000 };
+  const proxy = proxyRoutes().proxyFor(endpoint.origin);
+  if (proxy) return new ProxyAgent({ uri: proxy.href, requestTls: tls, connections: 1, ...connection });
+  return new Client(endpoint.origin, { ...connection, connect: tls });
 }

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../errors.js';
+import { proxyRoutes } from '../../network/index.js';
 import type { SearchSinkConfig } from './config.js';
 
 /** One item of a bulk response, reduced to what deciding its outcome needs. */
@@ -86,4 +87,13 @@ export async function sendRequest(
     if (response) return response;
     throw new SearchTransportError(`${product} request failed: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/**
+ * The proxy for the cluster's nodes, as a URL for the client's `proxy` option. A client takes one proxy
+ * for all its nodes, so the first node decides.
+ */
+export function searchProxy(node: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(node) ? node[0] : node;
+  return first ? proxyRoutes().proxyFor(first)?.href : undefined;
 }

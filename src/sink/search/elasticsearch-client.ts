@@ -1,9 +1,10 @@
-import { Client } from '@elastic/elasticsearch';
+import { Client, HttpConnection } from '@elastic/elasticsearch';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
   type JsonResponse,
   type SearchClient,
+  searchProxy,
   sendRequest,
   toBulkResult,
 } from './client.js';
@@ -24,6 +25,19 @@ const COMPATIBLE_WITH_8 = {
   ndjson: 'application/vnd.elasticsearch+x-ndjson; compatible-with=8',
 } as const;
 
+/**
+ * The Elasticsearch URL an Elastic Cloud id names (`name:base64(host$es-id$kibana-id)`), so that the proxy
+ * routes can judge it as they judge a `node`; undefined when the id cannot be read (the client refuses it).
+ */
+function cloudIdUrl(cloudId: string): string | undefined {
+  const [host, esId] = Buffer.from(cloudId.slice(cloudId.indexOf(':') + 1), 'base64')
+    .toString()
+    .split('$');
+  if (!host || !esId) return undefined;
+  const [hostname, port] = host.split(':');
+  return `https://${esId}.${hostname}${port ? `:${port}` : ''}`;
+}
+
 /** Options for `@elastic/elasticsearch` from our config (exported for tests of the wiring). */
 export function elasticsearchClientOptions(config: SearchSinkConfig): ClientOptions {
   const auth = config.auth ?? {};
@@ -38,6 +52,12 @@ export function elasticsearchClientOptions(config: SearchSinkConfig): ClientOpti
   };
   if (config.cloudId !== undefined) options.cloud = { id: config.cloudId };
   else if (config.node !== undefined) options.node = config.node;
+  const proxy = searchProxy(config.cloudId !== undefined ? cloudIdUrl(config.cloudId) : config.node);
+  if (proxy) {
+    // The client's default (undici) connection cannot use a proxy; its Node http one can.
+    options.proxy = proxy;
+    options.Connection = HttpConnection;
+  }
   const apiKey = readSecret(auth.apiKey, auth.apiKeyFile, 'auth.apiKey');
   const password = readSecret(auth.password, auth.passwordFile, 'auth.password');
   if (apiKey !== undefined) options.auth = { apiKey };

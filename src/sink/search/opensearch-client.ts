@@ -1,11 +1,13 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
+import { awsHttpOptions } from '../../network/index.js';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
   type JsonResponse,
   type SearchClient,
+  searchProxy,
   sendRequest,
   toBulkResult,
 } from './client.js';
@@ -24,6 +26,8 @@ export function openSearchClientOptions(config: SearchSinkConfig): ClientOptions
     ssl: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
     ...(config.compression ? { compression: 'gzip' as const } : {}),
   };
+  const proxy = searchProxy(config.node);
+  if (proxy) options.proxy = proxy;
   const apiKey = readSecret(auth.apiKey, auth.apiKeyFile, 'auth.apiKey');
   if (apiKey !== undefined) options.headers = { authorization: `ApiKey ${apiKey}` };
   const password = readSecret(auth.password, auth.passwordFile, 'auth.password');
@@ -34,8 +38,9 @@ export function openSearchClientOptions(config: SearchSinkConfig): ClientOptions
     const signer = AwsSigv4Signer({
       region: auth.sigv4.region,
       service: auth.sigv4.service,
-      // The SDK's default chain: env, shared config, SSO, web identity, container and instance roles.
-      getCredentials: fromNodeProviderChain(),
+      // The SDK's default chain: env, shared config, SSO, web identity, container and instance roles (its
+      // STS and SSO calls through the proxy when there is one).
+      getCredentials: fromNodeProviderChain({ clientConfig: awsHttpOptions() }),
     });
     Object.assign(options, signer);
   }

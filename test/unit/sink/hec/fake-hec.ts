@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
 /** What one request to the fake looked like, decoded. */
@@ -33,7 +34,8 @@ export function parseStacked(text: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-export async function startFakeHec(): Promise<FakeHec> {
+/** `tls`: serve HTTPS with this key and certificate. */
+export async function startFakeHec(options: { tls?: { key: string; cert: string } } = {}): Promise<FakeHec> {
   let server: Server;
   const fake: FakeHec = {
     url: '',
@@ -42,10 +44,16 @@ export async function startFakeHec(): Promise<FakeHec> {
     onAck: (ids) => ({ status: 200, body: { acks: Object.fromEntries(ids.map((id) => [id, true])) } }),
     onHealth: () => ({ status: 200, body: { text: 'HEC is healthy', code: 17 } }),
     healthChecks: 0,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Every socket, also those whose TLS handshake never finished (the server does not track them).
+        for (const socket of sockets) socket.destroy();
+      }),
   };
   let eventCount = 0;
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const sockets = new Set<Socket>();
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -79,8 +87,14 @@ export async function startFakeHec(): Promise<FakeHec> {
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       res.end(text);
     });
+  };
+  server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const scheme = options.tls ? 'https' : 'http';
+  fake.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fake;
 }
