@@ -108,7 +108,11 @@ describe('an outbound HTTP proxy', () => {
       { waf: { scope: 'REGIONAL' } as never },
       { accessKeyId: 'test', secretAccessKey: 'test' },
     );
-    running.push({ stop: async () => Object.values(clients).forEach((c) => c.destroy()) });
+    running.push({
+      stop: async () => {
+        for (const client of Object.values(clients)) client.destroy();
+      },
+    });
     const listed = await clients.waf.send(new ListIPSetsCommand({ Scope: 'REGIONAL' }));
     expect(Array.isArray(listed.IPSets)).toBe(true);
     expect(forward.tunnels).toContain(hostPort(moto));
