@@ -5,6 +5,13 @@ import { readPath, select } from './select.js';
 import type { CimFields } from './types.js';
 
 const authenticationEvents = new Set(tables.authenticationEvents);
+const srcUserEvents = new Set(tables.srcUser.eventName);
+// Each src_user* field as a rule with no condition: `select` then coalesces its paths.
+const srcUserRules = {
+  name: [{ paths: tables.srcUser.name }],
+  id: [{ paths: tables.srcUser.id }],
+  type: [{ paths: tables.srcUser.type }],
+};
 
 /** Epoch seconds (with fraction) of a CloudTrail record's eventTime. */
 export function cloudTrailTime(event: Record<string, unknown>, origin: RecordOrigin): number {
@@ -135,9 +142,25 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
     readPath(event, 'userIdentity.arn')[0] ?? readPath(event, 'requestParameters.roleArn')[0],
   );
 
-  for (const name of ['user', 'user_name', 'user_type', 'dest'] as const) {
+  for (const name of [
+    'user',
+    'user_name',
+    'user_type',
+    'src_user',
+    'src_user_name',
+    'src_user_id',
+    'src_user_type',
+    'dest',
+  ] as const) {
     const rules = tables.fields[name];
     if (rules) put(fields, name, select(rules, event, eventName));
+  }
+  if (srcUserEvents.has(eventName)) {
+    const actor = select(srcUserRules.name, event, eventName);
+    put(fields, 'src_user', actor);
+    put(fields, 'src_user_name', actor);
+    put(fields, 'src_user_id', select(srcUserRules.id, event, eventName));
+    put(fields, 'src_user_type', select(srcUserRules.type, event, eventName));
   }
   put(fields, 'status', failure ? 'failure' : 'success');
   put(fields, 'result_id', text(event.errorCode));
@@ -165,6 +188,7 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
     'src_ip_range',
     'dest_ip_range',
     'protocol',
+    'protocol_code',
     'rule_action',
   ] as const) {
     const rules = tables.fields[name];

@@ -15,6 +15,8 @@ export interface CloudTrailTables {
   objectCategory: { contains: [string, string][] };
   changeType: { byEventSource: Record<string, string>; byEventName: Record<string, string> };
   fields: Record<string, SelectionRule[]>;
+  /** Events that name their actor in src_user*, and the paths each of those fields coalesces. */
+  srcUser: { eventName: string[]; name: string[]; id: string[]; type: string[] };
 }
 
 export interface VpcFlowTables {

@@ -137,8 +137,13 @@ describe('toCim — CloudTrail (hand-built records)', () => {
       dest: 'iam.amazonaws.com',
       vendor_account: '111122223333',
       user_arn: 'arn:aws:iam::111122223333:user/admin',
+      // `user` is the account created; the actor is src_user.
+      src_user: 'admin',
+      src_user_name: 'admin',
+      src_user_type: 'IAMUser',
     });
     expect(fields.user_type).toBeUndefined();
+    expect(fields.src_user_id).toBeUndefined();
   });
 
   it('keeps the verb action and marks status failure when a write was denied', () => {
@@ -243,6 +248,51 @@ describe.skipIf(!havePeer)('toCim — Elastic pipeline-test inputs and attack re
       user: 'JohnRole2',
       authentication_method: 'SFA',
       user_type: 'AWS::IAM::Role',
+      // The caller, a role session: its issuing role's name, id and identity type.
+      src_user: 'JohnDoe',
+      src_user_name: 'JohnDoe',
+      src_user_id: 'AROAIN5ATK5U7KEXAMPLE:JohnRole1',
+      src_user_type: 'AssumedRole',
+    });
+  });
+
+  it('names no src_user where `user` is already the actor', () => {
+    const [event] = lines('test-assume-role-json.log');
+    const { fields } = toCim(
+      ct({ ...event!, eventName: 'PutBucketPolicy', eventSource: 's3.amazonaws.com' }),
+    );
+    expect(fields.user).toBe('JohnDoe');
+    expect(Object.keys(fields).filter((k) => k.startsWith('src_user'))).toEqual([]);
+  });
+
+  it('network ACL entries: direction, range, rule action and the IANA protocol number', () => {
+    const entry = {
+      eventTime: '2024-03-01T10:00:00Z',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'CreateNetworkAclEntry',
+      eventType: 'AwsApiCall',
+      readOnly: false,
+      awsRegion: 'us-east-1',
+      userIdentity: { type: 'IAMUser', accountId: '111122223333', userName: 'admin' },
+      requestParameters: {
+        networkAclId: 'acl-0123',
+        ruleNumber: 100,
+        egress: false,
+        ruleAction: 'allow',
+        protocol: '6',
+        cidrBlock: '0.0.0.0/0',
+        portRange: { from: 22, to: 22 },
+      },
+      responseElements: { _return: true },
+    };
+    const { fields } = toCim(ct(entry));
+    expect(fields).toMatchObject({
+      object_id: 'acl-0123',
+      object_category: 'ACL',
+      direction: 'Inbound',
+      src_ip_range: '0.0.0.0/0',
+      rule_action: 'allow',
+      protocol_code: '6',
     });
   });
 
