@@ -143,6 +143,13 @@ resource "aws_iam_role_policy" "consumer_source_role" {
   policy = templatefile("${path.module}/policies/source-role.json.tftpl", { role_arn = var.source_role_arn })
 }
 
+# In a VPC, Lambda attaches the functions through network interfaces it creates with their roles.
+resource "aws_iam_role_policy_attachment" "consumer_vpc" {
+  count      = length(var.subnet_ids) > 0 ? 1 : 0
+  role       = aws_iam_role.consumer.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
 resource "aws_iam_role_policy" "consumer_secrets" {
   for_each = local.consumer_secrets
   name     = "read-${each.key}-secret"
@@ -161,6 +168,13 @@ resource "aws_lambda_function" "consumer" {
   timeout       = var.function_timeout
   memory_size   = var.function_memory
   architectures = ["arm64"]
+  dynamic "vpc_config" {
+    for_each = length(var.subnet_ids) > 0 ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
   environment {
     variables = {
       NODE_OPTIONS                      = "--enable-source-maps"
@@ -172,9 +186,11 @@ resource "aws_lambda_function" "consumer" {
       ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn
       ASC_DEAD_LETTER_S3                = "s3://${aws_s3_bucket.dead_letters.id}/dead-letters/"
       ASC_UNMATCHED_KEYS                = var.unmatched_keys
-      ASC_FLOW_FORMATS                  = var.flow_formats # empty: unset
+      ASC_FLOW_FORMATS                  = var.flow_formats            # empty: unset
       ASC_SOURCE_ROLE_ARN               = var.source_role_arn         # empty: unset
       ASC_SOURCE_EXTERNAL_ID            = var.source_role_external_id # empty: unset
+      HTTPS_PROXY                       = var.https_proxy             # empty: no proxy
+      NO_PROXY                          = var.no_proxy
     }
   }
   depends_on = [aws_cloudwatch_log_group.consumer]
@@ -203,6 +219,12 @@ resource "aws_iam_role" "webhook" {
   count              = var.deploy_webhook ? 1 : 0
   name               = "${var.name}-webhook"
   assume_role_policy = templatefile("${path.module}/policies/lambda-trust.json.tftpl", {})
+}
+
+resource "aws_iam_role_policy_attachment" "webhook_vpc" {
+  count      = var.deploy_webhook && length(var.subnet_ids) > 0 ? 1 : 0
+  role       = aws_iam_role.webhook[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
 resource "aws_iam_role_policy" "webhook_logs" {
@@ -334,6 +356,13 @@ resource "aws_lambda_function" "webhook" {
   memory_size                    = 512
   architectures                  = ["arm64"]
   reserved_concurrent_executions = 5
+  dynamic "vpc_config" {
+    for_each = length(var.subnet_ids) > 0 ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = var.security_group_ids
+    }
+  }
   environment {
     variables = {
       NODE_OPTIONS                 = "--enable-source-maps"
@@ -351,6 +380,8 @@ resource "aws_lambda_function" "webhook" {
       ASC_RESPOND_AUDIT_LOG            = "-"
       ASC_RESPOND_STATE_S3             = "s3://${local.state_bucket}/${var.response_state_prefix}"
       ASC_RESPOND_STATE_RETENTION_DAYS = tostring(var.response_state_retention_days)
+      HTTPS_PROXY                      = var.https_proxy # empty: no proxy
+      NO_PROXY                         = var.no_proxy
     }
   }
   depends_on = [aws_cloudwatch_log_group.webhook]
@@ -481,7 +512,7 @@ resource "aws_cloudwatch_dashboard" "connector" {
         ]
       } },
       { type = "metric", x = 12, y = 0, width = 12, height = 6, properties = {
-        title = "Dead letters", region = local.region, stat = "Maximum", period = 60
+        title   = "Dead letters", region = local.region, stat = "Maximum", period = 60
         metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.dead_letter.name]]
       } },
       { type = "metric", x = 0, y = 6, width = 12, height = 6, properties = {
@@ -493,7 +524,7 @@ resource "aws_cloudwatch_dashboard" "connector" {
         ]
       } },
       { type = "metric", x = 0, y = 12, width = 24, height = 6, properties = {
-        title = "Alerts received and response actions taken", region = local.region, stat = "Sum", period = 300
+        title   = "Alerts received and response actions taken", region = local.region, stat = "Sum", period = 300
         metrics = [["AwsSiemConnector", "AlertsReceived"], [".", "ResponseActions"], [".", "ResponseActionFailures"]]
       } },
     ]

@@ -202,3 +202,23 @@ variable "log_level" {
   type    = string
   default = "info"
 }
+variable "subnet_ids" {
+  description = "Subnets to run the functions in, for a SIEM reachable only inside a VPC (empty: no VPC). They need a way to S3 and Secrets Manager: VPC endpoints, a NAT gateway or https_proxy."
+  type        = list(string)
+  default     = []
+}
+variable "security_group_ids" {
+  description = "Security groups of the functions in the VPC (with subnet_ids)."
+  type        = list(string)
+  default     = []
+}
+variable "https_proxy" {
+  description = "Egress proxy for every connection the functions open (HTTPS_PROXY), e.g. http://proxy.internal:3128."
+  type        = string
+  default     = ""
+}
+variable "no_proxy" {
+  description = "Destinations reached without the proxy (NO_PROXY, comma-separated), e.g. VPC endpoints."
+  type        = string
+  default     = ""
+}

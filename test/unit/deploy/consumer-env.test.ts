@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ENV_BINDINGS, loadConfig, resolveSecretArns } from '../../../src/config/index.js';
+import { ProxyRoutes } from '../../../src/network/index.js';
 import { evaluateTemplate, NO_VALUE } from './cloudformation-eval.js';
 import { loadCloudFormation } from './policy-lint.js';
 
@@ -82,6 +83,52 @@ describe('the consumer environment (CloudFormation Lambda)', () => {
   });
 });
 
+describe('a VPC and an egress proxy (CloudFormation Lambda)', () => {
+  const PROXY = 'http://proxy.internal:3128';
+  const lambda = (name: string) => lambdaTemplate.Resources[name].Properties as Json;
+
+  it('gives both functions the proxy the connector reads, and its exceptions', () => {
+    const env = lambdaEnv({ HttpsProxy: PROXY, NoProxy: 'splunk.internal,10.0.0.0/8' });
+    const routes = ProxyRoutes.from(undefined, env);
+    expect(routes.proxyFor(HEC_URL)?.href).toBe(`${PROXY}/`);
+    expect(routes.proxyFor('https://hec.splunk.internal:8088')).toBeUndefined();
+    expect(routes.proxyFor('https://10.1.2.3:9200')).toBeUndefined();
+    const { value } = evaluateTemplate(lambdaTemplate, { HttpsProxy: PROXY, DeployWebhook: 'true' });
+    expect(value(lambda('WebhookFunction').Environment.Variables.HTTPS_PROXY)).toBe(PROXY);
+  });
+
+  it('sets no proxy by default', () => {
+    const env = lambdaEnv();
+    expect(env).not.toHaveProperty('HTTPS_PROXY');
+    expect(env).not.toHaveProperty('NO_PROXY');
+  });
+
+  it('attaches both functions to the subnets, and lets their roles create the network interfaces', () => {
+    const { value } = evaluateTemplate(lambdaTemplate, {
+      SubnetIds: 'subnet-a,subnet-b',
+      SecurityGroupIds: 'sg-1',
+      DeployWebhook: 'true',
+    });
+    for (const fn of ['ConsumerFunction', 'WebhookFunction']) {
+      expect(value(lambda(fn).VpcConfig)).toEqual({
+        SubnetIds: ['subnet-a', 'subnet-b'],
+        SecurityGroupIds: ['sg-1'],
+      });
+    }
+    for (const role of ['ConsumerRole', 'WebhookRole']) {
+      expect(value(lambdaTemplate.Resources[role].Properties.ManagedPolicyArns)).toEqual([
+        'arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+      ]);
+    }
+  });
+
+  it('runs outside a VPC by default', () => {
+    const { value } = evaluateTemplate(lambdaTemplate, {});
+    expect(value(lambda('ConsumerFunction').VpcConfig)).toBe(NO_VALUE);
+    expect(value(lambdaTemplate.Resources.ConsumerRole.Properties.ManagedPolicyArns)).toBe(NO_VALUE);
+  });
+});
+
 describe('the consumer environment (ECS Fargate)', () => {
   const base = {
     Image: 'asc:1',
@@ -102,6 +149,14 @@ describe('the consumer environment (ECS Fargate)', () => {
     ]);
   });
 
+  it('an egress proxy reaches the consumer; the metadata and credential endpoints stay direct', () => {
+    const env = ecsEnv({ ...base, HttpsProxy: 'http://proxy.internal:3128' });
+    const routes = ProxyRoutes.from(undefined, env);
+    expect(routes.proxyFor('https://sqs.eu-west-1.amazonaws.com')?.host).toBe('proxy.internal:3128');
+    expect(routes.proxyFor('https://169.254.170.2/v2/credentials')).toBeUndefined();
+    expect(ecsEnv(base)).not.toHaveProperty('HTTPS_PROXY');
+  });
+
   it('a search node brings its flavour', () => {
     const env = ecsEnv({ ...base, SearchNode: SEARCH_NODE, SearchFlavour: 'opensearch' });
     expect(loadConfig({ env }).sinks.search).toMatchObject({ flavour: 'opensearch', node: SEARCH_NODE });
@@ -109,6 +164,17 @@ describe('the consumer environment (ECS Fargate)', () => {
 });
 
 describe('the consumer environment (Terraform)', () => {
+  it('runs both functions in the subnets given, through the proxy given', () => {
+    for (const fn of ['consumer', 'webhook']) {
+      const start = mainTf.indexOf(`resource "aws_lambda_function" "${fn}"`);
+      const block = mainTf.slice(start, mainTf.indexOf('\n}\n', start));
+      expect(block).toMatch(/dynamic "vpc_config" \{\s+for_each = length\(var\.subnet_ids\) > 0/);
+      expect(block).toMatch(/^\s*HTTPS_PROXY\s*=\s*var\.https_proxy\b/m);
+      expect(block).toMatch(/^\s*NO_PROXY\s*=\s*var\.no_proxy\b/m);
+    }
+    expect(mainTf.match(/AWSLambdaVPCAccessExecutionRole/g)).toHaveLength(2);
+  });
+
   it('sets the flavour only when a search node is given', () => {
     const block = mainTf.slice(mainTf.indexOf('resource "aws_lambda_function" "consumer"'));
     const line = /^\s*ASC_SEARCH_FLAVOUR\s*=\s*(.+)$/m.exec(block)?.[1];

@@ -40,7 +40,8 @@ describe('the webhook Lambda environment (CloudFormation)', () => {
 
   it('sets only variables the connector reads (Terraform)', () => {
     const block = mainTf.slice(mainTf.indexOf('resource "aws_lambda_function" "webhook"'));
-    const vars = block.slice(block.indexOf('variables = {'), block.indexOf('}\n  }')).match(/\bASC_\w+/g);
+    const start = block.indexOf('variables = {');
+    const vars = block.slice(start, block.indexOf('}\n  }', start)).match(/\bASC_\w+/g);
     expect(vars?.length).toBeGreaterThan(5);
     expect(vars!.filter((name) => !name.endsWith('_SECRET_ARN') && !bound.has(name))).toEqual([]);
   });
