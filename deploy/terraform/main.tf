@@ -181,6 +181,9 @@ resource "aws_lambda_function" "consumer" {
       ASC_LOG_LEVEL                     = var.log_level
       ASC_HEC_URLS                      = var.hec_urls
       ASC_HEC_TOKEN_SECRET_ARN          = var.hec_token_secret_arn
+      ASC_HEC_INDEX                     = var.hec_index # empty: the token's default
+      ASC_HEC_CLOUDTRAIL_INDEX          = var.hec_cloudtrail_index
+      ASC_HEC_VPCFLOW_INDEX             = var.hec_vpcflow_index
       ASC_SEARCH_NODE                   = var.search_node
       ASC_SEARCH_FLAVOUR                = var.search_node == "" ? "" : var.search_flavour # no search sink: unset
       ASC_SEARCH_CREDENTIALS_SECRET_ARN = var.search_credentials_secret_arn

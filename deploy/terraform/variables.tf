@@ -69,6 +69,21 @@ variable "hec_token_secret_arn" {
   type    = string
   default = ""
 }
+variable "hec_index" {
+  description = "Splunk index for events (empty: the token's default index)."
+  type        = string
+  default     = ""
+}
+variable "hec_cloudtrail_index" {
+  description = "Splunk index for CloudTrail events, over hec_index (empty: hec_index)."
+  type        = string
+  default     = ""
+}
+variable "hec_vpcflow_index" {
+  description = "Splunk index for VPC flow events, over hec_index (empty: hec_index)."
+  type        = string
+  default     = ""
+}
 variable "search_node" {
   type    = string
   default = ""

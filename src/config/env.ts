@@ -5,7 +5,8 @@
 export interface EnvBinding {
   env: string;
   path: readonly string[];
-  type: 'string' | 'number' | 'boolean' | 'list';
+  /** `list`: comma-separated; `map`: comma-separated `key=value` pairs. */
+  type: 'string' | 'number' | 'boolean' | 'list' | 'map';
   /**
    * The optional section (a sink, the SQS source) this variable only qualifies. It is applied when the
    * file or another variable creates that section, and ignored otherwise: deployment templates set such
@@ -30,6 +31,19 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_HEC_TOKEN', path: ['sinks', 'hec', 'token'], type: 'string', qualifies: HEC },
   { env: 'ASC_HEC_TOKEN_FILE', path: ['sinks', 'hec', 'tokenFile'], type: 'string', qualifies: HEC },
   { env: 'ASC_HEC_INDEX', path: ['sinks', 'hec', 'index'], type: 'string', qualifies: HEC },
+  {
+    env: 'ASC_HEC_CLOUDTRAIL_INDEX',
+    path: ['sinks', 'hec', 'indexes', 'cloudtrail'],
+    type: 'string',
+    qualifies: HEC,
+  },
+  {
+    env: 'ASC_HEC_VPCFLOW_INDEX',
+    path: ['sinks', 'hec', 'indexes', 'vpcflow'],
+    type: 'string',
+    qualifies: HEC,
+  },
+  { env: 'ASC_HEC_ACCOUNT_INDEXES', path: ['sinks', 'hec', 'accountIndexes'], type: 'map', qualifies: HEC },
   { env: 'ASC_HEC_GZIP', path: ['sinks', 'hec', 'gzip'], type: 'boolean', qualifies: HEC },
   { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean', qualifies: HEC },
   {
@@ -150,6 +164,13 @@ export function applyEnv(
   return { config, origins, ignored };
 }
 
+function listOf(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function convert(value: string, type: EnvBinding['type']): unknown {
   switch (type) {
     case 'number': {
@@ -162,10 +183,13 @@ function convert(value: string, type: EnvBinding['type']): unknown {
       return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
     }
     case 'list':
-      return value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      return listOf(value);
+    case 'map': {
+      const pairs = listOf(value).map((entry) => entry.split('=').map((s) => s.trim()));
+      // Left as a string when an entry is not `key=value`, so that validation names the variable.
+      if (pairs.some((pair) => pair.length !== 2 || !pair[0] || !pair[1])) return value;
+      return Object.fromEntries(pairs);
+    }
     default:
       return value;
   }

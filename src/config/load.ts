@@ -151,6 +151,7 @@ const EXPECTED: Record<EnvBinding['type'], string> = {
   boolean: 'expected true/false (or 1/0)',
   number: 'expected a number',
   list: 'expected a comma-separated list',
+  map: 'expected comma-separated key=value pairs',
   string: 'expected text',
 };
 

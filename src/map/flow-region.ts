@@ -20,3 +20,18 @@ export function flowRegionOfKey(key: string): string | undefined {
   }
   return last.region;
 }
+
+/**
+ * The account of a flow log from its delivery key, for records whose format has no `account-id` field:
+ * `AWSLogs/<account>/…`, Hive-compatible `AWSLogs/aws-account-id=<account>/…`, or AWS's file name.
+ */
+const FLOW_KEY_ACCOUNT = /(?:^|\/)AWSLogs\/(?:aws-account-id=)?(\d{12})\/|(?:^|\/)(\d{12})_vpcflowlogs_/;
+let lastAccount: { key: string; account: string | undefined } | undefined;
+
+export function flowAccountOfKey(key: string): string | undefined {
+  if (lastAccount?.key !== key) {
+    const m = FLOW_KEY_ACCOUNT.exec(key);
+    lastAccount = { key, account: m?.[1] ?? m?.[2] };
+  }
+  return lastAccount.account;
+}

@@ -192,6 +192,40 @@ describe('HEC sink → real HEC receiver', () => {
     expect(got[0]?.time).toBe(Date.UTC(2024, 0, 1, 0, 0, 1) / 1000);
   });
 
+  it("routes each event to its account's index, else its log type's, and the receiver files it there", async () => {
+    const runId = `run-${randomUUID()}`;
+    const offset = hecOutputOffset(hec.outputFile);
+    const tenant = cloudTrailRecord(runId, 'tenant', 1);
+    if (tenant.logType === 'cloudtrail') tenant.event.recipientAccountId = '444455556666';
+    const names =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+    const line = `2 123456789012 eni-${runId} 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK`;
+    const values = line.split(' ');
+    const flow: RawRecord = {
+      logType: 'vpcflow',
+      origin: { bucket: 'it-bucket', key: `${runId}/flows.log.gz`, record: 1 },
+      fields: Object.fromEntries(names.split(' ').map((name, i) => [name, values[i]!])),
+      line,
+    };
+    const records = [track(cloudTrailRecord(runId, 'own', 1)), track(tenant), track(flow)];
+    const sink = sinkFor(hec.url, {
+      index: 'aws',
+      indexes: { vpcflow: 'aws_vpcflow' },
+      accountIndexes: { '444455556666': 'tenant_b' },
+    });
+    await writeAll(sink, records);
+    await sink.close();
+    expect(kinds(records)).toEqual({ ack: 3 });
+    await receivedIds(offset, runId, 3);
+    const got = await readReceived(offset, runId);
+    const indexOf = (part: string) => got.find((e) => e.source?.includes(part))?.index;
+    expect([indexOf('/own'), indexOf('/tenant'), indexOf('/flows')]).toEqual([
+      'aws',
+      'tenant_b',
+      'aws_vpcflow',
+    ]);
+  });
+
   it('uses indexer acks when enabled: every batch acked through /services/collector/ack', async () => {
     proxy = await startFaultProxy(hec.url);
     const runId = `run-${randomUUID()}`;

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorError, errorMessage } from '../../errors.js';
+import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
 import type { Logger } from '../../observe/index.js';
 import type { LogType, Sink, SinkRecord } from '../../types.js';
 import type { FileSinkConfig } from './config.js';
@@ -58,13 +59,18 @@ export function createFileSink(config: FileSinkConfig, deps: { log?: Logger } = 
     return stream;
   };
 
+  // A HEC envelope is written as HEC would receive it (and `map --schema cim` prints it): its record
+  // spliced in, without the keys that only steer the HEC sink.
+  const lineOf = (doc: unknown): string =>
+    config.schema === 'cim' ? hecEventJson(doc as HecEvent) : JSON.stringify(doc);
+
   return {
     name: 'file',
     schema: config.schema,
     async write(record: SinkRecord) {
       const stream = streamFor(record.logType);
       const done = new Promise<void>((resolve) => {
-        stream.write(`${JSON.stringify(record.doc)}\n`, (err) => {
+        stream.write(`${lineOf(record.doc)}\n`, (err) => {
           if (err) record.delivery.fail(err);
           else {
             failures.delete(record.logType);

@@ -28,7 +28,11 @@ const BY_HEC_CODE: Readonly<Record<number, Rule>> = {
   4: { kind: 'fatal', code: 'HEC_TOKEN_INVALID', hint: 'check the HEC token' },
   5: { kind: 'split' },
   6: { kind: 'split' },
-  7: { kind: 'fatal', code: 'HEC_INDEX_INVALID', hint: "add the index to the token's allowed indexes" },
+  7: {
+    kind: 'fatal',
+    code: 'HEC_INDEX_INVALID',
+    hint: "each index the sink names (sinks.hec.index, indexes, accountIndexes) must exist and be among the token's allowed indexes",
+  },
   8: { kind: 'retry' },
   9: { kind: 'retry' },
   10: {

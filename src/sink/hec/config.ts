@@ -7,6 +7,14 @@ import { z } from 'zod';
  * every 5 s, gzip on (HEC accepts gzip, never deflate), indexer-ack polling every few seconds with a 300 s
  * time-out (acks can lag minutes behind the 200), and TLS verification always on unless turned off by hand.
  */
+/** Splunk's rule for index names: lower-case letters, digits, `_` and `-`, not starting with `_` or `-`. */
+const splunkIndex = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*$/,
+    'must be a Splunk index name: lower-case letters, digits, _ and -, not first _ or -',
+  );
+
 export const hecSinkConfigSchema = z
   .strictObject({
     /** One or more HEC base URLs (`https://splunk:8088`); the sink spreads batches over the healthy ones. */
@@ -16,7 +24,18 @@ export const hecSinkConfigSchema = z
     /** A file whose trimmed content is the token (a mounted secret). */
     tokenFile: z.string().min(1).optional(),
     /** Index for events that carry none; must be in the token's allowed indexes. */
-    index: z.string().min(1).optional(),
+    index: splunkIndex.optional(),
+    /** Index per log type, over `index` (Splunk admins keep trails and flows apart, as the add-on's inputs do). */
+    indexes: z
+      .strictObject({ cloudtrail: splunkIndex.optional(), vpcflow: splunkIndex.optional() })
+      .prefault({}),
+    /**
+     * Index per AWS account (the account whose log it is: a trail's recipient, a flow's owner), over
+     * `indexes` and `index`: Splunk grants access by index, so each team or tenant sees its own accounts.
+     */
+    accountIndexes: z
+      .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), splunkIndex)
+      .optional(),
     /** Host for events that carry none. */
     host: z.string().min(1).optional(),
     /** Replaces the source of every event (default: the object's s3://bucket/key). */

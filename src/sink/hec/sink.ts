@@ -575,13 +575,21 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     while (deliveries.size > 0) await deliveries.settled();
   }
 
+  /** The event's own index, else its account's, its log type's, the sink's (undefined: the token's). */
+  function indexOf(record: SinkRecord<HecEvent>): string | undefined {
+    const ev = record.doc;
+    if (ev.index !== undefined) return ev.index;
+    const byAccount = ev.account === undefined ? undefined : config.accountIndexes?.[ev.account];
+    return byAccount ?? config.indexes[record.logType] ?? config.index;
+  }
+
   function envelope(record: SinkRecord<HecEvent>): HecEvent {
     const ev = record.doc;
     const sourcetype =
       (ev.sourcetype === 'aws:cloudtrail' ? config.sourcetypes.cloudtrail : config.sourcetypes.vpcflow) ??
       ev.sourcetype;
     const host = ev.host ?? config.host;
-    const index = ev.index ?? config.index;
+    const index = indexOf(record);
     return {
       time: ev.time,
       host,

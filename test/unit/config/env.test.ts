@@ -105,3 +105,27 @@ describe('the source role', () => {
     ).toThrowError(/source\.assumeRole\.roleArn/);
   });
 });
+
+describe('HEC index routing from the environment', () => {
+  it('takes log-type indexes and account=index pairs', () => {
+    const config = loadConfig({
+      env: {
+        ...SPLUNK_ONLY,
+        ASC_HEC_CLOUDTRAIL_INDEX: 'aws_cloudtrail',
+        ASC_HEC_VPCFLOW_INDEX: 'aws_vpcflow',
+        ASC_HEC_ACCOUNT_INDEXES: '111122223333=tenant_a, 444455556666 = tenant_b',
+      },
+    });
+    expect(config.sinks.hec?.indexes).toEqual({ cloudtrail: 'aws_cloudtrail', vpcflow: 'aws_vpcflow' });
+    expect(config.sinks.hec?.accountIndexes).toEqual({
+      '111122223333': 'tenant_a',
+      '444455556666': 'tenant_b',
+    });
+  });
+
+  it('refuses a pair that is not account=index, naming the variable', () => {
+    expect(() =>
+      loadConfig({ env: { ...SPLUNK_ONLY, ASC_HEC_ACCOUNT_INDEXES: '111122223333=tenant_a,tenant_b' } }),
+    ).toThrow(/ASC_HEC_ACCOUNT_INDEXES.*key=value/s);
+  });
+});

@@ -75,6 +75,22 @@ describe('the consumer environment (CloudFormation Lambda)', () => {
     expect(config.sinks.hec?.token).toBe('11111111-2222-3333-4444-555555555555');
   });
 
+  it('HEC indexes: per log type over the default, unset when left empty', async () => {
+    const env = lambdaEnv({
+      HecUrls: HEC_URL,
+      HecTokenSecretArn: TOKEN_ARN,
+      HecIndex: 'aws',
+      HecVpcFlowIndex: 'aws_vpcflow',
+    });
+    const hec = (await consumerConfig(env)).sinks.hec;
+    expect(hec?.index).toBe('aws');
+    expect(hec?.indexes).toEqual({ vpcflow: 'aws_vpcflow' });
+    const plain = (await consumerConfig(lambdaEnv({ HecUrls: HEC_URL, HecTokenSecretArn: TOKEN_ARN }))).sinks
+      .hec;
+    expect(plain?.index).toBeUndefined();
+    expect(plain?.indexes).toEqual({});
+  });
+
   it('a search node brings its flavour', async () => {
     const env = lambdaEnv({ SearchNode: SEARCH_NODE, SearchFlavour: 'opensearch' });
     expect(env.ASC_SEARCH_FLAVOUR).toBe('opensearch');

@@ -54,3 +54,29 @@ describe('VPC flow region (ECS cloud.region, CIM vendor_region)', () => {
     expect(flowDoc('flows/exported-from-cloudwatch.log').cloud.region).toBeUndefined();
   });
 });
+
+describe('VPC flow account for HEC index routing', () => {
+  const V2_NO_ACCOUNT = (key: string) => {
+    const record = flow(key, {}) as Extract<RawRecord, { logType: 'vpcflow' }>;
+    delete record.fields['account-id'];
+    return record;
+  };
+
+  it("is the line's account-id, else the delivery key's account", () => {
+    expect(toCim(flow('any/key.log.gz', {})).account).toBe('123456789012');
+    expect(
+      toCim(V2_NO_ACCOUNT('AWSLogs/210987654321/vpcflowlogs/eu-west-1/2026/11/28/x.log.gz')).account,
+    ).toBe('210987654321');
+    expect(
+      toCim(
+        V2_NO_ACCOUNT(
+          'logs/AWSLogs/aws-account-id=333333333333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/x.log.gz',
+        ),
+      ).account,
+    ).toBe('333333333333');
+    expect(toCim(V2_NO_ACCOUNT('moved/444444444444_vpcflowlogs_eu-west-1_fl-1_x.log.gz')).account).toBe(
+      '444444444444',
+    );
+    expect(toCim(V2_NO_ACCOUNT('firehose/2026/11/28/x.gz')).account).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type HecEvent, hecEventJson } from '../../../../src/map/cim/index.js';
 import { createFileSink } from '../../../../src/sink/file/index.js';
 import type { SinkRecord } from '../../../../src/types.js';
 
@@ -34,6 +35,36 @@ describe('createFileSink', () => {
     expect([a.settled, b.settled]).toEqual([['ack'], ['ack']]);
     expect(readFileSync(join(dir, 'vpcflow.ecs.ndjson'), 'utf8')).toBe('{"n":1}\n{"n":2}\n');
     await expect(sink.check!()).resolves.toBeUndefined();
+  });
+
+  it('writes HEC envelopes as HEC receives them: the record spliced in, no sink-only keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asc-file-'));
+    const sink = createFileSink({ dir, schema: 'cim' });
+    const { r } = record(1);
+    const envelope: HecEvent = {
+      time: 1.5,
+      source: 's3://b/k',
+      sourcetype: 'aws:cloudwatchlogs:vpcflow',
+      event: '2 123456789012 eni-1 - - - - - - - 1 2 - NODATA',
+      fields: { action: 'unknown' },
+      account: '123456789012',
+    };
+    await sink.write({ ...r, doc: envelope });
+    await sink.write({
+      ...r,
+      logType: 'cloudtrail',
+      doc: { ...envelope, event: { a: 1 }, eventJson: '{"a":1}' },
+    });
+    await sink.close();
+    expect(readFileSync(join(dir, 'vpcflow.cim.ndjson'), 'utf8')).toBe(`${hecEventJson(envelope)}\n`);
+    const ct = readFileSync(join(dir, 'cloudtrail.cim.ndjson'), 'utf8');
+    expect(JSON.parse(ct)).toEqual({
+      time: 1.5,
+      source: 's3://b/k',
+      sourcetype: 'aws:cloudwatchlogs:vpcflow',
+      event: { a: 1 },
+      fields: { action: 'unknown' },
+    });
   });
 
   it('fails the records of a stream that cannot be written instead of crashing, reports it, and recovers', async () => {

@@ -104,6 +104,55 @@ describe('HEC sink: batching and the wire format', () => {
     await sink.close();
   });
 
+  it("routes each event to its account's index, else its log type's, else the sink's", async () => {
+    const sink = createHecSink(
+      hecConfig({
+        urls: [hec.url],
+        index: 'aws',
+        indexes: { vpcflow: 'aws_vpcflow' },
+        accountIndexes: { '111122223333': 'tenant_a' },
+      }),
+    );
+    const flowEvent = (n: number, account: string) => {
+      const t = tracked(
+        n,
+        event(n, { sourcetype: 'aws:cloudwatchlogs:vpcflow', event: `line ${n}`, account }),
+      );
+      t.record.logType = 'vpcflow';
+      return t;
+    };
+    const records = [
+      tracked(1, event(1, { account: '444455556666' })),
+      tracked(2, event(2, { account: '111122223333' })),
+      flowEvent(3, '444455556666'),
+      flowEvent(4, '111122223333'),
+      tracked(5, event(5, { index: 'security', account: '111122223333' })),
+      tracked(6),
+    ];
+    for (const r of records) await sink.write(r.record);
+    await sink.flush();
+    const sent = hec.requests.flatMap((r) => r.events);
+    expect(sent.map((e) => e.index)).toEqual([
+      'aws',
+      'tenant_a',
+      'aws_vpcflow',
+      'tenant_a',
+      'security',
+      'aws',
+    ]);
+    expect(sent.some((e) => 'account' in e)).toBe(false);
+    await sink.close();
+  });
+
+  it('refuses index names Splunk would refuse, and account keys that are not account ids', () => {
+    for (const bad of [{ index: 'Main' }, { index: '_internal' }, { indexes: { cloudtrail: 'aws trail' } }]) {
+      expect(() => hecConfig({ urls: [hec.url], ...bad })).toThrow(/Splunk index name/);
+    }
+    expect(() => hecConfig({ urls: [hec.url], accountIndexes: { '1234': 'tenant_a' } })).toThrow(
+      /12-digit AWS account id/,
+    );
+  });
+
   it('sends the CIM fields as indexed fields unless indexedFields is off', async () => {
     for (const indexedFields of [true, false]) {
       hec.requests.length = 0;
