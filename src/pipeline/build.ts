@@ -84,13 +84,16 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
 
 /**
  * The ECS mapping's options from config: the GeoIP databases opened once, the data stream's namespace
- * written into `data_stream.namespace` (the search sink writes to `logs-aws.<dataset>-<namespace>`, and
- * Kibana filters on the field), and whether `event.original` is kept.
+ * (per account with `accountNamespaces`) written into `data_stream.namespace` (the search sink writes to
+ * `logs-aws.<dataset>-<namespace>`, and Kibana filters on the field), and whether `event.original` is kept.
  */
 export async function ecsMapOptions(config: ConnectorConfig): Promise<EcsMapOptions> {
   const options: EcsMapOptions = { includeOriginal: config.mapping.preserveOriginal };
   const target = config.sinks.search?.target;
-  if (target?.mode === 'datastream') options.namespace = target.namespace;
+  if (target?.mode === 'datastream') {
+    options.namespace = target.namespace;
+    if (target.accountNamespaces) options.accountNamespaces = target.accountNamespaces;
+  }
   const { city, asn } = config.mapping.geoip;
   if (city !== undefined || asn !== undefined) {
     try {

@@ -11,6 +11,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { documentId, toEcs } from '../../src/map/ecs/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { ecsMapOptions } from '../../src/pipeline/build.js';
+import { generateCloudTrailRecords } from '../../src/samples/index.js';
 import {
   createSearchClient,
   createSearchSink,
@@ -19,7 +20,7 @@ import {
   type SearchSinkConfigInput,
   searchSinkConfigSchema,
 } from '../../src/sink/search/index.js';
-import type { SinkRecord } from '../../src/types.js';
+import type { RawRecord, SinkRecord } from '../../src/types.js';
 import { serviceEndpoints } from '../services/endpoints.js';
 import { uint32, writeGeoDatabases } from '../unit/support/mmdb.js';
 
@@ -416,5 +417,56 @@ describe('search bench', () => {
       .map((i) => i.index)
       .filter((name) => /-w?(sink|helper)-(cloudtrail|vpcflow)$/.test(name));
     expect(ours).toEqual([]);
+  });
+});
+
+describe('search sink against a real OpenSearch node: data streams per AWS account', () => {
+  it("writes each account's documents to its namespace's data stream, the others to the default", async () => {
+    const namespace = `${run}acct`;
+    const tenant = `${run}tenant`;
+    const config = validateConfig(
+      {
+        sinks: {
+          search: {
+            flavour: 'opensearch',
+            node,
+            flushIntervalMs: 50,
+            target: { mode: 'datastream', namespace, accountNamespaces: { '444455556666': tenant } },
+          },
+        },
+      },
+      'test',
+    );
+    const options = await ecsMapOptions(config);
+    const raws: RawRecord[] = generateCloudTrailRecords({ seed: 77, count: 20 }).map((event, i) => ({
+      logType: 'cloudtrail',
+      origin: { bucket: 'b', key: `AWSLogs/o-1/CloudTrail/x${i}.json.gz`, record: i },
+      event: {
+        ...(event as Record<string, unknown>),
+        recipientAccountId: i % 2 ? '444455556666' : '111122223333',
+      },
+    }));
+    const tracked = track(
+      raws.map((raw) => ({
+        id: documentId(raw),
+        logType: 'cloudtrail',
+        doc: toEcs(raw, options),
+        origin: raw.origin,
+      })),
+    );
+    const sink = createSearchSink(config.sinks.search!, { logger: createLogger('silent') });
+    await writeAll(sink, tracked.records);
+    await sink.close();
+    expect([...tracked.outcomes.values()].every((o) => o.length === 1 && o[0]!.kind === 'ack')).toBe(true);
+    expect(await count(`logs-aws.cloudtrail-${tenant}`)).toBe(10);
+    expect(await count(`logs-aws.cloudtrail-${namespace}`)).toBe(10);
+    expect(
+      await count(`logs-aws.cloudtrail-${tenant}`, {
+        term: { 'aws.cloudtrail.recipient_account_id': '444455556666' },
+      }),
+    ).toBe(10);
+    expect(await count(`logs-aws.cloudtrail-${tenant}`, { term: { 'data_stream.namespace': tenant } })).toBe(
+      10,
+    );
   });
 });

@@ -22,14 +22,6 @@ export function cloudTrailTime(event: Record<string, unknown>, origin: RecordOri
   return ms / 1000;
 }
 
-/**
- * The account whose trail logged the event: its recipient (for an organization trail, the member account),
- * else the caller's own account.
- */
-export function cloudTrailAccount(event: Record<string, unknown>): string | undefined {
-  return text(event.recipientAccountId) ?? readPath(event, 'userIdentity.accountId')[0];
-}
-
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

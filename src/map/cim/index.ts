@@ -1,7 +1,7 @@
 import type { RawRecord } from '../../types.js';
-import { flowAccountOfKey } from '../flow-region.js';
+import { recordAccount } from '../account.js';
 import { objectUrl } from '../object-url.js';
-import { cloudTrailAccount, cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
+import { cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
 import { flowLineFor } from './flow-line.js';
 import type { CimOptions, HecEvent } from './types.js';
 import { vpcFlowCimFields } from './vpcflow.js';
@@ -34,8 +34,6 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
       event: record.event,
       fields: cloudTrailCimFields(record.event, origin),
     };
-    const account = cloudTrailAccount(record.event);
-    if (account !== undefined) envelope.account = account;
     // A pretty-printed record would break the one-envelope-per-line form; it is serialised again instead.
     const text = record.text;
     if (text !== undefined && text.indexOf('\n') === -1 && text.indexOf('\r') === -1)
@@ -47,13 +45,13 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
         ? record.line
         : flowLineFor(record.layout ?? Object.keys(record.fields), record.fields, record.line);
     envelope = { source, sourcetype: CIM_SOURCETYPES.vpcflow, event, fields };
-    const account = record.fields['account-id'] ?? flowAccountOfKey(origin.key);
-    if (account !== undefined) envelope.account = account;
     // The flow's end, or its start when the end is absent, as read (and checked) for the fields. Neither
     // in Elastic's 6- and 17-token layouts: HEC then stamps the event with the time it receives it.
     const time = fields.end_time ?? fields.start_time;
     if (typeof time === 'string') envelope.time = Number(time);
   }
+  const account = recordAccount(record);
+  if (account !== undefined) envelope.account = account;
   if (options.host !== undefined) envelope.host = options.host;
   if (options.index !== undefined) envelope.index = options.index;
   return envelope;

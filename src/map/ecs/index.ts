@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { RawRecord } from '../../types.js';
+import { recordAccount } from '../account.js';
 import { cloudtrailToEcs } from './cloudtrail.js';
 import { addObjectFields } from './object-fields.js';
 import type { EcsDocument, EcsMapOptions } from './types.js';
@@ -29,6 +30,11 @@ export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
       ? cloudtrailToEcs(record.event, record.origin, options, record.text)
       : vpcflowToEcs(record.fields, record.line, record.origin, options);
   addObjectFields(doc, record.origin);
+  if (options?.accountNamespaces) {
+    const account = recordAccount(record);
+    const namespace = account === undefined ? undefined : options.accountNamespaces[account];
+    if (namespace !== undefined) (doc.data_stream as { namespace: string }).namespace = namespace;
+  }
   return doc;
 }
 

@@ -16,6 +16,8 @@ export interface EcsMapOptions {
   geoip?: GeoIpLookup;
   /** data_stream.namespace; `default` when absent. */
   namespace?: string;
+  /** data_stream.namespace by the account whose log a record is (see map/account.ts), over `namespace`. */
+  accountNamespaces?: Record<string, string>;
   /** Keep the record's original text in event.original (off by default, as in Elastic without preserve_original_event). */
   includeOriginal?: boolean;
 }

@@ -52,15 +52,24 @@ const authSchema = z
     }
   });
 
+/** A data stream namespace, as Elastic allows it. */
+const namespaceSchema = z
+  .string()
+  .regex(/^[a-z0-9_.]+$/, 'lower-case letters, digits, _ and . only')
+  .max(100);
+
 const targetSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     /** Elastic's integration layout: `logs-aws.cloudtrail-<namespace>`, `logs-aws.vpcflow-<namespace>`. */
     mode: z.literal('datastream'),
-    namespace: z
-      .string()
-      .regex(/^[a-z0-9_.]+$/, 'lower-case letters, digits, _ and . only')
-      .max(100)
-      .default('default'),
+    namespace: namespaceSchema.default('default'),
+    /**
+     * Namespace per AWS account (the account whose log it is: a trail's recipient, a flow's owner), over
+     * `namespace`: Elastic grants access by data stream, so each team or tenant sees its own accounts.
+     */
+    accountNamespaces: z
+      .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), namespaceSchema)
+      .optional(),
   }),
   z.strictObject({
     mode: z.literal('index'),

@@ -44,7 +44,16 @@ export function createTargetResolver(target: SearchTarget, now: () => number = D
   let indexFor: TargetResolver['indexFor'];
   if (target.mode === 'datastream') {
     const names = Object.fromEntries(LOG_TYPES.map((t) => [t, dataStreamName(t, target.namespace)]));
-    indexFor = (logType) => names[logType]!;
+    if (!target.accountNamespaces) indexFor = (logType) => names[logType]!;
+    else {
+      // The mapping wrote each document's namespace (its account's); its data stream must match it.
+      indexFor = (logType, doc) => {
+        const namespace = (doc.data_stream as { namespace?: unknown } | undefined)?.namespace;
+        return typeof namespace === 'string' && namespace !== target.namespace
+          ? dataStreamName(logType, namespace)
+          : names[logType]!;
+      };
+    }
   } else {
     const perType = Object.fromEntries(LOG_TYPES.map((t) => [t, target.pattern.replaceAll('{logType}', t)]));
     const dated = target.pattern.replace(DATE_PLACEHOLDERS, '') !== target.pattern;

@@ -80,3 +80,15 @@ describe('VPC flow account for HEC index routing', () => {
     expect(toCim(V2_NO_ACCOUNT('firehose/2026/11/28/x.gz')).account).toBeUndefined();
   });
 });
+
+describe('data stream namespace per account (ECS)', () => {
+  it("writes the namespace of the record's account, else the configured one", () => {
+    const options = { namespace: 'prod', accountNamespaces: { '123456789012': 'tenant_a' } };
+    const doc = (record: RawRecord) =>
+      (toEcs(record, options) as { data_stream: { namespace: string } }).data_stream;
+    expect(doc(flow('any/key.log.gz', {})).namespace).toBe('tenant_a');
+    const other = flow('any/key.log.gz', {}) as Extract<RawRecord, { logType: 'vpcflow' }>;
+    other.fields['account-id'] = '999999999999';
+    expect(doc(other).namespace).toBe('prod');
+  });
+});

@@ -12,6 +12,23 @@ describe('search targets', () => {
     expect(templatePatterns(target, 'vpcflow')).toEqual(['logs-aws.vpcflow-*']);
   });
 
+  it("with accountNamespaces, follows the namespace the mapping wrote for the document's account", () => {
+    const { target } = config({
+      target: { mode: 'datastream', namespace: 'prod', accountNamespaces: { '111122223333': 'tenant_a' } },
+    });
+    const resolver = createTargetResolver(target);
+    expect(resolver.indexFor('vpcflow', { data_stream: { namespace: 'tenant_a' } })).toBe(
+      'logs-aws.vpcflow-tenant_a',
+    );
+    expect(resolver.indexFor('cloudtrail', { data_stream: { namespace: 'prod' } })).toBe(
+      'logs-aws.cloudtrail-prod',
+    );
+    expect(resolver.indexFor('cloudtrail', {})).toBe('logs-aws.cloudtrail-prod');
+    expect(() =>
+      config({ target: { mode: 'datastream', accountNamespaces: { '111122223333': 'Tenant A' } } }),
+    ).toThrow(/lower-case letters/);
+  });
+
   it('fills index patterns from the UTC day of @timestamp, falling back to now', () => {
     const { target } = config({
       target: { mode: 'index', pattern: 'siem-{logType}-{yyyy}-{MM}-{dd}', op: 'index' },
