@@ -9,17 +9,24 @@ type ConnectOptions = { host?: string | null; port?: number | string | null };
 type Connected = (err: Error | null, socket?: Duplex | null) => void;
 type CreateConnection = (options: ConnectOptions, callback?: Connected) => Duplex | undefined;
 
+/** What a proxy's refusal of a tunnel means for the operator, by its HTTP status. */
+const REFUSALS: Record<number, string> = {
+  403: 'the proxy forbids this destination or port',
+  407: 'proxy authentication required: check the credentials in the proxy URL',
+};
+
 /** A CONNECT tunnel the proxy refused or that failed; the proxy is named without its credentials. */
 export class ProxyTunnelError extends ConnectorError {
   constructor(proxy: URL, destination: string, cause: Error) {
-    super(
-      'PROXY_TUNNEL_FAILED',
-      `proxy ${proxyLabel(proxy)}: no tunnel to ${destination}: ${cause.message}`,
-      {
-        cause,
-        details: { proxy: proxyLabel(proxy), destination },
-      },
-    );
+    // hpagent reports a refusal as "Bad response: <status>".
+    const status = Number(/^Bad response: (\d{3})$/.exec(cause.message)?.[1]) || undefined;
+    const reason = status
+      ? `HTTP ${status}${REFUSALS[status] ? ` (${REFUSALS[status]})` : ''}`
+      : cause.message;
+    super('PROXY_TUNNEL_FAILED', `proxy ${proxyLabel(proxy)}: no tunnel to ${destination}: ${reason}`, {
+      cause,
+      details: { proxy: proxyLabel(proxy), destination, ...(status ? { status } : {}) },
+    });
   }
 }
 

@@ -118,6 +118,31 @@ describe('an outbound HTTP proxy', () => {
     expect(forward.tunnels).toContain(hostPort(moto));
   }, 60_000);
 
+  it('a consumer whose proxy refuses its credentials does not start; the error names the proxy, not the password', async () => {
+    const forward = await proxy({ username: 'siem', password: 'right-one' });
+    const wrong = new URL(forward.url);
+    wrong.password = 'wr0ng-s3cret';
+    const target = await createLogBucket();
+    const config = {
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: { sqs: { queueUrls: [target.queueUrl], waitTimeSeconds: 1 } },
+      sinks: { file: { dir: `.cache/test-proxy-${randomUUID().slice(0, 6)}` } },
+      proxy: { http: wrong.href },
+    };
+    useProxyConfig(config.proxy, { env: {} });
+    const failure = await startConsumer(config).then(
+      (consumer) => {
+        running.push(consumer);
+        return undefined;
+      },
+      (err: Error) => err,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    const text = `${failure?.message} ${String((failure as { cause?: unknown })?.cause)}`;
+    expect(text).toMatch(/proxy http:\/\/127\.0\.0\.1:\d+/);
+    expect(text).not.toContain('wr0ng-s3cret');
+  }, 60_000);
+
   it('fails with an error that names the proxy, not its password, when the proxy refuses the credentials', async () => {
     const forward = await proxy({ username: 'siem', password: 'right-one' });
     const wrong = new URL(forward.url);
@@ -136,6 +161,7 @@ describe('an outbound HTTP proxy', () => {
         `proxy http://127\\.0\\.0\\.1:\\d+: no tunnel to ${hostPort(moto).replace('.', '\\.')}.*407`,
       ),
     );
+    expect(failure?.message).toMatch(/HTTP 407 \(proxy authentication required: check the credentials/);
     expect(failure?.message).not.toContain('wr0ng-s3cret');
     expect(forward.refused).toBeGreaterThan(0);
   }, 60_000);
