@@ -36,13 +36,19 @@ function localhostCertificate() {
   return { key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), cert, caFile };
 }
 
+/** A HEC stand-in serving TLS for 127.0.0.1, and a forward proxy every https destination goes through. */
+async function tlsHecBehindProxy() {
+  const tls = localhostCertificate();
+  const hec = await startFakeHec({ tls });
+  closers.push(() => hec.close());
+  const forward = await proxy();
+  useProxyConfig({ https: forward.url }, { env: {} });
+  return { tls, hec, forward };
+}
+
 describe('HEC through a proxy', () => {
   it('delivers over TLS verified end to end with the indexer, inside a CONNECT tunnel', async () => {
-    const tls = localhostCertificate();
-    const hec = await startFakeHec({ tls });
-    closers.push(() => hec.close());
-    const forward = await proxy();
-    useProxyConfig({ https: forward.url }, { env: {} });
+    const { tls, hec, forward } = await tlsHecBehindProxy();
     const sink = createHecSink(hecConfig({ urls: [hec.url], tls: { caFile: tls.caFile }, ...fast }), {
       logger: captureLogger().log,
     });
@@ -56,11 +62,7 @@ describe('HEC through a proxy', () => {
   });
 
   it('refuses an indexer certificate it cannot verify, proxy or not', async () => {
-    const tls = localhostCertificate();
-    const hec = await startFakeHec({ tls });
-    closers.push(() => hec.close());
-    const forward = await proxy();
-    useProxyConfig({ https: forward.url }, { env: {} });
+    const { hec, forward } = await tlsHecBehindProxy();
     const endpoint = new Endpoint(hec.url);
     const dispatcher = laneDispatcher(endpoint, hecConfig({ urls: [hec.url] }));
     closers.push(() => dispatcher.destroy());
