@@ -232,7 +232,9 @@ export async function benchPipeline(options: PipelineRunOptions): Promise<Pipeli
   }
 }
 
+/** `n` to `digits` decimals; a figure too small for them keeps two significant digits instead of reading 0. */
 export function round(n: number, digits: number): number {
   const f = 10 ** digits;
-  return Math.round(n * f) / f;
+  const rounded = Math.round(n * f) / f;
+  return rounded === 0 && n !== 0 ? Number(n.toPrecision(2)) : rounded;
 }
