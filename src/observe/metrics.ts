@@ -31,6 +31,10 @@ export function createMetrics(registry = new Registry()) {
     ),
     records: counter('asc_records_total', 'records decoded', ['log_type']),
     recordsSkipped: counter('asc_records_skipped_total', 'objects or records skipped on purpose', ['reason']),
+    recordsDropped: counter('asc_records_dropped_total', 'records not shipped, by the drop filter matched', [
+      'log_type',
+      'filter',
+    ]),
     deadLetters: counter('asc_dead_letters_total', 'records sent to the dead letter', ['code']),
     sinkRecords: counter('asc_sink_records_total', 'records settled at a sink, by outcome', [
       'sink',

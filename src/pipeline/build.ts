@@ -12,6 +12,7 @@ import { type CredentialsProvider, sourceRoleCredentials } from '../source/crede
 import { RegionalClients } from '../source/regions.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
+import { compileDropFilters } from './drop.js';
 import { DecodeActivity, type DocumentObserver, type ObjectPipeline } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
@@ -145,6 +146,7 @@ export async function buildPipeline(
     log: deps.log,
     observe: deps.observe,
     flowLayouts: flowLayoutsWith(config.pipeline.flowFormats),
+    drop: compileDropFilters(config.pipeline.drop),
     mappers: {
       id: documentId,
       ecs: (record) => toEcs(record, ecsOptions),

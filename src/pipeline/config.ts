@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FLOW_FIELDS } from '../decode/tables.js';
+import { compileDropFilters } from './drop.js';
 
 const logTypeRoute = z.enum(['cloudtrail', 'vpcflow', 'auto', 'skip']);
 
@@ -53,6 +54,27 @@ const flowFormatsSchema = z
     });
   });
 
+const sigmaValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** A Sigma selection: every key must match (`field|modifier`), a list matches any of its values. */
+const selectionSchema = z
+  .record(z.string().min(1), z.union([sigmaValue, z.array(sigmaValue).min(1)]))
+  .refine((s) => Object.keys(s).length > 0, 'names at least one field');
+
+/**
+ * Records not to ship (data events of a noisy bucket, NODATA flow lines): counted by name in
+ * asc_records_dropped_total, never sent to a sink or the dead letter.
+ */
+export const dropFilterSchema = z.strictObject({
+  /** The filter's name, the `filter` label of asc_records_dropped_total. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ and -, at most 64'),
+  logType: z.enum(['cloudtrail', 'vpcflow']),
+  /** Raw field names, as the detection rules write them (`eventName`, `requestParameters.bucketName`, `log-status`). */
+  match: selectionSchema,
+  /** Records the filter must spare even when `match` holds. */
+  unless: selectionSchema.optional(),
+});
+export type DropFilterConfig = z.infer<typeof dropFilterSchema>;
+
 /** How much work is in flight at once; memory is bounded by these numbers, not by input size. */
 export const pipelineConfigSchema = z.strictObject({
   /** Objects read, decoded and shipped at once, across all queues. */
@@ -60,6 +82,22 @@ export const pipelineConfigSchema = z.strictObject({
   routes: z.array(routeSchema).default(DEFAULT_ROUTES.map((r) => ({ ...r }))),
   /** What to do with keys no route matches: skip them (counted) or choose the decoder from the content. */
   unmatched: z.enum(['skip', 'auto']).default('skip'),
+  drop: z
+    .array(dropFilterSchema)
+    .default([])
+    .superRefine((filters, ctx) => {
+      const seen = new Set<string>();
+      filters.forEach((f, i) => {
+        if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'is used twice' });
+        seen.add(f.name);
+        // A modifier the rules do not know, or a value it cannot take, stops the start naming the filter.
+        try {
+          compileDropFilters([f]);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: [i], message: (err as Error).message });
+        }
+      });
+    }),
   flowFormats: flowFormatsSchema,
 });
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

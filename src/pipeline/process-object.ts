@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { LogType, RawRecord, Schema, Sink } from '../types.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { DropFilter } from './drop.js';
 import { type ObjectOutcome, ObjectTracker } from './tracker.js';
 
 /** Record → document for each schema a sink may want, and the record's deterministic id. */
@@ -46,6 +47,8 @@ export interface ObjectPipeline {
   observe?: DocumentObserver | undefined;
   /** Layouts for header-less flow lines, the configured formats among them (`pipeline.flowFormats`). */
   flowLayouts?: FlowLayouts | undefined;
+  /** Records not to ship (`pipeline.drop`); undefined when none are configured. */
+  drop?: DropFilter | undefined;
 }
 
 export interface ProcessObjectOptions {
@@ -107,6 +110,11 @@ export async function processObject(
       logType = record.logType;
       tracker.countRecord();
       metrics.records.inc({ log_type: record.logType });
+      const dropped = pipeline.drop?.(record);
+      if (dropped !== undefined) {
+        metrics.recordsDropped.inc({ log_type: record.logType, filter: dropped });
+        continue;
+      }
       let id: string;
       const docs: Partial<Record<Schema, unknown>> = {};
       try {

@@ -236,6 +236,40 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     );
   }, 120_000);
 
+  it('drops what pipeline.drop matches before any sink, counts it by filter, and delivers the rest', async () => {
+    const hecStart = hecOutputOffset();
+    const target = await createLogBucket();
+    const prefix = `dl-drop-${randomUUID().slice(0, 6)}`;
+    const records = generateCloudTrailRecords({ seed: 3300, count: 60 }) as Record<string, unknown>[];
+    const reads = records.filter((r) => r.readOnly === true).length;
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThan(records.length);
+    await putObject(target, ctKey(0), gzipSync(cloudTrailObjectText(records)));
+    const consumer = await consumerFor(target, prefix, {
+      pipeline: { drop: [{ name: 'reads', logType: 'cloudtrail', match: { readOnly: true } }] },
+    });
+    const kept = records.length - reads;
+    const os = openSearchClient();
+    await waitFor('the kept records in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= kept);
+    await waitFor('the queue to empty', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await countDocs(os, `${prefix}-*`)).toBe(kept);
+    const atHec = (await readHecEvents(serviceEndpoints().hec.outputFile, { sinceOffset: hecStart })).filter(
+      (e) => String(e.source).includes(target.bucket),
+    );
+    expect(atHec).toHaveLength(kept);
+    expect(atHec.every((e) => (e.event as { readOnly?: boolean }).readOnly !== true)).toBe(true);
+    expect(
+      await counterValue(consumer.metrics, 'asc_records_dropped_total', {
+        log_type: 'cloudtrail',
+        filter: 'reads',
+      }),
+    ).toBe(reads);
+    expect(await counterValue(consumer.metrics, 'asc_dead_letters_total')).toBe(0);
+  }, 120_000);
+
   it('keeps messages, invisible to others, while a sink is down, and delivers everything once it is back', async () => {
     const { createToggleProxy } = await import('./support/toggle-proxy.js');
     const proxy = await createToggleProxy(serviceEndpoints().opensearch.url);
