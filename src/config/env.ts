@@ -90,6 +90,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_GEOIP_CITY_DB', path: ['mapping', 'geoip', 'city'], type: 'string' },
   { env: 'ASC_GEOIP_ASN_DB', path: ['mapping', 'geoip', 'asn'], type: 'string' },
   { env: 'ASC_CIM_FLOW_LINE_ORDER', path: ['mapping', 'cimFlowLineOrder'], type: 'string' },
+  { env: 'ASC_ACCOUNT_NAMES', path: ['mapping', 'accountNames'], type: 'map' },
   // Formats separated by commas; a format's field names by spaces.
   { env: 'ASC_FLOW_FORMATS', path: ['pipeline', 'flowFormats'], type: 'list' },
   { env: 'ASC_UNMATCHED_KEYS', path: ['pipeline', 'unmatched'], type: 'string' },

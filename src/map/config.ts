@@ -22,5 +22,12 @@ export const mappingConfigSchema = z.strictObject({
    * order, every value kept; `as-written`: every line exactly as AWS wrote it.
    */
   cimFlowLineOrder: z.enum(['addon', 'as-written']).default('addon'),
+  /**
+   * Names of AWS accounts (`'111122223333': prod-payments`), written to ECS `cloud.account.name` beside
+   * the id: analysts read names, and Kibana filters and groups by them.
+   */
+  accountNames: z
+    .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), z.string().min(1).max(256))
+    .optional(),
 });
 export type MappingConfig = z.infer<typeof mappingConfigSchema>;

@@ -90,6 +90,7 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
  */
 export async function ecsMapOptions(config: ConnectorConfig): Promise<EcsMapOptions> {
   const options: EcsMapOptions = { includeOriginal: config.mapping.preserveOriginal };
+  if (config.mapping.accountNames) options.accountNames = config.mapping.accountNames;
   const target = config.sinks.search?.target;
   if (target?.mode === 'datastream') {
     options.namespace = target.namespace;

@@ -434,6 +434,7 @@ describe('search sink against a real OpenSearch node: data streams per AWS accou
             target: { mode: 'datastream', namespace, accountNamespaces: { '444455556666': tenant } },
           },
         },
+        mapping: { accountNames: { '123456789012': 'prod-payments' } },
       },
       'test',
     );
@@ -468,5 +469,16 @@ describe('search sink against a real OpenSearch node: data streams per AWS accou
     expect(await count(`logs-aws.cloudtrail-${tenant}`, { term: { 'data_stream.namespace': tenant } })).toBe(
       10,
     );
+    // Account names beside the ids (mapping.accountNames), a keyword Kibana can filter and group on.
+    const named = raws.filter(
+      (r) =>
+        r.logType === 'cloudtrail' &&
+        (r.event.userIdentity as { accountId?: string })?.accountId === '123456789012',
+    ).length;
+    expect(named).toBeGreaterThan(0);
+    expect(
+      await count(`logs-aws.cloudtrail-${run}*`, { term: { 'cloud.account.name': 'prod-payments' } }),
+    ).toBe(named);
+    expect(await fieldType(`logs-aws.cloudtrail-${tenant}`, 'cloud.account.name')).toBe('keyword');
   });
 });

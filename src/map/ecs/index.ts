@@ -30,6 +30,11 @@ export function toEcs(record: RawRecord, options?: EcsMapOptions): EcsDocument {
       ? cloudtrailToEcs(record.event, record.origin, options, record.text)
       : vpcflowToEcs(record.fields, record.line, record.origin, options);
   addObjectFields(doc, record.origin);
+  if (options?.accountNames) {
+    const account = (doc.cloud as { account?: { id?: string; name?: string } } | undefined)?.account;
+    const name = account?.id === undefined ? undefined : options.accountNames[account.id];
+    if (account && name !== undefined) account.name = name;
+  }
   if (options?.accountNamespaces) {
     const account = recordAccount(record);
     const namespace = account === undefined ? undefined : options.accountNamespaces[account];

@@ -18,6 +18,8 @@ export interface EcsMapOptions {
   namespace?: string;
   /** data_stream.namespace by the account whose log a record is (see map/account.ts), over `namespace`. */
   accountNamespaces?: Record<string, string>;
+  /** `cloud.account.name` by `cloud.account.id`. */
+  accountNames?: Record<string, string>;
   /** Keep the record's original text in event.original (off by default, as in Elastic without preserve_original_event). */
   includeOriginal?: boolean;
 }
