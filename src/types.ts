@@ -87,6 +87,8 @@ export interface SinkRecord<D = unknown> {
 export interface Sink<D = unknown> {
   readonly name: string;
   readonly schema: Schema;
+  /** The log types it takes; every one when absent (`sinks.*.logTypes`). */
+  readonly logTypes?: readonly LogType[] | undefined;
   /** Takes one record; resolves once it is buffered, waiting while the sink is full (back-pressure). */
   write(record: SinkRecord<D>): Promise<void>;
   /** Sends everything buffered and waits until every record written so far is settled. */

@@ -44,6 +44,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     qualifies: HEC,
   },
   { env: 'ASC_HEC_ACCOUNT_INDEXES', path: ['sinks', 'hec', 'accountIndexes'], type: 'map', qualifies: HEC },
+  { env: 'ASC_HEC_LOG_TYPES', path: ['sinks', 'hec', 'logTypes'], type: 'list', qualifies: HEC },
   { env: 'ASC_HEC_GZIP', path: ['sinks', 'hec', 'gzip'], type: 'boolean', qualifies: HEC },
   { env: 'ASC_HEC_ACK', path: ['sinks', 'hec', 'ack', 'enabled'], type: 'boolean', qualifies: HEC },
   {
@@ -68,6 +69,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_HEC_CA_FILE', path: ['sinks', 'hec', 'tls', 'caFile'], type: 'string', qualifies: HEC },
   { env: 'ASC_SEARCH_NODE', path: ['sinks', 'search', 'node'], type: 'string' },
   { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string', qualifies: SEARCH },
+  { env: 'ASC_SEARCH_LOG_TYPES', path: ['sinks', 'search', 'logTypes'], type: 'list', qualifies: SEARCH },
   { env: 'ASC_SEARCH_CLOUD_ID', path: ['sinks', 'search', 'cloudId'], type: 'string' },
   {
     env: 'ASC_SEARCH_API_KEY',

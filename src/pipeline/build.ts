@@ -80,6 +80,14 @@ export async function createSinks(config: ConnectorConfig, log: Logger, metrics?
   if (sinks.length === 0) {
     throw new ConfigError('no sink configured: set sinks.hec, sinks.search or sinks.file', { key: 'sinks' });
   }
+  for (const type of ['cloudtrail', 'vpcflow'] as const) {
+    if (!sinks.some((s) => s.logTypes === undefined || s.logTypes.includes(type))) {
+      log.warn(
+        { logType: type },
+        `no sink takes ${type} records (sinks.*.logTypes): they are read and not shipped`,
+      );
+    }
+  }
   return sinks;
 }
 

@@ -56,7 +56,23 @@ export interface ProcessObjectOptions {
   logType?: LogType | 'auto' | undefined;
 }
 
-/** Decodes one object, maps each record once per schema, and hands it to every sink. */
+/** The sinks that take a log type, and the documents they (and in-stream detection) need made. */
+interface SinkRoute {
+  sinks: readonly Sink[];
+  ecs: boolean;
+  cim: boolean;
+}
+
+function sinkRoute(sinks: readonly Sink[], type: LogType, observed: boolean): SinkRoute {
+  const taking = sinks.filter((s) => s.logTypes === undefined || s.logTypes.includes(type));
+  return {
+    sinks: taking,
+    ecs: observed || taking.some((s) => s.schema === 'ecs'),
+    cim: taking.some((s) => s.schema === 'cim'),
+  };
+}
+
+/** Decodes one object, maps each record once per schema, and hands it to every sink that takes its type. */
 export async function processObject(
   body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
   pipeline: ObjectPipeline,
@@ -68,9 +84,15 @@ export async function processObject(
     (sink, outcome) => metrics.sinkRecords.inc({ sink, outcome }),
     (code) => metrics.deadLetters.inc({ code }),
   );
-  const schemas = new Set<Schema>(sinks.map((s) => s.schema));
-  const wantEcs = schemas.has('ecs') || pipeline.observe !== undefined;
-  const wantCim = schemas.has('cim');
+  const routes = new Map<LogType, SinkRoute>();
+  const routeOf = (type: LogType): SinkRoute => {
+    let route = routes.get(type);
+    if (!route) {
+      route = sinkRoute(sinks, type, pipeline.observe !== undefined);
+      routes.set(type, route);
+    }
+    return route;
+  };
   let logType: LogType | undefined;
   /** Sinks whose write threw for this object: logged once per object, not once per record. */
   const failedSinks = new Set<string>();
@@ -115,12 +137,13 @@ export async function processObject(
         metrics.recordsDropped.inc({ log_type: record.logType, filter: dropped });
         continue;
       }
+      const route = routeOf(record.logType);
       let id: string;
       const docs: Partial<Record<Schema, unknown>> = {};
       try {
         id = mappers.id(record);
-        if (wantEcs) docs.ecs = mappers.ecs(record);
-        if (wantCim) docs.cim = mappers.cim(record);
+        if (route.ecs) docs.ecs = mappers.ecs(record);
+        if (route.cim) docs.cim = mappers.cim(record);
       } catch (err) {
         tracker.reject({
           code: 'MAP_FAILED',
@@ -131,7 +154,7 @@ export async function processObject(
         continue;
       }
       if (pipeline.observe && docs.ecs) pipeline.observe(docs.ecs as Record<string, unknown>, id);
-      for (const sink of sinks) {
+      for (const sink of route.sinks) {
         const delivery = tracker.delivery(sink.name, record.origin);
         try {
           await sink.write({

@@ -236,6 +236,39 @@ describe('delivery from S3 through SQS to OpenSearch and HEC', () => {
     );
   }, 120_000);
 
+  it('sends each log type only to the sinks that take it (flows to OpenSearch, CloudTrail to HEC)', async () => {
+    const hecStart = hecOutputOffset();
+    const target = await createLogBucket();
+    const prefix = `dl-lt-${randomUUID().slice(0, 6)}`;
+    const trail = cloudTrailObject(3400, 25);
+    const flows = flowObject(3401, 30);
+    await putObject(target, ctKey(0), trail.body);
+    await putObject(target, flowKey(0), flows.body);
+    const sinks = testSinks(prefix);
+    await consumerFor(target, prefix, {
+      sinks: {
+        search: { ...sinks.search, logTypes: ['vpcflow'] },
+        hec: { ...sinks.hec, logTypes: ['cloudtrail'] },
+      },
+    });
+    const os = openSearchClient();
+    await waitFor('the flows in OpenSearch', async () => (await countDocs(os, `${prefix}-*`)) >= flows.lines);
+    await waitFor('the queue to empty', async () => {
+      const depth = await queueDepth(target.sqs, target.queueUrl);
+      return depth.visible + depth.inFlight === 0;
+    });
+    expect(await countDocs(os, `${prefix}-vpcflow`)).toBe(flows.lines);
+    expect(await countDocs(os, `${prefix}-*`)).toBe(flows.lines);
+    const hecOf = async () =>
+      (await readHecEvents(serviceEndpoints().hec.outputFile, { sinceOffset: hecStart })).filter((e) =>
+        String(e.source).includes(target.bucket),
+      );
+    await waitFor('the trail at HEC', async () => (await hecOf()).length >= trail.ids.length);
+    const atHec = await hecOf();
+    expect(atHec).toHaveLength(trail.ids.length);
+    expect(new Set(atHec.map((e) => e.sourcetype))).toEqual(new Set(['aws:cloudtrail']));
+  }, 120_000);
+
   it('drops what pipeline.drop matches before any sink, counts it by filter, and delivers the rest', async () => {
     const hecStart = hecOutputOffset();
     const target = await createLogBucket();

@@ -67,6 +67,7 @@ export function createFileSink(config: FileSinkConfig, deps: { log?: Logger } = 
   return {
     name: 'file',
     schema: config.schema,
+    logTypes: config.logTypes,
     async write(record: SinkRecord) {
       const stream = streamFor(record.logType);
       const done = new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sinkLogTypesSchema } from '../log-types.js';
 
 /**
  * Splunk HEC sink settings. Owned by the HEC sink; the root schema only composes it.
@@ -65,6 +66,7 @@ export const hecSinkConfigSchema = z
       .prefault({}),
     /** HEC fails the whole request when one event is over ~5 MB, so larger events are rejected up front. */
     maxEventBytes: z.number().int().positive().default(5_000_000),
+    logTypes: sinkLogTypesSchema,
     gzip: z.boolean().default(true),
     /**
      * Send the CIM fields as indexed fields (`fields`), so stacks without the Splunk Add-on for AWS fill

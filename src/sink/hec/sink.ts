@@ -605,6 +605,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   return {
     name: 'hec',
     schema: 'cim',
+    logTypes: config.logTypes,
 
     write(record) {
       // Refused from the moment close() is called: close waits for what was taken before, and a record

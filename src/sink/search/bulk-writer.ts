@@ -405,6 +405,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   return {
     name: 'search',
     schema: 'ecs',
+    logTypes: config.logTypes,
 
     sendNow(): void {
       if (batch.length === 0) return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sinkLogTypesSchema } from '../log-types.js';
 import { indexPatternProblem } from './index-name.js';
 
 const sigv4Schema = z.strictObject({
@@ -158,6 +159,7 @@ export const searchSinkConfigSchema = z
       .max(100 * 1024 * 1024)
       .default(5_000_000),
     flushCount: z.number().int().min(1).default(10_000),
+    logTypes: sinkLogTypesSchema,
     /** Flush a partial request after this long, so a quiet stream still arrives promptly. */
     flushIntervalMs: z.number().int().min(1).default(1_000),
     /**

@@ -107,6 +107,36 @@ describe('processObject', () => {
     });
   });
 
+  it('hands each record only to the sinks that take its log type, and maps only what they need', async () => {
+    const flows = memorySink('search', 'ecs');
+    const trails = memorySink('hec', 'cim');
+    const pipeline = pipelineWith([
+      Object.assign(flows, { logTypes: ['vpcflow'] as const }),
+      Object.assign(trails, { logTypes: ['cloudtrail'] as const }),
+    ]);
+    const made = { ecs: 0, cim: 0 };
+    const { ecs, cim } = pipeline.mappers;
+    pipeline.mappers = {
+      ...pipeline.mappers,
+      ecs: (r) => {
+        made.ecs++;
+        return ecs(r);
+      },
+      cim: (r) => {
+        made.cim++;
+        return cim(r);
+      },
+    };
+    const text = `{"Records":[${JSON.stringify(record(1))},${JSON.stringify(record(2))}]}`;
+    const outcome = await processObject(chunks(gzipSync(text)), pipeline, {
+      origin: { bucket: 'b', key: 'AWSLogs/1/CloudTrail/x.json.gz' },
+    });
+    expect(outcome).toMatchObject({ status: 'delivered', records: 2 });
+    expect(trails.received).toHaveLength(2);
+    expect(flows.received).toHaveLength(0);
+    expect(made).toEqual({ ecs: 0, cim: 2 });
+  });
+
   it('dead-letters a record the ECS mapper refuses, with its reason, counts it and delivers its neighbours', async () => {
     const sink = memorySink('search', 'ecs');
     const pipeline = pipelineWith([sink]);
