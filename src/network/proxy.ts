@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { ConfigError } from '../config/load.js';
 import type { ProxyConfig } from './config.js';
 
 type Scheme = 'http' | 'https';
@@ -49,6 +50,24 @@ function bypasses(rule: Bypass, host: string, port: string): boolean {
   return address.kind() === network.kind() && address.match(rule.range);
 }
 
+/**
+ * A proxy URL as curl reads one: `host:port` alone means `http://host:port`. Anything but an http or https
+ * proxy is refused at start, naming where it came from and never its text (it may hold a password).
+ */
+function proxyUrl(value: string | undefined, from: string): URL | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new ConfigError(`${from} is not an http:// or https:// proxy URL`, { key: from });
+  }
+  return url;
+}
+
 /** The proxy URL without its credentials, for messages and logs. */
 export function proxyLabel(proxy: URL): string {
   return `${proxy.protocol}//${proxy.host}`;
@@ -74,11 +93,10 @@ export class ProxyRoutes {
       const value = env[name.toUpperCase()] ?? env[name.toLowerCase()];
       return value?.trim() ? value.trim() : undefined;
     };
-    const url = (value: string | undefined): URL | undefined => (value ? new URL(value) : undefined);
     const noProxy = config?.noProxy ?? fromEnv('no_proxy')?.split(/[\s,]+/) ?? [];
     return new ProxyRoutes(
-      url(config?.http ?? fromEnv('http_proxy')),
-      url(config?.https ?? fromEnv('https_proxy')),
+      proxyUrl(config?.http ?? fromEnv('http_proxy'), config?.http ? 'proxy.http' : 'HTTP_PROXY'),
+      proxyUrl(config?.https ?? fromEnv('https_proxy'), config?.https ? 'proxy.https' : 'HTTPS_PROXY'),
       noProxy,
     );
   }

@@ -25,6 +25,21 @@ describe('ProxyRoutes', () => {
     expect(mixed.proxyFor('https://example.org')).toBeUndefined();
   });
 
+  it('reads a proxy given without a scheme as http, as curl does, and refuses other schemes without echoing them', () => {
+    expect(ProxyRoutes.from(undefined, { HTTPS_PROXY: 'proxy.corp:3128' }).https?.href).toBe(
+      'http://proxy.corp:3128/',
+    );
+    for (const bad of ['socks5://siem:s3cret@proxy.corp:1080', 'http://', '::::']) {
+      let message = '';
+      try {
+        ProxyRoutes.from(undefined, { HTTPS_PROXY: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toBe('HTTPS_PROXY is not an http:// or https:// proxy URL');
+    }
+  });
+
   it('has no proxy when neither the config nor the environment names one', () => {
     const routes = ProxyRoutes.from(undefined, { NO_PROXY: 'x' });
     expect(routes.enabled).toBe(false);
