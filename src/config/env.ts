@@ -67,6 +67,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     qualifies: HEC,
   },
   { env: 'ASC_HEC_CA_FILE', path: ['sinks', 'hec', 'tls', 'caFile'], type: 'string', qualifies: HEC },
+  { env: 'ASC_HEC_CERT_FILE', path: ['sinks', 'hec', 'tls', 'certFile'], type: 'string', qualifies: HEC },
+  { env: 'ASC_HEC_KEY_FILE', path: ['sinks', 'hec', 'tls', 'keyFile'], type: 'string', qualifies: HEC },
   { env: 'ASC_SEARCH_NODE', path: ['sinks', 'search', 'node'], type: 'string' },
   { env: 'ASC_SEARCH_FLAVOUR', path: ['sinks', 'search', 'flavour'], type: 'string', qualifies: SEARCH },
   { env: 'ASC_SEARCH_LOG_TYPES', path: ['sinks', 'search', 'logTypes'], type: 'list', qualifies: SEARCH },
@@ -86,6 +88,24 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   {
     env: 'ASC_SEARCH_PASSWORD',
     path: ['sinks', 'search', 'auth', 'password'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
+  {
+    env: 'ASC_SEARCH_CA_FILE',
+    path: ['sinks', 'search', 'tls', 'caFile'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
+  {
+    env: 'ASC_SEARCH_CERT_FILE',
+    path: ['sinks', 'search', 'tls', 'certFile'],
+    type: 'string',
+    qualifies: SEARCH,
+  },
+  {
+    env: 'ASC_SEARCH_KEY_FILE',
+    path: ['sinks', 'search', 'tls', 'keyFile'],
     type: 'string',
     qualifies: SEARCH,
   },

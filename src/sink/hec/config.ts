@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sinkLogTypesSchema } from '../log-types.js';
+import { tlsConfigSchema } from '../tls.js';
 
 /**
  * Splunk HEC sink settings. Owned by the HEC sink; the root schema only composes it.
@@ -119,13 +120,7 @@ export const hecSinkConfigSchema = z
         timeoutMs: z.number().int().positive().default(300_000),
       })
       .prefault({}),
-    tls: z
-      .strictObject({
-        rejectUnauthorized: z.boolean().default(true),
-        /** PEM bundle of extra CAs (a private Splunk CA). */
-        caFile: z.string().min(1).optional(),
-      })
-      .prefault({}),
+    tls: tlsConfigSchema,
     retry: z
       .strictObject({
         initialDelayMs: z.number().int().positive().default(250),

@@ -4,6 +4,7 @@ import { Client, type Dispatcher, getSetCookies, Headers, ProxyAgent } from 'und
 import { ConfigError } from '../../config/load.js';
 import { errorMessage } from '../../errors.js';
 import { proxyRoutes } from '../../network/index.js';
+import { tlsOptions } from '../tls.js';
 import type { HecSinkConfig } from './config.js';
 
 export interface HecResponse {
@@ -201,8 +202,7 @@ function readConfiguredFile(key: string, file: string): string {
  * through a tunnel when the endpoint is routed to a proxy (TLS still end to end with the indexer).
  */
 export function laneDispatcher(endpoint: Endpoint, config: HecSinkConfig): Dispatcher {
-  const ca = config.tls.caFile ? readConfiguredFile('sinks.hec.tls.caFile', config.tls.caFile) : undefined;
-  const tls = { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) };
+  const tls = tlsOptions(config.tls, (key, file) => readConfiguredFile(`sinks.hec.tls.${key}`, file));
   const connection = { pipelining: 1, keepAliveTimeout: 30_000 };
   const proxy = proxyRoutes().proxyFor(endpoint.origin);
   if (proxy) return new ProxyAgent({ uri: proxy.href, requestTls: tls, connections: 1, ...connection });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sinkLogTypesSchema } from '../log-types.js';
+import { tlsConfigSchema } from '../tls.js';
 import { indexPatternProblem } from './index-name.js';
 
 const sigv4Schema = z.strictObject({
@@ -143,13 +144,7 @@ export const searchSinkConfigSchema = z
     /** Elastic Cloud deployment id (Elasticsearch only), instead of node. */
     cloudId: z.string().min(1).optional(),
     auth: authSchema.optional(),
-    tls: z
-      .strictObject({
-        /** Verification stays on unless a user turns it off on purpose. */
-        rejectUnauthorized: z.boolean().default(true),
-        caFile: z.string().min(1).optional(),
-      })
-      .prefault({}),
+    tls: tlsConfigSchema,
     target: targetSchema.prefault({ mode: 'datastream' }),
     /** Flush a bulk request at this many bytes of NDJSON (the Elasticsearch bulk helper uses 5 MB). */
     flushBytes: z

@@ -1,4 +1,5 @@
 import { Client, HttpConnection } from '@elastic/elasticsearch';
+import { tlsOptions } from '../tls.js';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
@@ -9,7 +10,7 @@ import {
   toBulkResult,
 } from './client.js';
 import type { SearchSinkConfig } from './config.js';
-import { readCa, readSecret } from './secrets.js';
+import { readSecret, readTlsFile } from './secrets.js';
 
 type ClientOptions = ConstructorParameters<typeof Client>[0];
 
@@ -41,13 +42,12 @@ function cloudIdUrl(cloudId: string): string | undefined {
 /** Options for `@elastic/elasticsearch` from our config (exported for tests of the wiring). */
 export function elasticsearchClientOptions(config: SearchSinkConfig): ClientOptions {
   const auth = config.auth ?? {};
-  const ca = readCa(config.tls.caFile);
   const options: ClientOptions = {
     // The sink owns retries, so the client must not retry underneath it (that would multiply attempts).
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs,
     compression: config.compression,
-    tls: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
+    tls: tlsOptions(config.tls, readTlsFile),
     headers: { accept: COMPATIBLE_WITH_8.json, 'content-type': COMPATIBLE_WITH_8.json },
   };
   if (config.cloudId !== undefined) options.cloud = { id: config.cloudId };

@@ -2,6 +2,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { awsHttpOptions } from '../../network/index.js';
+import { tlsOptions } from '../tls.js';
 import {
   BULK_FILTER_PATH,
   type BulkResult,
@@ -12,18 +13,17 @@ import {
   toBulkResult,
 } from './client.js';
 import type { SearchSinkConfig } from './config.js';
-import { readCa, readSecret } from './secrets.js';
+import { readSecret, readTlsFile } from './secrets.js';
 
 /** Options for `@opensearch-project/opensearch` from our config (exported for tests of the wiring). */
 export function openSearchClientOptions(config: SearchSinkConfig): ClientOptions {
   const auth = config.auth ?? {};
-  const ca = readCa(config.tls.caFile);
   const options: ClientOptions = {
     node: config.node,
     // The sink owns retries, so the client must not retry underneath it (that would multiply attempts).
     maxRetries: 0,
     requestTimeout: config.requestTimeoutMs,
-    ssl: { rejectUnauthorized: config.tls.rejectUnauthorized, ...(ca ? { ca } : {}) },
+    ssl: tlsOptions(config.tls, readTlsFile),
     ...(config.compression ? { compression: 'gzip' as const } : {}),
   };
   const proxy = searchProxy(config.node);

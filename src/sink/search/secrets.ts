@@ -21,14 +21,14 @@ export function readSecret(
   }
 }
 
-export function readCa(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
+/** A file `tls` names (CA bundle, client certificate or key); the path, never the content, in errors. */
+export function readTlsFile(key: string, file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SearchSinkError('SEARCH_CONFIG', `cannot read tls.caFile ${file}: ${errorMessage(err)}`, {
+    throw new SearchSinkError('SEARCH_CONFIG', `cannot read tls.${key} ${file}: ${errorMessage(err)}`, {
       cause: err,
-      details: { key: 'tls.caFile', file },
+      details: { key: `tls.${key}`, file },
     });
   }
 }

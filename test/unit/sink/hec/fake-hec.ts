@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -34,8 +34,8 @@ export function parseStacked(text: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** `tls`: serve HTTPS with this key and certificate. */
-export async function startFakeHec(options: { tls?: { key: string; cert: string } } = {}): Promise<FakeHec> {
+/** `tls`: serve HTTPS with these options (key and certificate; `requestCert` to ask for the client's). */
+export async function startFakeHec(options: { tls?: HttpsServerOptions } = {}): Promise<FakeHec> {
   let server: Server;
   const fake: FakeHec = {
     url: '',
