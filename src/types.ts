@@ -82,6 +82,8 @@ export interface SinkRecord<D = unknown> {
   doc: D;
   origin: RecordOrigin;
   delivery: Delivery;
+  /** The AWS account whose log the record is (map/account.ts), for per-account indexes and streams. */
+  account?: string | undefined;
 }
 
 export interface Sink<D = unknown> {

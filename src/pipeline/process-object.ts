@@ -1,5 +1,6 @@
 import { decodeObject, type FlowLayouts, OBJECT_LEVEL_CODES } from '../decode/index.js';
 import { errorMessage } from '../errors.js';
+import { recordAccount } from '../map/account.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import type { LogType, RawRecord, Schema, Sink } from '../types.js';
 import type { DeadLetter } from './dead-letter.js';
@@ -138,6 +139,7 @@ export async function processObject(
         continue;
       }
       const route = routeOf(record.logType);
+      const account = recordAccount(record);
       let id: string;
       const docs: Partial<Record<Schema, unknown>> = {};
       try {
@@ -163,6 +165,7 @@ export async function processObject(
             doc: docs[sink.schema],
             origin: record.origin,
             delivery,
+            account,
           });
         } catch (err) {
           // A sink that refuses the record outright (closed, broken) may not settle it; unsettled, the

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordAccount } from '../../src/map/account.js';
 import { type HecEvent, toCim } from '../../src/map/cim/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import {
@@ -103,6 +104,8 @@ function track(raw: RawRecord): Tracked {
       logType: raw.logType,
       doc,
       origin: raw.origin,
+      // As the pipeline does: the account whose log it is, for per-account indexes.
+      account: recordAccount(raw),
       delivery: {
         ack: () => outcomes.push({ kind: 'ack' }),
         reject: (_reason, code) => outcomes.push({ kind: 'reject', code }),

@@ -8,6 +8,7 @@ import { stringify as toYaml } from 'yaml';
 import { benchSearch, type SampleDocument, sampleEcsDocuments } from '../../src/bench/search.js';
 import { registerCommands } from '../../src/commands/index.js';
 import { validateConfig } from '../../src/config/index.js';
+import { recordAccount } from '../../src/map/account.js';
 import { documentId, toEcs } from '../../src/map/ecs/index.js';
 import { createLogger } from '../../src/observe/index.js';
 import { ecsMapOptions } from '../../src/pipeline/build.js';
@@ -447,14 +448,14 @@ describe('search sink against a real OpenSearch node: data streams per AWS accou
         recipientAccountId: i % 2 ? '444455556666' : '111122223333',
       },
     }));
-    const tracked = track(
-      raws.map((raw) => ({
-        id: documentId(raw),
-        logType: 'cloudtrail',
-        doc: toEcs(raw, options),
-        origin: raw.origin,
-      })),
-    );
+    const documents = raws.map((raw) => ({
+      id: documentId(raw),
+      logType: 'cloudtrail' as const,
+      doc: toEcs(raw, options),
+      origin: raw.origin,
+      account: recordAccount(raw),
+    }));
+    const tracked = track(documents);
     const sink = createSearchSink(config.sinks.search!, { logger: createLogger('silent') });
     await writeAll(sink, tracked.records);
     await sink.close();
@@ -480,5 +481,19 @@ describe('search sink against a real OpenSearch node: data streams per AWS accou
       await count(`logs-aws.cloudtrail-${run}*`, { term: { 'cloud.account.name': 'prod-payments' } }),
     ).toBe(named);
     expect(await fieldType(`logs-aws.cloudtrail-${tenant}`, 'cloud.account.name')).toBe('keyword');
+
+    // Plain indices take the account from the record: `{account}` in the pattern.
+    const indexed = createSearchSink(
+      searchConfig({
+        target: { mode: 'index', pattern: `${run}-acct-{logType}-{account}`, op: 'create' },
+        setup: { templatePrefix: `${run}-acct` },
+      }),
+      { logger: createLogger('silent') },
+    );
+    const again = track(documents);
+    await writeAll(indexed, again.records);
+    await indexed.close();
+    expect(await count(`${run}-acct-cloudtrail-444455556666`)).toBe(10);
+    expect(await count(`${run}-acct-cloudtrail-111122223333`)).toBe(10);
   });
 });

@@ -1,5 +1,4 @@
 import type { RawRecord } from '../../types.js';
-import { recordAccount } from '../account.js';
 import { objectUrl } from '../object-url.js';
 import { cloudTrailCimFields, cloudTrailTime } from './cloudtrail.js';
 import { flowLineFor } from './flow-line.js';
@@ -50,8 +49,6 @@ export function toCim(record: RawRecord, options: CimOptions = {}): HecEvent {
     const time = fields.end_time ?? fields.start_time;
     if (typeof time === 'string') envelope.time = Number(time);
   }
-  const account = recordAccount(record);
-  if (account !== undefined) envelope.account = account;
   if (options.host !== undefined) envelope.host = options.host;
   if (options.index !== undefined) envelope.index = options.index;
   return envelope;

@@ -32,11 +32,6 @@ export interface HecEvent {
    */
   eventJson?: string;
   fields: CimFields;
-  /**
-   * The AWS account whose log this is (a CloudTrail record's recipient, a flow's `account-id` or its
-   * delivery key's account), for the sink's per-account index. Never a key of the envelope.
-   */
-  account?: string;
 }
 
 export interface CimOptions {

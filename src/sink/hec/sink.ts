@@ -579,7 +579,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   function indexOf(record: SinkRecord<HecEvent>): string | undefined {
     const ev = record.doc;
     if (ev.index !== undefined) return ev.index;
-    const byAccount = ev.account === undefined ? undefined : config.accountIndexes?.[ev.account];
+    const byAccount = record.account === undefined ? undefined : config.accountIndexes?.[record.account];
     return byAccount ?? config.indexes[record.logType] ?? config.index;
   }
 

@@ -434,7 +434,10 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       }
       let line: string;
       try {
-        line = target.actionLine(record.logType, record.id, record.doc) + JSON.stringify(record.doc) + '\n';
+        line =
+          target.actionLine(record.logType, record.id, record.doc, record.account) +
+          JSON.stringify(record.doc) +
+          '\n';
       } catch (err) {
         stats.rejected++;
         record.delivery.reject(

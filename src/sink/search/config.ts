@@ -76,8 +76,8 @@ const targetSchema = z.discriminatedUnion('mode', [
   z.strictObject({
     mode: z.literal('index'),
     /**
-     * `{logType}` and `{yyyy}`, `{MM}`, `{dd}`, `{yyyy.MM.dd}`, `{yyyy-MM-dd}` (UTC, from the document's
-     * @timestamp). Checked here against the server's index name rules, so a bad pattern stops the start
+     * `{logType}`, `{account}` (the AWS account whose log it is; `unknown` when none can be told) and
+     * `{yyyy}`, `{MM}`, `{dd}`, `{yyyy.MM.dd}`, `{yyyy-MM-dd}` (UTC, from the document's @timestamp). Checked here against the server's index name rules, so a bad pattern stops the start
      * instead of failing every record.
      */
     pattern: z

@@ -2,11 +2,12 @@
 export const DATE_PLACEHOLDERS = /\{(yyyy\.MM\.dd|yyyy-MM-dd|yyyy|MM|dd)\}/g;
 
 /** Every placeholder an index pattern may hold; anything else in braces would reach the server as is. */
-const PLACEHOLDER = /\{(logType|yyyy\.MM\.dd|yyyy-MM-dd|yyyy|MM|dd)\}/g;
+const PLACEHOLDER = /\{(logType|account|yyyy\.MM\.dd|yyyy-MM-dd|yyyy|MM|dd)\}/g;
 
 /** Longest text each placeholder becomes, to bound the name's length. */
 const LONGEST: Record<string, string> = {
   logType: 'cloudtrail',
+  account: '000000000000',
   'yyyy.MM.dd': '2000.01.01',
   'yyyy-MM-dd': '2000-01-01',
   yyyy: '2000',
@@ -27,7 +28,7 @@ const MAX_NAME_BYTES = 255;
 export function indexPatternProblem(pattern: string): string | undefined {
   const unknown = pattern.replace(PLACEHOLDER, '').match(/\{[^}]*\}?/);
   if (unknown) {
-    return `unknown placeholder ${unknown[0]}: use {logType}, {yyyy}, {MM}, {dd}, {yyyy.MM.dd} or {yyyy-MM-dd}`;
+    return `unknown placeholder ${unknown[0]}: use {logType}, {account}, {yyyy}, {MM}, {dd}, {yyyy.MM.dd} or {yyyy-MM-dd}`;
   }
   const name = pattern.replace(PLACEHOLDER, (_, token: string) => LONGEST[token]!);
   const bad = [...new Set(name.replace(/[a-z0-9_.-]/g, ''))];

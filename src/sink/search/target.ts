@@ -7,10 +7,10 @@ export const LOG_TYPES: readonly LogType[] = ['cloudtrail', 'vpcflow'];
 /** Where documents of each log type go and how they are written; built once per sink. */
 export interface TargetResolver {
   readonly op: 'create' | 'index';
-  /** The bulk action line (with its newline) for one document. */
-  actionLine(logType: LogType, id: string, doc: Record<string, unknown>): string;
+  /** The bulk action line (with its newline) for one document of an account (see map/account.ts). */
+  actionLine(logType: LogType, id: string, doc: Record<string, unknown>, account?: string): string;
   /** The index name a document goes to. */
-  indexFor(logType: LogType, doc: Record<string, unknown>): string;
+  indexFor(logType: LogType, doc: Record<string, unknown>, account?: string): string;
 }
 
 export function dataStreamName(logType: LogType, namespace: string): string {
@@ -57,8 +57,11 @@ export function createTargetResolver(target: SearchTarget, now: () => number = D
   } else {
     const perType = Object.fromEntries(LOG_TYPES.map((t) => [t, target.pattern.replaceAll('{logType}', t)]));
     const dated = target.pattern.replace(DATE_PLACEHOLDERS, '') !== target.pattern;
-    indexFor = (logType, doc) => {
-      const base = perType[logType]!;
+    const perAccount = target.pattern.includes('{account}');
+    indexFor = (logType, doc, account) => {
+      const base = perAccount
+        ? perType[logType]!.replaceAll('{account}', account ?? 'unknown')
+        : perType[logType]!;
       if (!dated) return base;
       const day = utcDay(doc['@timestamp']) ?? utcDay(now())!;
       return base.replace(DATE_PLACEHOLDERS, (_, token: string) =>
@@ -76,7 +79,8 @@ export function createTargetResolver(target: SearchTarget, now: () => number = D
   return {
     op,
     indexFor,
-    actionLine: (logType, id, doc) => `${prefixFor(indexFor(logType, doc))}${JSON.stringify(id)}}}\n`,
+    actionLine: (logType, id, doc, account) =>
+      `${prefixFor(indexFor(logType, doc, account))}${JSON.stringify(id)}}}\n`,
   };
 }
 

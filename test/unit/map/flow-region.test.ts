@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordAccount } from '../../../src/map/account.js';
 import { toCim } from '../../../src/map/cim/index.js';
 import { toEcs } from '../../../src/map/ecs/index.js';
 import type { RawRecord } from '../../../src/types.js';
@@ -55,7 +56,7 @@ describe('VPC flow region (ECS cloud.region, CIM vendor_region)', () => {
   });
 });
 
-describe('VPC flow account for HEC index routing', () => {
+describe('the account of a flow record (per-account routing)', () => {
   const V2_NO_ACCOUNT = (key: string) => {
     const record = flow(key, {}) as Extract<RawRecord, { logType: 'vpcflow' }>;
     delete record.fields['account-id'];
@@ -63,21 +64,21 @@ describe('VPC flow account for HEC index routing', () => {
   };
 
   it("is the line's account-id, else the delivery key's account", () => {
-    expect(toCim(flow('any/key.log.gz', {})).account).toBe('123456789012');
+    expect(recordAccount(flow('any/key.log.gz', {}))).toBe('123456789012');
     expect(
-      toCim(V2_NO_ACCOUNT('AWSLogs/210987654321/vpcflowlogs/eu-west-1/2026/11/28/x.log.gz')).account,
+      recordAccount(V2_NO_ACCOUNT('AWSLogs/210987654321/vpcflowlogs/eu-west-1/2026/11/28/x.log.gz')),
     ).toBe('210987654321');
     expect(
-      toCim(
+      recordAccount(
         V2_NO_ACCOUNT(
           'logs/AWSLogs/aws-account-id=333333333333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/x.log.gz',
         ),
-      ).account,
+      ),
     ).toBe('333333333333');
-    expect(toCim(V2_NO_ACCOUNT('moved/444444444444_vpcflowlogs_eu-west-1_fl-1_x.log.gz')).account).toBe(
+    expect(recordAccount(V2_NO_ACCOUNT('moved/444444444444_vpcflowlogs_eu-west-1_fl-1_x.log.gz'))).toBe(
       '444444444444',
     );
-    expect(toCim(V2_NO_ACCOUNT('firehose/2026/11/28/x.gz')).account).toBeUndefined();
+    expect(recordAccount(V2_NO_ACCOUNT('firehose/2026/11/28/x.gz'))).toBeUndefined();
   });
 });
 

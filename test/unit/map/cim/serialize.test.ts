@@ -27,9 +27,9 @@ async function decodedRecords(text: string): Promise<RawRecord[]> {
   return out;
 }
 
-/** What the envelope means, whatever way it was written (`eventJson` and `account` are never sent). */
+/** What the envelope means, whatever way it was written. */
 function meaning(ev: ReturnType<typeof toCim>): unknown {
-  const { eventJson: _text, account: _account, ...envelope } = ev;
+  const { eventJson: _text, ...envelope } = ev;
   return JSON.parse(JSON.stringify(envelope));
 }
 

@@ -256,13 +256,6 @@ describe.skipIf(!havePeer)('toCim — Elastic pipeline-test inputs and attack re
     });
   });
 
-  it("names the trail's recipient account, else the caller's, for HEC index routing", () => {
-    const [event] = lines('test-assume-role-json.log');
-    expect(toCim(ct({ ...event!, recipientAccountId: '222222222222' })).account).toBe('222222222222');
-    const { recipientAccountId: _, ...noRecipient } = event as Record<string, unknown>;
-    expect(toCim(ct(noRecipient)).account).toBe('111111111111');
-  });
-
   it('names no src_user where `user` is already the actor', () => {
     const [event] = lines('test-assume-role-json.log');
     const { fields } = toCim(

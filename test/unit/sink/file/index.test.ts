@@ -47,7 +47,6 @@ describe('createFileSink', () => {
       sourcetype: 'aws:cloudwatchlogs:vpcflow',
       event: '2 123456789012 eni-1 - - - - - - - 1 2 - NODATA',
       fields: { action: 'unknown' },
-      account: '123456789012',
     };
     await sink.write({ ...r, doc: envelope });
     await sink.write({

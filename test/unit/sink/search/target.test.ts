@@ -29,6 +29,20 @@ describe('search targets', () => {
     ).toThrow(/lower-case letters/);
   });
 
+  it("fills {account} with the record's account, `unknown` when it has none", () => {
+    const { target } = config({
+      target: { mode: 'index', pattern: 'aws-{logType}-{account}-{yyyy}.{MM}', op: 'index' },
+    });
+    const resolver = createTargetResolver(target);
+    const doc = { '@timestamp': '2026-11-29T06:00:00Z' };
+    expect(resolver.indexFor('cloudtrail', doc, '111122223333')).toBe('aws-cloudtrail-111122223333-2026.11');
+    expect(resolver.indexFor('vpcflow', doc)).toBe('aws-vpcflow-unknown-2026.11');
+    expect(resolver.actionLine('cloudtrail', 'e-1', doc, '111122223333')).toBe(
+      '{"index":{"_index":"aws-cloudtrail-111122223333-2026.11","_id":"e-1"}}\n',
+    );
+    expect(templatePatterns(target, 'cloudtrail')).toEqual(['aws-cloudtrail-*-*.*']);
+  });
+
   it('fills index patterns from the UTC day of @timestamp, falling back to now', () => {
     const { target } = config({
       target: { mode: 'index', pattern: 'siem-{logType}-{yyyy}-{MM}-{dd}', op: 'index' },
