@@ -74,7 +74,8 @@ export function registerCommands(program: Command): void {
     .option('--rules <dir>', 'rules directory', 'rules')
     .option('--out <dir>', 'output directory', 'build/rules')
     .option('--webhook-url <url>', 'base URL of the alert receiver for Splunk webhook actions')
-    .action(async (options: { rules?: string; out?: string; webhookUrl?: string }) => {
+    .option('--splunk-index <names>', 'comma-separated indexes the Splunk saved searches read')
+    .action(async (options: { rules?: string; out?: string; webhookUrl?: string; splunkIndex?: string }) => {
       const { rulesBuildCommand } = await import('./rules.js');
       await rulesBuildCommand(options);
     });
@@ -89,6 +90,7 @@ export function registerCommands(program: Command): void {
     .option('--splunk <url>', 'Splunk management URL (https://host:8089)')
     .option('--app <name>', 'Splunk app for the saved searches', 'aws_siem_connector')
     .option('--webhook-url <url>', 'base URL of the alert receiver for Splunk webhook actions')
+    .option('--splunk-index <names>', 'comma-separated indexes the Splunk saved searches read')
     .option('--dry-run', 'show what would be created or updated; change nothing')
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const { rulesInstallCommand } = await import('./rules.js');

@@ -3,6 +3,8 @@ import { buildArtefacts } from '../detection/build.js';
 import { loadRules } from '../detection/index.js';
 import { type Auth, type InstallReport, installKibana, installSplunk } from '../detection/install.js';
 import { runRuleTests } from '../detection/testing.js';
+import { ConnectorError } from '../errors.js';
+import { SPLUNK_INDEX_NAME } from '../splunk-index.js';
 
 /** `rules test`: one line per rule and case; exit 1 when any case fails. */
 export async function rulesTestCommand(
@@ -28,6 +30,25 @@ export interface BuildOptions {
   rules?: string;
   out?: string;
   webhookUrl?: string;
+  /** Comma-separated indexes for the saved searches (`--splunk-index`). */
+  splunkIndex?: string;
+}
+
+/** `--splunk-index a,b` as a list, each name checked by Splunk's rule (a usage error otherwise). */
+export function splunkIndexes(option: string | undefined): string[] | undefined {
+  if (option === undefined) return undefined;
+  const names = option
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.find((n) => !SPLUNK_INDEX_NAME.test(n));
+  if (names.length === 0 || bad !== undefined) {
+    throw new ConnectorError(
+      'USAGE',
+      `--splunk-index: ${bad === undefined ? 'no index given' : `"${bad}" is not a Splunk index name`} (lower-case letters, digits, _ and -)`,
+    );
+  }
+  return names;
 }
 
 export async function rulesBuildCommand(
@@ -35,7 +56,10 @@ export async function rulesBuildCommand(
   out: Writable = process.stdout,
 ): Promise<void> {
   const rules = await loadRules(options.rules ?? 'rules');
-  const built = await buildArtefacts(rules, options.out ?? 'build/rules', { webhookUrl: options.webhookUrl });
+  const built = await buildArtefacts(rules, options.out ?? 'build/rules', {
+    webhookUrl: options.webhookUrl,
+    indexes: splunkIndexes(options.splunkIndex),
+  });
   out.write(
     `${built.kibanaRules} Kibana rules -> ${built.kibanaFile}\n${built.savedSearches} saved searches, ${built.eventtypes} CIM eventtypes and their tags -> ${built.splunkApp}\n`,
   );
@@ -48,6 +72,7 @@ export interface InstallOptions {
   space?: string;
   app?: string;
   webhookUrl?: string;
+  splunkIndex?: string;
   dryRun?: boolean;
 }
 
@@ -91,6 +116,7 @@ export async function rulesInstallCommand(
         auth: authFromEnv('SPLUNK'),
         app: options.app,
         webhookUrl: options.webhookUrl,
+        indexes: splunkIndexes(options.splunkIndex),
         webhookToken: process.env.ASC_WEBHOOK_TOKEN,
         dryRun: options.dryRun,
       }),

@@ -18,7 +18,12 @@ export const WEBHOOK_TOKEN_PLACEHOLDER = '$ASC_WEBHOOK_TOKEN$';
 
 export interface SplOptions {
   /** Base URL of our webhook receiver, e.g. https://asc.example.com:8443 */
-  webhookUrl?: string;
+  webhookUrl?: string | undefined;
+  /**
+   * Indexes the saved searches read (`index IN (…)`); without them a search reads the indexes its role
+   * searches by default, which per-type or per-account indexes usually are not.
+   */
+  indexes?: readonly string[] | undefined;
 }
 
 interface Ctx {
@@ -286,8 +291,9 @@ export function compileSavedSearch(rule: Rule, options: SplOptions = {}): Record
   // *indexed* in the last period instead (contiguous windows: every event is seen once), reaching back
   // a day in event time for the late ones.
   const indexed = rule.kind === 'correlation' ? `-${minutes + 5}m@m` : '-5m@m';
+  const indexes = options.indexes?.length ? `index IN (${options.indexes.join(', ')}) ` : '';
   return {
-    search: compileSpl(rule, `_index_earliest=${indexed} _index_latest=@m`),
+    search: compileSpl(rule, `${indexes}_index_earliest=${indexed} _index_latest=@m`),
     description: `${rule.description.trim().replace(/\s+/g, ' ')} (rule_id: ${rule.id}; author: ${rule.author})`,
     disabled: '0',
     is_scheduled: '1',

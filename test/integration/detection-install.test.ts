@@ -114,6 +114,28 @@ describe('Splunk installer', () => {
     expect(siem.savedSearches.get(name)?.cron_schedule).toBe('0 * * * *');
     expect(siem.violations).toEqual([]);
   });
+
+  it('points every saved search at the indexes given, then finds nothing to do; without them, back again', async () => {
+    await install();
+    const withIndexes = (dryRun = false) =>
+      installSplunk(rules, {
+        url: siem.url,
+        auth: { token: credentials.splunkToken },
+        webhookUrl: 'https://asc.example.com:8443',
+        webhookToken: 'receiver secret',
+        indexes: ['aws_cloudtrail', 'aws_vpcflow'],
+        dryRun,
+      });
+    const searches = (report: Awaited<ReturnType<typeof install>>) => report.items.filter((i) => !i.kind);
+    const first = await withIndexes();
+    expect(searches(first).every((i) => i.change === 'updated' && i.fields?.includes('search'))).toBe(true);
+    for (const fields of siem.savedSearches.values()) {
+      expect(fields.search).toContain(' index IN (aws_cloudtrail, aws_vpcflow) _index_earliest=');
+    }
+    expect(searches(await withIndexes()).every((i) => i.change === 'unchanged')).toBe(true);
+    expect(searches(await install()).every((i) => i.change === 'updated')).toBe(true);
+    expect(siem.violations).toEqual([]);
+  });
 });
 
 describe('Splunk installer: CIM eventtypes and tags', () => {

@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { SPLUNK_INDEX_NAME } from '../../splunk-index.js';
 import { sinkLogTypesSchema } from '../log-types.js';
 import { tlsConfigSchema } from '../tls.js';
+
+const splunkIndex = z
+  .string()
+  .regex(
+    SPLUNK_INDEX_NAME,
+    'must be a Splunk index name: lower-case letters, digits, _ and -, not first _ or -',
+  );
 
 /**
  * Splunk HEC sink settings. Owned by the HEC sink; the root schema only composes it.
@@ -9,14 +17,6 @@ import { tlsConfigSchema } from '../tls.js';
  * every 5 s, gzip on (HEC accepts gzip, never deflate), indexer-ack polling every few seconds with a 300 s
  * time-out (acks can lag minutes behind the 200), and TLS verification always on unless turned off by hand.
  */
-/** Splunk's rule for index names: lower-case letters, digits, `_` and `-`, not starting with `_` or `-`. */
-const splunkIndex = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9_-]*$/,
-    'must be a Splunk index name: lower-case letters, digits, _ and -, not first _ or -',
-  );
-
 export const hecSinkConfigSchema = z
   .strictObject({
     /** One or more HEC base URLs (`https://splunk:8088`); the sink spreads batches over the healthy ones. */

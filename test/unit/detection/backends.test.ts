@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { splunkIndexes } from '../../../src/commands/rules.js';
 import { loadFieldMap } from '../../../src/detection/fieldmap.js';
 import {
   compileKibana,
@@ -174,6 +175,24 @@ describe('Splunk: scheduled searches and late CloudTrail delivery', () => {
     );
     // The query itself (used for checks over test data) stays free of scheduling.
     expect(compileSpl(byName('aws_cloudtrail_logging_stopped'))).not.toContain('_index_');
+  });
+
+  it('reads the indexes it is given, where data routed to its own indexes lives', () => {
+    const detection = compileSavedSearch(byName('aws_cloudtrail_logging_stopped'), {
+      indexes: ['aws_cloudtrail', 'tenant_a'],
+    });
+    expect(detection.search).toMatch(
+      /^sourcetype="aws:cloudtrail" index IN \(aws_cloudtrail, tenant_a\) _index_earliest=-5m@m _index_latest=@m /,
+    );
+  });
+});
+
+describe('rules build/install --splunk-index', () => {
+  it('takes comma-separated Splunk index names and refuses others', () => {
+    expect(splunkIndexes(' aws_cloudtrail, aws-vpcflow ')).toEqual(['aws_cloudtrail', 'aws-vpcflow']);
+    expect(splunkIndexes(undefined)).toBeUndefined();
+    expect(() => splunkIndexes('Main')).toThrow(/"Main" is not a Splunk index name/);
+    expect(() => splunkIndexes(',')).toThrow(/no index given/);
   });
 });
 
