@@ -2,7 +2,7 @@ import type { LogType, RawRecord, RecordOrigin, RejectedRecord } from '../types.
 import { isLogEventsStream, type LogEvent, LogEventsDecoder } from './cloudwatch.js';
 import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
 import { decompress, type StreamFault, sniffContainer } from './compression.js';
-import { detectLogType } from './detect-type.js';
+import { detectLogType, headText } from './detect-type.js';
 import { cloudTrailOfEventBridge } from './eventbridge.js';
 import { JsonRecordSplitter } from './json-splitter.js';
 import { decodeParquetFlows } from './parquet.js';
@@ -104,7 +104,7 @@ export async function* decodeObject(
     }
 
     let produced = 0;
-    if (isLogEventsStream(textStart(textHead))) {
+    if (isLogEventsStream(headText(textHead))) {
       const logEvents = new LogEventsDecoder(logType, limits, options.flowLayouts);
       const results = (events: LogEvent[]): DecodeResult[] =>
         events.map((e) => {
@@ -174,14 +174,6 @@ export async function* decodeObject(
     if (textRest) await Promise.resolve(textRest.return?.()).catch(() => undefined);
     closeSource(body, input);
   }
-}
-
-/** The first decompressed bytes as text, without a byte-order mark or leading blanks. */
-function textStart(head: Uint8Array): string {
-  return Buffer.from(head.buffer, head.byteOffset, head.byteLength)
-    .toString('utf8')
-    .replace(/^\uFEFF/, '')
-    .trimStart();
 }
 
 let parquetQueue: Promise<void> = Promise.resolve();

@@ -24,12 +24,17 @@ export function detectLogType(key: string, firstBytes?: Uint8Array): LogType | '
   return detectFromContent(firstBytes);
 }
 
-function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
-  if (PARQUET_MAGIC.every((b, i) => bytes[i] === b)) return 'vpcflow';
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096))
+/** The first decompressed bytes (up to 4 KiB) as text, without a byte-order mark or leading blanks. */
+export function headText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4096))
     .toString('utf8')
     .replace(/^\uFEFF/, '')
     .trimStart();
+}
+
+function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
+  if (PARQUET_MAGIC.every((b, i) => bytes[i] === b)) return 'vpcflow';
+  const head = headText(bytes);
   const first = head[0];
   if (isLogEventsStream(head)) return logTypeOfLogEvents(head);
   if (first === '{' || first === '[') {

@@ -11,27 +11,28 @@ import { AWS_REGION_PATTERN as REGION } from '../aws-region.js';
 const FLOW_KEY_REGION = new RegExp(
   `(?:^|/)vpcflowlogs/(${REGION})/|/aws-service=vpcflowlogs/aws-region=(${REGION})/|_vpcflowlogs_(${REGION})_`,
 );
-let last: { key: string; region: string | undefined } | undefined;
-
-export function flowRegionOfKey(key: string): string | undefined {
-  if (last?.key !== key) {
-    const m = FLOW_KEY_REGION.exec(key);
-    last = { key, region: m?.[1] ?? m?.[2] ?? m?.[3] };
-  }
-  return last.region;
-}
-
 /**
- * The account of a flow log from its delivery key, for records whose format has no `account-id` field:
- * `AWSLogs/<account>/…`, Hive-compatible `AWSLogs/aws-account-id=<account>/…`, or AWS's file name.
+ * The account likewise, for records whose format has no `account-id` field: `AWSLogs/<account>/…`,
+ * Hive-compatible `AWSLogs/aws-account-id=<account>/…`, or AWS's file name.
  */
 const FLOW_KEY_ACCOUNT = /(?:^|\/)AWSLogs\/(?:aws-account-id=)?(\d{12})\/|(?:^|\/)(\d{12})_vpcflowlogs_/;
-let lastAccount: { key: string; account: string | undefined } | undefined;
+
+let last: { key: string; region: string | undefined; account: string | undefined } | undefined;
+
+/** What a flow object's key says, read once per key. */
+function keyFacts(key: string): { region: string | undefined; account: string | undefined } {
+  if (last?.key !== key) {
+    const region = FLOW_KEY_REGION.exec(key);
+    const account = FLOW_KEY_ACCOUNT.exec(key);
+    last = { key, region: region?.[1] ?? region?.[2] ?? region?.[3], account: account?.[1] ?? account?.[2] };
+  }
+  return last;
+}
+
+export function flowRegionOfKey(key: string): string | undefined {
+  return keyFacts(key).region;
+}
 
 export function flowAccountOfKey(key: string): string | undefined {
-  if (lastAccount?.key !== key) {
-    const m = FLOW_KEY_ACCOUNT.exec(key);
-    lastAccount = { key, account: m?.[1] ?? m?.[2] };
-  }
-  return lastAccount.account;
+  return keyFacts(key).account;
 }
