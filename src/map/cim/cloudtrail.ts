@@ -142,16 +142,7 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
     readPath(event, 'userIdentity.arn')[0] ?? readPath(event, 'requestParameters.roleArn')[0],
   );
 
-  for (const name of [
-    'user',
-    'user_name',
-    'user_type',
-    'src_user',
-    'src_user_name',
-    'src_user_id',
-    'src_user_type',
-    'dest',
-  ] as const) {
+  for (const name of ['user', 'user_name', 'user_type', 'dest'] as const) {
     const rules = tables.fields[name];
     if (rules) put(fields, name, select(rules, event, eventName));
   }
