@@ -11,3 +11,6 @@ export const awsConfigSchema = z.strictObject({
   forcePathStyle: z.boolean().default(false),
 });
 export type AwsConfig = z.infer<typeof awsConfigSchema>;
+
+/** An AWS account id, as the keys of per-account settings (indexes, namespaces, names) are written. */
+export const awsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { awsAccountIdSchema } from '../config/aws.js';
 
 /** How records become ECS documents and HEC events beyond the field-for-field mappings. */
 export const mappingConfigSchema = z.strictObject({
@@ -26,8 +27,6 @@ export const mappingConfigSchema = z.strictObject({
    * Names of AWS accounts (`'111122223333': prod-payments`), written to ECS `cloud.account.name` beside
    * the id: analysts read names, and Kibana filters and groups by them.
    */
-  accountNames: z
-    .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), z.string().min(1).max(256))
-    .optional(),
+  accountNames: z.record(awsAccountIdSchema, z.string().min(1).max(256)).optional(),
 });
 export type MappingConfig = z.infer<typeof mappingConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { awsAccountIdSchema } from '../../config/aws.js';
 import { SPLUNK_INDEX_NAME } from '../../splunk-index.js';
 import { sinkLogTypesSchema } from '../log-types.js';
 import { tlsConfigSchema } from '../tls.js';
@@ -35,9 +36,7 @@ export const hecSinkConfigSchema = z
      * Index per AWS account (the account whose log it is: a trail's recipient, a flow's owner), over
      * `indexes` and `index`: Splunk grants access by index, so each team or tenant sees its own accounts.
      */
-    accountIndexes: z
-      .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), splunkIndex)
-      .optional(),
+    accountIndexes: z.record(awsAccountIdSchema, splunkIndex).optional(),
     /** Host for events that carry none. */
     host: z.string().min(1).optional(),
     /** Replaces the source of every event (default: the object's s3://bucket/key). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { awsAccountIdSchema } from '../../config/aws.js';
 import { sinkLogTypesSchema } from '../log-types.js';
 import { tlsConfigSchema } from '../tls.js';
 import { indexPatternProblem } from './index-name.js';
@@ -69,9 +70,7 @@ const targetSchema = z.discriminatedUnion('mode', [
      * Namespace per AWS account (the account whose log it is: a trail's recipient, a flow's owner), over
      * `namespace`: Elastic grants access by data stream, so each team or tenant sees its own accounts.
      */
-    accountNamespaces: z
-      .record(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), namespaceSchema)
-      .optional(),
+    accountNamespaces: z.record(awsAccountIdSchema, namespaceSchema).optional(),
   }),
   z.strictObject({
     mode: z.literal('index'),
