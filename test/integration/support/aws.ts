@@ -158,9 +158,20 @@ export async function waitFor(
   everyMs = 250,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    // A probe that throws is not ready yet (an index whose shards are still starting refuses a count the
+    // moment the sink creates it); the error is reported if it never gets there.
+    try {
+      if (await probe()) return;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError === undefined ? '' : ` (last: ${(lastError as Error).message ?? lastError})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`, { cause: lastError });
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
