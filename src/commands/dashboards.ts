@@ -6,6 +6,7 @@ import {
   installSplunkDashboards,
 } from '../dashboards/index.js';
 import { ConnectorError } from '../errors.js';
+import { splunkIndexes } from '../splunk-index.js';
 
 export interface DashboardsInstallOptions {
   kibana?: string;
@@ -15,6 +16,8 @@ export interface DashboardsInstallOptions {
   dryRun?: boolean;
   /** Overwrite Kibana objects and Splunk views the user edited since our install (kept otherwise). */
   force?: boolean;
+  /** Comma-separated indexes the Splunk views search (`--splunk-index`), as for the saved searches. */
+  splunkIndex?: string;
 }
 
 /** Credentials come from the environment only, so they never appear in shell history or process lists. */
@@ -38,6 +41,8 @@ export async function dashboardsInstallCommand(
   if (!opts.kibana && !opts.splunk) {
     throw new ConnectorError('USAGE', 'dashboards install: give --kibana URL, --splunk URL or both');
   }
+  // Checked before anything is installed: a bad name must not leave Kibana done and Splunk not.
+  const indexes = splunkIndexes(opts.splunkIndex);
   const results: InstallResult[] = [];
   if (opts.kibana) {
     results.push(
@@ -56,6 +61,7 @@ export async function dashboardsInstallCommand(
         url: opts.splunk,
         app: opts.app,
         credentials: credentialsFromEnv('splunk'),
+        indexes,
         dryRun: opts.dryRun,
         force: opts.force,
       }),

@@ -111,6 +111,7 @@ export function registerCommands(program: Command): void {
     )
     .option('--space <space>', 'Kibana space')
     .option('--app <app>', 'Splunk app that owns the views', 'search')
+    .option('--splunk-index <names>', "comma-separated indexes the Splunk views' searches read")
     .option('--dry-run', 'show what would be installed, change nothing')
     .option('--force', 'also overwrite Kibana objects and Splunk views edited since the last install')
     .action(async (opts) => {

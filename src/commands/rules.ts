@@ -3,8 +3,7 @@ import { buildArtefacts } from '../detection/build.js';
 import { loadRules } from '../detection/index.js';
 import { type Auth, type InstallReport, installKibana, installSplunk } from '../detection/install.js';
 import { runRuleTests } from '../detection/testing.js';
-import { ConnectorError } from '../errors.js';
-import { SPLUNK_INDEX_NAME } from '../splunk-index.js';
+import { splunkIndexes } from '../splunk-index.js';
 
 /** `rules test`: one line per rule and case; exit 1 when any case fails. */
 export async function rulesTestCommand(
@@ -32,23 +31,6 @@ export interface BuildOptions {
   webhookUrl?: string;
   /** Comma-separated indexes for the saved searches (`--splunk-index`). */
   splunkIndex?: string;
-}
-
-/** `--splunk-index a,b` as a list, each name checked by Splunk's rule (a usage error otherwise). */
-export function splunkIndexes(option: string | undefined): string[] | undefined {
-  if (option === undefined) return undefined;
-  const names = option
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = names.find((n) => !SPLUNK_INDEX_NAME.test(n));
-  if (names.length === 0 || bad !== undefined) {
-    throw new ConnectorError(
-      'USAGE',
-      `--splunk-index: ${bad === undefined ? 'no index given' : `"${bad}" is not a Splunk index name`} (lower-case letters, digits, _ and -)`,
-    );
-  }
-  return names;
 }
 
 export async function rulesBuildCommand(

@@ -17,12 +17,21 @@ export interface GeneratedFile {
   content: string;
 }
 
+export interface RenderOptions {
+  /** Indexes the Splunk views search (`dashboards install --splunk-index`); not for the shipped files. */
+  splunkIndexes?: readonly string[] | undefined;
+}
+
 /** Renders every dashboard source into Kibana NDJSON and Splunk views. Pure: writes nothing. */
-export function renderDashboards(dashboardsDir: string = defaultDashboardsDir()): GeneratedFile[] {
+export function renderDashboards(
+  dashboardsDir: string = defaultDashboardsDir(),
+  options: RenderOptions = {},
+): GeneratedFile[] {
   const sources = loadDashboardSources(path.join(dashboardsDir, 'src'));
+  const splunk = { indexes: options.splunkIndexes };
   return sources.dashboards.flatMap((spec) => [
     { path: `kibana/${spec.id}.ndjson`, content: toNdjson(kibanaObjects(spec, sources)) },
-    { path: `splunk/${splunkViewName(spec)}.xml`, content: splunkViewXml(spec, sources) },
+    { path: `splunk/${splunkViewName(spec)}.xml`, content: splunkViewXml(spec, sources, splunk) },
   ]);
 }
 

@@ -1,5 +1,5 @@
 export { DashboardInstallError, DashboardSpecError } from './errors.js';
-export { defaultDashboardsDir, renderDashboards, writeDashboards } from './generate.js';
+export { defaultDashboardsDir, type RenderOptions, renderDashboards, writeDashboards } from './generate.js';
 export {
   type Credentials,
   type InstallResult,

@@ -61,6 +61,11 @@ export interface KibanaInstallOptions extends CommonOptions {
 export interface SplunkInstallOptions extends CommonOptions {
   /** The Splunk app that owns the views (shared with the detections' saved searches). */
   app: string;
+  /**
+   * Indexes every search of the views reads (`--splunk-index`). A view whose list changed differs from
+   * the installed one, so it is updated like any other change of ours.
+   */
+  indexes?: readonly string[] | undefined;
 }
 
 function base(url: string): URL {
@@ -337,10 +342,14 @@ export async function installSplunkDashboards(opts: SplunkInstallOptions): Promi
   const collection = `${root.pathname.replace(/\/$/, '')}/servicesNS/nobody/${encodeURIComponent(opts.app)}/data/ui/views`;
   const steps: InstallStep[] = [];
 
-  for (const f of renderDashboards(dir).filter((g) => g.path.startsWith('splunk/'))) {
+  const indexes = opts.indexes?.length ? opts.indexes : undefined;
+  const views = renderDashboards(dir, { splunkIndexes: indexes }).filter((g) => g.path.startsWith('splunk/'));
+  for (const f of views) {
     const name = path.basename(f.path, '.xml');
     const what = `Splunk view ${name}`;
-    const xml = readFileSync(path.join(dir, f.path), 'utf8');
+    // Without indexes, the shipped file, as a hand import would install it; with them, the same source
+    // rendered with their term in every search.
+    const xml = indexes ? f.content : readFileSync(path.join(dir, f.path), 'utf8');
     const itemUrl = new URL(`${collection}/${encodeURIComponent(name)}?output_mode=json`, root);
     const read = async (): Promise<string | undefined> => {
       const res = await send(doFetch, itemUrl, { method: 'GET', headers }, what);

@@ -1,3 +1,4 @@
+import { splunkIndexTerm } from '../splunk-index.js';
 import type { DashboardSpec, Dataset, FilterClause, Panel, SplField } from './spec.js';
 
 /**
@@ -110,9 +111,24 @@ function splMetric(panel: Panel, dataset: Dataset): { expr: string; name: string
   return { expr: `${fn}(${splField(dataset, m.field).spl}) as ${name}`, name };
 }
 
-/** The panel as one SPL search over the dataset's sourcetype. */
-export function panelSpl(panel: Panel, dataset: Dataset): string {
-  const parts = [dataset.splunk.search];
+/** A whole `index=*` term: the datasets' way of saying "every index the role may search". */
+const ALL_INDEXES = /(^|\s)index=\*(?=\s|$)/;
+
+/**
+ * The dataset's base search, restricted to `indexes` when given (`dashboards install --splunk-index`):
+ * their term takes the place of `index=*`, or comes first when the search names indexes of its own
+ * (which it then narrows). Without them the search is the dataset's, as shipped.
+ */
+function splBase(dataset: Dataset, indexes: readonly string[] | undefined): string {
+  const search = dataset.splunk.search;
+  if (!indexes?.length) return search;
+  const term = splunkIndexTerm(indexes);
+  return ALL_INDEXES.test(search) ? search.replace(ALL_INDEXES, `$1${term}`) : `${term} ${search}`;
+}
+
+/** The panel as one SPL search over the dataset's sourcetype (in `indexes` when given). */
+export function panelSpl(panel: Panel, dataset: Dataset, indexes?: readonly string[]): string {
+  const parts = [splBase(dataset, indexes)];
   const where = toSplFilter(panel.filter, dataset);
   if (where) parts[0] = `${parts[0]} ${where}`;
   const preps = new Set(

@@ -43,7 +43,17 @@ function vizOptions(panel: Panel): Record<string, unknown> {
   return {};
 }
 
-export function splunkDefinition(spec: DashboardSpec, sources: DashboardSources): Record<string, unknown> {
+/** Options of the generated views. */
+export interface SplunkViewOptions {
+  /** Indexes every search of the view reads (`index IN (…)`); the dataset's own `index=*` without them. */
+  indexes?: readonly string[] | undefined;
+}
+
+export function splunkDefinition(
+  spec: DashboardSpec,
+  sources: DashboardSources,
+  options: SplunkViewOptions = {},
+): Record<string, unknown> {
   const dataset = sources.datasets[spec.dataset]!;
   const visualizations: Record<string, unknown> = {};
   const dataSources: Record<string, unknown> = {};
@@ -56,7 +66,7 @@ export function splunkDefinition(spec: DashboardSpec, sources: DashboardSources)
     dataSources[`ds_${key}`] = {
       type: 'ds.search',
       name: panel.title,
-      options: { query: panelSpl(panel, dataset) },
+      options: { query: panelSpl(panel, dataset, options.indexes) },
     };
     visualizations[`viz_${key}`] = {
       type: VIZ_TYPE[panel.kind](panel),
@@ -103,9 +113,13 @@ export function splunkDefinition(spec: DashboardSpec, sources: DashboardSources)
 const xmlText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The view's XML (what `eai:data` carries). */
-export function splunkViewXml(spec: DashboardSpec, sources: DashboardSources): string {
+export function splunkViewXml(
+  spec: DashboardSpec,
+  sources: DashboardSources,
+  options: SplunkViewOptions = {},
+): string {
   // "]]>" cannot occur inside CDATA; JSON can always spell it with an escaped ">".
-  const json = JSON.stringify(splunkDefinition(spec, sources), null, 2).replace(/]]>/g, ']]\\u003e');
+  const json = JSON.stringify(splunkDefinition(spec, sources, options), null, 2).replace(/]]>/g, ']]\\u003e');
   return [
     '<dashboard version="2" theme="dark">',
     `  <label>${xmlText(spec.title)}</label>`,

@@ -1,3 +1,4 @@
+import { splunkIndexTerm } from '../splunk-index.js';
 import { mapFieldOrThrow, someMatch, usesOp } from './backend.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, resolverFor, translateValue } from './fieldmap.js';
@@ -291,7 +292,7 @@ export function compileSavedSearch(rule: Rule, options: SplOptions = {}): Record
   // *indexed* in the last period instead (contiguous windows: every event is seen once), reaching back
   // a day in event time for the late ones.
   const indexed = rule.kind === 'correlation' ? `-${minutes + 5}m@m` : '-5m@m';
-  const indexes = options.indexes?.length ? `index IN (${options.indexes.join(', ')}) ` : '';
+  const indexes = options.indexes?.length ? `${splunkIndexTerm(options.indexes)} ` : '';
   return {
     search: compileSpl(rule, `${indexes}_index_earliest=${indexed} _index_latest=@m`),
     description: `${rule.description.trim().replace(/\s+/g, ' ')} (rule_id: ${rule.id}; author: ${rule.author})`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dashboardsInstallCommand } from '../../../src/commands/dashboards.js';
 import { fakeSplunkViews, serveFakeSplunk } from '../dashboards/fake-splunk-views.js';
+import { viewSearches } from '../dashboards/view-searches.js';
 
 const splunk = fakeSplunkViews();
 let peer: Awaited<ReturnType<typeof serveFakeSplunk>>;
@@ -22,7 +23,9 @@ beforeEach(() => {
 const VPC = 'aws_siem_connector_vpc_flows';
 const IAM = 'aws_siem_connector_iam_security_changes';
 
-async function install(opts: { dryRun?: boolean; force?: boolean } = {}): Promise<string[]> {
+async function install(
+  opts: { dryRun?: boolean; force?: boolean; splunkIndex?: string } = {},
+): Promise<string[]> {
   const lines: string[] = [];
   await dashboardsInstallCommand({ splunk: peer.base, app: 'search', ...opts }, (l) => lines.push(l));
   return lines;
@@ -60,5 +63,38 @@ describe('dashboards install (Splunk)', () => {
     expect(forced.at(-1)).toBe('splunk summary: 0 create, 2 update, 3 unchanged, 0 keep');
     expect(splunk.views.get(VPC)).not.toContain('Ours: ');
     expect((await install()).at(-1)).toBe('splunk summary: 0 create, 0 update, 5 unchanged, 0 keep');
+  });
+
+  it('--splunk-index restricts every search of the installed views; a new list is a change', async () => {
+    await install({ splunkIndex: 'aws_cloudtrail,aws_vpcflow' });
+    expect(splunk.views.size).toBe(5);
+    for (const xml of splunk.views.values()) {
+      const searches = viewSearches(xml);
+      expect(searches.length).toBeGreaterThan(0);
+      for (const q of searches) expect(q).toMatch(/^index IN \(aws_cloudtrail, aws_vpcflow\) sourcetype=/);
+    }
+    expect((await install({ splunkIndex: 'aws_cloudtrail,aws_vpcflow' })).at(-1)).toBe(
+      'splunk summary: 0 create, 0 update, 5 unchanged, 0 keep',
+    );
+    expect((await install({ splunkIndex: 'aws_cloudtrail', dryRun: true })).at(-1)).toBe(
+      'splunk summary (dry run): 0 create, 5 update, 0 unchanged, 0 keep',
+    );
+    expect((await install()).at(-1)).toBe('splunk summary: 0 create, 5 update, 0 unchanged, 0 keep');
+    for (const xml of splunk.views.values()) {
+      for (const q of viewSearches(xml)) expect(q).toMatch(/^index=\* sourcetype=/);
+    }
+  });
+
+  it('a bad --splunk-index name is a usage error naming it, before anything is sent', async () => {
+    await expect(install({ splunkIndex: 'aws_cloudtrail,Main' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('"Main" is not a Splunk index name'),
+    });
+    await expect(install({ splunkIndex: ' , ' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('no index given'),
+    });
+    expect(peer.requests).toHaveLength(0);
+    expect(splunk.views.size).toBe(0);
   });
 });

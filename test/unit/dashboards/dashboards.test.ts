@@ -12,6 +12,7 @@ import {
   toKql,
 } from '../../../src/dashboards/index.js';
 import { dashboardSplFields } from '../../../src/dashboards/queries.js';
+import { viewSearches } from './view-searches.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = defaultDashboardsDir();
@@ -160,6 +161,50 @@ describe('Splunk views', () => {
       expect(def.layout.structure).toHaveLength(spec.panels.length);
     });
   }
+});
+
+describe('Splunk views restricted to indexes (--splunk-index)', () => {
+  const splunkViews = (files: { path: string; content: string }[]) =>
+    files.filter((f) => f.path.startsWith('splunk/'));
+  const panels = sources.dashboards.reduce((n, d) => n + d.panels.length, 0);
+
+  it('every search of every view reads exactly the given indexes', () => {
+    const views = splunkViews(renderDashboards(dir, { splunkIndexes: ['aws_cloudtrail', 'aws-vpcflow'] }));
+    expect(views).toHaveLength(sources.dashboards.length);
+    const searches = views.flatMap((v) => viewSearches(v.content));
+    expect(searches).toHaveLength(panels);
+    for (const q of searches) {
+      expect(q).toMatch(/^index IN \(aws_cloudtrail, aws-vpcflow\) sourcetype="[^"]+"/);
+      expect(q).not.toContain('index=*');
+      expect(q.match(/\bindex\b/g)).toHaveLength(1);
+    }
+    // One index takes the rules' form too.
+    const one = splunkViews(renderDashboards(dir, { splunkIndexes: ['aws_cloudtrail'] }));
+    for (const q of one.flatMap((v) => viewSearches(v.content)))
+      expect(q).toMatch(/^index IN \(aws_cloudtrail\) /);
+  });
+
+  it('without indexes (or with none) the views are the shipped ones, and Kibana is never affected', () => {
+    const plain = renderDashboards(dir);
+    expect(renderDashboards(dir, { splunkIndexes: [] })).toEqual(plain);
+    for (const v of splunkViews(plain)) {
+      for (const q of viewSearches(v.content)) {
+        expect(q).toMatch(/^index=\* sourcetype=/);
+        expect(q).not.toContain('index IN');
+      }
+    }
+    const restricted = renderDashboards(dir, { splunkIndexes: ['aws_cloudtrail'] });
+    const kibana = (files: typeof plain) => files.filter((f) => f.path.startsWith('kibana/'));
+    expect(kibana(restricted)).toEqual(kibana(plain));
+  });
+
+  it('narrows a dataset search that names indexes of its own instead of replacing them', () => {
+    const p = sources.dashboards.find((d) => d.dataset === 'cloudtrail')!.panels[0]!;
+    const ct = sources.datasets.cloudtrail!;
+    const own = { ...ct, splunk: { search: 'index=aws sourcetype="aws:cloudtrail"' } };
+    expect(panelSpl(p, own, ['a', 'b'])).toMatch(/^index IN \(a, b\) index=aws sourcetype="aws:cloudtrail"/);
+    expect(panelSpl(p, ct, ['a'])).toBe(panelSpl(p, ct).replace(/^index=\*/, 'index IN (a)'));
+  });
 });
 
 describe('query rendering', () => {

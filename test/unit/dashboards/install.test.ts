@@ -15,6 +15,7 @@ import {
   type Recorded,
   serveFakeSplunk,
 } from './fake-splunk-views.js';
+import { viewSearches } from './view-searches.js';
 
 /**
  * A small HTTP peer that records requests and answers like Kibana's _import and Splunk's data/ui/views
@@ -422,6 +423,44 @@ describe('Splunk install', () => {
       message: expect.stringContaining('no eai:data'),
     });
     expect(posts().filter((r) => r.url.includes(VPC))).toHaveLength(0);
+  });
+
+  it('with indexes, every search of every view reads them; a changed list updates the views', async () => {
+    views.clear();
+    const first = await installSplunkDashboards({ url: base, app: 'search', indexes: ['aws_cloudtrail'] });
+    expect(first.steps.every((s) => s.action === 'create')).toBe(true);
+    const searchesOf = () => [...views.values()].flatMap(viewSearches);
+    expect(searchesOf().length).toBeGreaterThanOrEqual(views.size);
+    for (const q of searchesOf()) expect(q).toMatch(/^index IN \(aws_cloudtrail\) sourcetype=/);
+
+    const same = await installSplunkDashboards({ url: base, app: 'search', indexes: ['aws_cloudtrail'] });
+    expect(same.steps.every((s) => s.action === 'unchanged')).toBe(true);
+
+    // A view the user edited is still theirs; the others follow the new list.
+    const userXml = views.get(VPC)!.replace('</label>', ' (SOC copy)</label>');
+    views.set(VPC, userXml);
+    requests.length = 0;
+    const changed = await installSplunkDashboards({
+      url: base,
+      app: 'search',
+      indexes: ['aws_cloudtrail', 'tenant_a'],
+    });
+    expect(actionOf(changed, VPC)).toBe('keep');
+    expect(changed.steps.filter((s) => s.action === 'update')).toHaveLength(4);
+    expect(views.get(VPC)).toBe(userXml);
+    for (const [name, data] of views) {
+      if (name === VPC) continue;
+      for (const q of viewSearches(data)) expect(q).toMatch(/^index IN \(aws_cloudtrail, tenant_a\) /);
+    }
+
+    // Without the option again: back to the shipped views, exactly (--force takes the edited one too).
+    const back = await installSplunkDashboards({ url: base, app: 'search', force: true });
+    expect(back.steps.every((s) => s.action === 'update')).toBe(true);
+    for (const [name, data] of views) {
+      const shipped = readFileSync(path.join(defaultDashboardsDir(), `splunk/${name}.xml`), 'utf8');
+      expect(viewHash(data)).toBe(viewHash(shipped));
+      for (const q of viewSearches(data)) expect(q).not.toContain('index IN');
+    }
   });
 
   it('dry run reads but never writes', async () => {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { splunkIndexes } from '../../../src/commands/rules.js';
 import { loadFieldMap } from '../../../src/detection/fieldmap.js';
 import {
   compileKibana,
@@ -16,6 +15,7 @@ import {
 import { loadShapes } from '../../../src/detection/shapes.js';
 import { testRecord } from '../../../src/detection/testing.js';
 import { toEcs } from '../../../src/map/ecs/index.js';
+import { splunkIndexes } from '../../../src/splunk-index.js';
 
 const rulesDir = fileURLToPath(new URL('../../../rules/', import.meta.url));
 let rules: Rule[];
