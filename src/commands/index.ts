@@ -9,7 +9,9 @@ import type { MapCommandOptions } from './map.js';
 export function registerCommands(program: Command): void {
   program
     .command('run')
-    .description('consume S3 notifications from SQS and ship every record to the configured sinks')
+    .description(
+      'consume S3 notifications from SQS (or poll S3 locations) and ship every record to the configured sinks',
+    )
     .option('-c, --config <file>', 'config file (YAML or JSON)')
     .action(async (options: { config?: string }, command: Command) => {
       const { runCommand } = await import('./run.js');

@@ -12,7 +12,9 @@ import {
 } from '../observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
 import { createInStreamDetection, type InStreamDetection } from '../pipeline/detect.js';
+import { compileRoutes } from '../pipeline/routes.js';
 import { pipelineConsumer } from '../source/consumer.js';
+import { S3Poller } from '../source/poll.js';
 import type { SqsConsumer } from '../source/sqs.js';
 import { withTimeout } from '../timeout.js';
 import { commandContext } from './context.js';
@@ -27,9 +29,9 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.u
  */
 export async function runCommand(command: Command, options: { config?: string }): Promise<void> {
   const { config, log } = commandContext(command, options.config);
-  if (!config.source.sqs) {
+  if (!config.source.sqs && !config.source.s3Poll) {
     log.info(
-      'no SQS queue configured (source.sqs.queueUrls): running the embedded demo over the bundled samples',
+      'no source configured (source.sqs.queueUrls, source.s3Poll.locations): running the embedded demo over the bundled samples',
     );
     await replayCommandWith(demoConfig(config), log, { from: SAMPLES_DIR, demo: true });
     return;
@@ -55,10 +57,14 @@ export interface RunningConsumer {
  * would keep the process alive, answering /healthz 200 for a consumer that never started.
  */
 export async function startConsumer(config: ConnectorConfig, log: Logger): Promise<RunningConsumer> {
-  const sqsConfig = config.source.sqs;
-  if (!sqsConfig) throw new ConfigError('no SQS queue configured', { key: 'source.sqs.queueUrls' });
+  const { sqs: sqsConfig, s3Poll: pollConfig } = config.source;
+  if (!sqsConfig && !pollConfig)
+    throw new ConfigError('no source configured (source.sqs.queueUrls or source.s3Poll.locations)', {
+      key: 'source',
+    });
   /** What was started so far, closed in reverse order if a later step fails. */
   const started: { name: string; close: () => Promise<unknown> }[] = [];
+  const graceSeconds = Math.max(sqsConfig?.shutdownGraceSeconds ?? 0, pollConfig?.shutdownGraceSeconds ?? 0);
   try {
     const m = metrics();
     const detection = await createInStreamDetection(config.detection, {
@@ -75,18 +81,11 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
         pipeline.s3Clients.destroy();
       },
     });
-    const { consumer, sqs } = pipelineConsumer(config, pipeline, { log, metrics: m });
-    started.push({ name: 'sqs clients', close: async () => sqs.destroy() });
+    const sources = runSources(config, pipeline, { log, metrics: m });
+    started.push({ name: 'source clients', close: async () => sources.destroy() });
 
     const checks: ReadinessCheck[] = [
-      ...sqsConfig.queueUrls.map((queueUrl) => ({
-        name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
-        check: async () => {
-          await sqs
-            .forQueue(queueUrl)
-            .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-        },
-      })),
+      ...sources.checks,
       ...pipeline.sinks.flatMap((sink) =>
         sink.check ? [{ name: `sink:${sink.name}`, check: () => sink.check!() }] : [],
       ),
@@ -104,11 +103,12 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
     });
     if (reporter) started.push({ name: 'self-reporter', close: () => reporter.close() });
 
-    started.push({ name: 'consumer', close: () => consumer.stop() });
-    await consumer.start();
+    started.push({ name: 'sources', close: () => sources.stop() });
+    await sources.start();
     log.info(
       {
-        queues: sqsConfig.queueUrls.length,
+        ...(sqsConfig ? { queues: sqsConfig.queueUrls.length } : {}),
+        ...(pollConfig ? { polledLocations: pollConfig.locations.length } : {}),
         sinks: pipeline.sinks.map((s) => s.name),
         metricsPort: observe?.port,
       },
@@ -116,15 +116,75 @@ export async function startConsumer(config: ConnectorConfig, log: Logger): Promi
     );
     return {
       stop: (signal) =>
-        stopConsumer({ signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs }),
+        stopConsumer({ signal, log, graceSeconds, sources, pipeline, detection, reporter, observe }),
     };
   } catch (err) {
-    await closeStarted(started, log, sqsConfig.shutdownGraceSeconds);
+    await closeStarted(started, log, graceSeconds);
     if (err instanceof ConnectorError) throw err;
     throw new ConnectorError('RUN_START_FAILED', `the consumer could not start: ${errorMessage(err)}`, {
       cause: err,
     });
   }
+}
+
+/** The configured sources as one: SQS notifications, S3 polling, or both. */
+interface RunSources {
+  start(): Promise<void>;
+  /** Stops taking new work and lets what is in flight finish within each source's grace period. */
+  stop(): Promise<void>;
+  readonly inFlight: number;
+  checks: ReadinessCheck[];
+  /** Releases the sources' own clients, once stopped. */
+  destroy(): void;
+}
+
+function runSources(
+  config: ConnectorConfig,
+  pipeline: RunningPipeline,
+  deps: { log: Logger; metrics: ReturnType<typeof metrics> },
+): RunSources {
+  let consumer: SqsConsumer | undefined;
+  let sqsClientsOf: { destroy(): void } | undefined;
+  const checks: ReadinessCheck[] = [];
+  const sqsConfig = config.source.sqs;
+  if (sqsConfig) {
+    const built = pipelineConsumer(config, pipeline, deps);
+    consumer = built.consumer;
+    sqsClientsOf = built.sqs;
+    checks.push(
+      ...sqsConfig.queueUrls.map((queueUrl) => ({
+        name: `sqs:${queueUrl.slice(queueUrl.lastIndexOf('/') + 1)}`,
+        check: async () => {
+          await built.sqs
+            .forQueue(queueUrl)
+            .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+        },
+      })),
+    );
+  }
+  const poller = config.source.s3Poll
+    ? new S3Poller({
+        config: config.source.s3Poll,
+        pipeline,
+        route: compileRoutes(config.pipeline),
+        concurrency: config.pipeline.maxInFlightObjects,
+      })
+    : undefined;
+  if (poller) checks.push(...poller.checks());
+  return {
+    start: async () => {
+      await consumer?.start();
+      await poller?.start();
+    },
+    stop: async () => {
+      await Promise.all([consumer?.stop(), poller?.stop()]);
+    },
+    get inFlight() {
+      return (consumer?.inFlight ?? 0) + (poller?.inFlight ?? 0);
+    },
+    checks,
+    destroy: () => sqsClientsOf?.destroy(),
+  };
 }
 
 /** Closes what start-up had started, newest first; a close that fails or hangs does not stop the rest. */
@@ -152,17 +212,16 @@ async function closeStarted(
 async function stopConsumer(deps: {
   signal: NodeJS.Signals;
   log: Logger;
-  sqsConfig: NonNullable<ConnectorConfig['source']['sqs']>;
-  consumer: SqsConsumer;
+  graceSeconds: number;
+  sources: RunSources;
   pipeline: RunningPipeline;
   detection: InStreamDetection | undefined;
   reporter: { close(): Promise<void> } | undefined;
   observe: { close(): Promise<void> } | undefined;
-  sqs: { destroy(): void };
 }): Promise<void> {
-  const { signal, log, sqsConfig, consumer, pipeline, detection, reporter, observe, sqs } = deps;
-  log.info({ signal, inFlight: consumer.inFlight }, 'stopping: no new messages; finishing in-flight work');
-  await consumer.stop();
+  const { signal, log, graceSeconds, sources, pipeline, detection, reporter, observe } = deps;
+  log.info({ signal, inFlight: sources.inFlight }, 'stopping: no new work; finishing in-flight work');
+  await sources.stop();
   // Detection needs no sink, so its open correlation windows are closed and written while the sinks
   // drain: after the drain, a sink still retrying when the grace ran out (the exit below) or one that
   // failed to close would lose those alerts.
@@ -176,7 +235,8 @@ async function stopConsumer(deps: {
     }
   })();
   // Sinks get the same grace to drain. What they cannot deliver in time is safe: its messages were not
-  // deleted, so SQS hands them to the next consumer; waiting out a sink's whole retry window is not.
+  // deleted, so SQS hands them to the next consumer (a poller reads its objects again at the next start);
+  // waiting out a sink's whole retry window is not.
   const drained = await withTimeout(
     (async () => {
       try {
@@ -187,16 +247,16 @@ async function stopConsumer(deps: {
       await reporter?.close();
       return true;
     })(),
-    sqsConfig.shutdownGraceSeconds * 1000,
+    graceSeconds * 1000,
     false,
     { unref: true },
   );
   await observe?.close();
-  sqs.destroy();
+  sources.destroy();
   if (!drained) {
     log.warn(
-      { graceSeconds: sqsConfig.shutdownGraceSeconds },
-      'sinks did not drain within the grace period; their records stay queued in SQS and will be delivered again',
+      { graceSeconds },
+      'sinks did not drain within the grace period; their records will be delivered again (SQS redelivers their messages; a poller reads their objects again)',
     );
     // Their retry timers would keep the process alive; the messages are safe, so leave now.
     process.exit(process.exitCode ?? 0);

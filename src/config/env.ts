@@ -18,6 +18,7 @@ export interface EnvBinding {
 
 const HEC = ['sinks', 'hec'] as const;
 const SEARCH = ['sinks', 'search'] as const;
+const S3_POLL = ['source', 's3Poll'] as const;
 
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'ASC_LOG_LEVEL', path: ['observe', 'logLevel'], type: 'string' },
@@ -25,6 +26,20 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'AWS_REGION', path: ['aws', 'region'], type: 'string' },
   { env: 'ASC_AWS_ENDPOINT', path: ['aws', 'endpoint'], type: 'string' },
   { env: 'ASC_SQS_QUEUE_URLS', path: ['source', 'sqs', 'queueUrls'], type: 'list' },
+  { env: 'ASC_S3_POLL_LOCATIONS', path: ['source', 's3Poll', 'locations'], type: 'list' },
+  {
+    env: 'ASC_S3_POLL_STATE_FILE',
+    path: ['source', 's3Poll', 'stateFile'],
+    type: 'string',
+    qualifies: S3_POLL,
+  },
+  {
+    env: 'ASC_S3_POLL_INTERVAL_SECONDS',
+    path: ['source', 's3Poll', 'intervalSeconds'],
+    type: 'number',
+    qualifies: S3_POLL,
+  },
+  { env: 'ASC_S3_POLL_SINCE', path: ['source', 's3Poll', 'since'], type: 'string', qualifies: S3_POLL },
   { env: 'ASC_SOURCE_ROLE_ARN', path: ['source', 'assumeRole', 'roleArn'], type: 'string' },
   { env: 'ASC_SOURCE_EXTERNAL_ID', path: ['source', 'assumeRole', 'externalId'], type: 'string' },
   { env: 'ASC_HEC_URLS', path: ['sinks', 'hec', 'urls'], type: 'list' },

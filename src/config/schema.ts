@@ -8,7 +8,7 @@ import { respondConfigSchema } from '../respond/config.js';
 import { fileSinkConfigSchema } from '../sink/file/config.js';
 import { hecSinkConfigSchema } from '../sink/hec/config.js';
 import { searchSinkConfigSchema } from '../sink/search/config.js';
-import { sourceRoleConfigSchema, sqsSourceConfigSchema } from '../source/config.js';
+import { s3PollSourceConfigSchema, sourceRoleConfigSchema, sqsSourceConfigSchema } from '../source/config.js';
 import { webhookConfigSchema } from '../webhook/config.js';
 import { awsConfigSchema } from './aws.js';
 
@@ -19,7 +19,11 @@ import { awsConfigSchema } from './aws.js';
 export const configSchema = z.strictObject({
   aws: awsConfigSchema.prefault({}),
   source: z
-    .strictObject({ sqs: sqsSourceConfigSchema.optional(), assumeRole: sourceRoleConfigSchema.optional() })
+    .strictObject({
+      sqs: sqsSourceConfigSchema.optional(),
+      s3Poll: s3PollSourceConfigSchema.optional(),
+      assumeRole: sourceRoleConfigSchema.optional(),
+    })
     .prefault({}),
   sinks: z
     .strictObject({

@@ -23,6 +23,16 @@ export function createMetrics(registry = new Registry()) {
     notificationsSkipped: counter('asc_notifications_skipped_total', 'notification entries skipped', [
       'reason',
     ]),
+    pollRounds: counter(
+      'asc_s3_poll_rounds_total',
+      'S3 poller listing rounds, by outcome (complete, partial: cut short by a stop, failed)',
+      ['outcome'],
+    ),
+    pollObjects: counter(
+      'asc_s3_poll_objects_total',
+      'objects the S3 poller took up, by action (read, retried, given-up: written to the dead letter)',
+      ['action'],
+    ),
     objects: counter('asc_objects_total', 'S3 objects processed, by outcome', ['log_type', 'outcome']),
     objectBytes: counter(
       'asc_object_bytes_total',

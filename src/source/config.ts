@@ -17,6 +17,37 @@ export const sqsSourceConfigSchema = z.strictObject({
 export type SqsSourceConfig = z.infer<typeof sqsSourceConfigSchema>;
 
 /**
+ * The S3 polling source, for buckets whose notifications cannot be had (a log-archive bucket whose one
+ * notification configuration belongs to someone else): each location is listed every interval and the
+ * objects not yet read go through the pipeline (as Filebeat's polling mode and the add-on's generic S3
+ * input). One poller per location: two would both read every new object.
+ */
+export const s3PollSourceConfigSchema = z.strictObject({
+  /** `s3://bucket/prefix` locations; each is listed whole every interval, so name the narrowest prefix. */
+  locations: z.array(z.string().regex(/^s3:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')).min(1),
+  /** Seconds from the start of one listing round to the start of the next. */
+  intervalSeconds: z.number().int().min(1).max(86_400).default(60),
+  /**
+   * How long after its last-modified time an object may still first appear in a listing (S3 stamps an
+   * object when its upload starts). Keys that recent are remembered one by one; older ones by time alone.
+   */
+  settleSeconds: z.number().int().min(0).max(86_400).default(900),
+  /** Objects last modified before this time are never read; without it, a first start reads from then − settle. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** Where the poller keeps what it has read (a JSON file, replaced atomically); keep it on durable storage. */
+  stateFile: z.string().min(1).default('s3-poll-state.json'),
+  /**
+   * An object that cannot be read (access denied, a KMS key refused) is retried every round for this long,
+   * then written to the dead letter by reference and passed. Objects whose records a sink has not taken
+   * yet are retried for as long as it takes.
+   */
+  giveUpAfterHours: z.number().positive().default(24),
+  /** On SIGTERM/SIGINT: how long objects being read may finish before the poller stops without them. */
+  shutdownGraceSeconds: z.number().int().min(0).default(20),
+});
+export type S3PollSourceConfig = z.infer<typeof s3PollSourceConfigSchema>;
+
+/**
  * A role the source assumes to read queues and objects, typically a log-archive account's (as Filebeat's
  * `role_arn` and Vector's `assume_role`). Only the source uses it: the dead letter, the responders and
  * the secrets keep the connector's own credentials.

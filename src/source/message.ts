@@ -46,7 +46,7 @@ export async function processMessage(body: string, ctx: MessageContext): Promise
     throw err;
   }
 
-  const outcomes = await Promise.all(refs.map((ref) => ctx.objects.add(() => processRef(ref, ctx))));
+  const outcomes = await Promise.all(refs.map((ref) => ctx.objects.add(() => processObjectRef(ref, ctx))));
   const failed = outcomes.find((o) => !o.done);
   return {
     done: failed === undefined,
@@ -56,10 +56,21 @@ export async function processMessage(body: string, ctx: MessageContext): Promise
   };
 }
 
-async function processRef(
+export interface ObjectRefOutcome {
+  /** Every record is settled (delivered or dead-lettered), or there was nothing to read. */
+  done: boolean;
+  records: number;
+  /** Why not done: `read-failed` (the object could not be read) or `delivery-failed` (a sink has not taken it). */
+  reason?: 'read-failed' | 'delivery-failed';
+  /** The error that kept a read from succeeding. */
+  error?: string;
+}
+
+/** One object through the pipeline, counted and logged: what a notification names, or a poller lists. */
+export async function processObjectRef(
   ref: S3ObjectRef,
-  ctx: MessageContext,
-): Promise<{ done: boolean; records: number; reason?: string }> {
+  ctx: Omit<MessageContext, 'objects' | 'verifySns'>,
+): Promise<ObjectRefOutcome> {
   const { metrics, log } = ctx.pipeline;
   const route = ctx.route(ref.key);
   if (route === 'skip') {
@@ -99,7 +110,7 @@ async function processRef(
     }
     metrics.objects.inc({ log_type: 'unknown', outcome: 'failed' });
     log.error({ bucket: ref.bucket, key: ref.key, err: errorMessage(err) }, 'reading the object failed');
-    return { done: false, records: 0, reason: 'read-failed' };
+    return { done: false, records: 0, reason: 'read-failed', error: errorMessage(err) };
   } finally {
     metrics.inFlightObjects.dec();
   }

@@ -58,7 +58,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       expect(commandLine(worker!)).toContain('run');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(log()).toContain('stopping: no new messages');
+      expect(log()).toContain('stopping: no new work');
       expect(alive(worker!)).toBe(false);
     } finally {
       child.kill('SIGKILL');

@@ -129,3 +129,34 @@ describe('HEC index routing from the environment', () => {
     ).toThrow(/ASC_HEC_ACCOUNT_INDEXES.*key=value/s);
   });
 });
+
+describe('the S3 poller from the environment', () => {
+  it('comes from ASC_S3_POLL_LOCATIONS, qualified by the other ASC_S3_POLL_* variables', () => {
+    const config = loadConfig({
+      env: {
+        ASC_S3_POLL_LOCATIONS: 's3://trail-archive/AWSLogs/o-abc/, s3://flows/AWSLogs/',
+        ASC_S3_POLL_STATE_FILE: '/var/lib/asc/poll.json',
+        ASC_S3_POLL_INTERVAL_SECONDS: '30',
+        ASC_S3_POLL_SINCE: '2026-11-01T00:00:00Z',
+      },
+    });
+    expect(config.source.s3Poll).toEqual({
+      locations: ['s3://trail-archive/AWSLogs/o-abc/', 's3://flows/AWSLogs/'],
+      stateFile: '/var/lib/asc/poll.json',
+      intervalSeconds: 30,
+      since: '2026-11-01T00:00:00Z',
+      settleSeconds: 900,
+      giveUpAfterHours: 24,
+      shutdownGraceSeconds: 20,
+    });
+  });
+
+  it('is not created by a qualifying variable alone, and refuses what is not an S3 location', () => {
+    const { config, ignored } = applyEnv({}, { ASC_S3_POLL_STATE_FILE: 'poll.json' });
+    expect(config).toEqual({});
+    expect(ignored).toEqual(['ASC_S3_POLL_STATE_FILE']);
+    expect(() => loadConfig({ env: { ASC_S3_POLL_LOCATIONS: 'trail-archive/AWSLogs/' } })).toThrow(
+      /source\.s3Poll\.locations/,
+    );
+  });
+});

@@ -1,0 +1,144 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../config/index.js';
+import { errorMessage } from '../errors.js';
+
+const retryEntrySchema = z.strictObject({
+  modified: z.iso.datetime(),
+  firstFailedAt: z.iso.datetime(),
+  attempts: z.number().int().positive(),
+  reason: z.enum(['read-failed', 'delivery-failed']),
+  error: z.string().optional(),
+});
+export type RetryEntry = z.infer<typeof retryEntrySchema>;
+
+const locationStateSchema = z.strictObject({
+  /** Every object last modified before this time has been read (or was older than `since`). */
+  watermark: z.iso.datetime(),
+  /** Objects read that were last modified at or after the watermark: key → last-modified time. */
+  recent: z.record(z.string(), z.iso.datetime()),
+  /** Objects that failed, tried again every round whatever their time. */
+  retry: z.record(z.string(), retryEntrySchema),
+});
+export type LocationState = z.infer<typeof locationStateSchema>;
+
+const pollStateSchema = z.strictObject({
+  version: z.literal(1),
+  locations: z.record(z.string(), locationStateSchema),
+});
+export type PollState = z.infer<typeof pollStateSchema>;
+
+/** What a round does with a listed object. */
+export type ListedDecision = 'read' | 'retry' | 'seen';
+
+/**
+ * What the poller knows of one location, and the rules that keep it small: a watermark in S3's own
+ * time below which everything is read, the keys read above it one by one, and the failures. Each round
+ * moves the watermark up to the newest time listed less the settle time, and forgets the keys below it;
+ * so what is kept is about one settle time of objects, whatever the bucket holds.
+ */
+export class LocationLedger {
+  constructor(readonly state: LocationState) {}
+
+  static starting(at: Date): LocationLedger {
+    return new LocationLedger({ watermark: at.toISOString(), recent: {}, retry: {} });
+  }
+
+  decide(key: string, modified: Date): ListedDecision {
+    if (this.state.retry[key]) return 'retry';
+    if (modified.getTime() < Date.parse(this.state.watermark)) return 'seen';
+    return this.state.recent[key] === modified.toISOString() ? 'seen' : 'read';
+  }
+
+  done(key: string, modified: Date): void {
+    delete this.state.retry[key];
+    if (modified.getTime() >= Date.parse(this.state.watermark))
+      this.state.recent[key] = modified.toISOString();
+  }
+
+  /**
+   * Records a failed attempt; `give-up` once an object that cannot be read has failed for longer than
+   * `giveUpMs` (a sink that has not taken an object's records yet is waited for however long it takes).
+   * An object replaced since its first failure starts over.
+   */
+  failed(
+    key: string,
+    modified: Date,
+    outcome: { reason: RetryEntry['reason']; error?: string | undefined },
+    now: Date,
+    giveUpMs: number,
+  ): 'retry' | 'give-up' {
+    const previous = this.state.retry[key];
+    const same = previous?.modified === modified.toISOString();
+    const entry: RetryEntry = {
+      modified: modified.toISOString(),
+      firstFailedAt: same ? previous.firstFailedAt : now.toISOString(),
+      attempts: same ? previous.attempts + 1 : 1,
+      reason: outcome.reason,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+    this.state.retry[key] = entry;
+    const failingFor = now.getTime() - Date.parse(entry.firstFailedAt);
+    return entry.reason === 'read-failed' && failingFor >= giveUpMs ? 'give-up' : 'retry';
+  }
+
+  /**
+   * Ends a round. `taken` holds the keys the round read or retried. Only a complete listing may move the
+   * watermark (objects after the point where a listing broke off were never seen) or forget failures
+   * whose objects it did not list (deleted since).
+   */
+  endRound(
+    round: { complete: boolean; newestModified: number; taken: ReadonlySet<string> },
+    settleMs: number,
+  ): void {
+    if (round.complete) {
+      for (const key of Object.keys(this.state.retry))
+        if (!round.taken.has(key)) delete this.state.retry[key];
+      const candidate = round.newestModified - settleMs;
+      if (Number.isFinite(candidate) && candidate > Date.parse(this.state.watermark))
+        this.state.watermark = new Date(candidate).toISOString();
+    }
+    const watermark = Date.parse(this.state.watermark);
+    for (const [key, modified] of Object.entries(this.state.recent))
+      if (Date.parse(modified) < watermark) delete this.state.recent[key];
+  }
+}
+
+/** The saved state, or undefined when there is none yet; a file that cannot be read is a start-up error. */
+export async function loadPollState(file: string): Promise<PollState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`the S3 poller's state file ${file} cannot be read: ${errorMessage(err)}`, {
+      key: 'source.s3Poll.stateFile',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw corrupt(file, errorMessage(err));
+  }
+  const result = pollStateSchema.safeParse(parsed);
+  if (!result.success) throw corrupt(file, result.error.issues[0]?.message ?? 'unexpected content');
+  return result.data;
+}
+
+function corrupt(file: string, why: string): ConfigError {
+  return new ConfigError(
+    `the S3 poller's state file ${file} is not one it wrote (${why}); move it away to start over from source.s3Poll.since`,
+    { key: 'source.s3Poll.stateFile' },
+  );
+}
+
+/** Written to a temporary file and renamed over the old one, so a crash mid-write leaves the old state. */
+export async function savePollState(file: string, state: PollState): Promise<void> {
+  const text = JSON.stringify(state);
+  await mkdir(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}

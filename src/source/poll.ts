@@ -1,0 +1,229 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import PQueue from 'p-queue';
+import { errorMessage } from '../errors.js';
+import type { ReadinessCheck } from '../observe/index.js';
+import type { RunningPipeline } from '../pipeline/build.js';
+import { type ReplayItem, replayItems } from '../pipeline/replay.js';
+import type { RouteDecision } from '../pipeline/routes.js';
+import { parseS3Location } from '../s3-location.js';
+import { withTimeout } from '../timeout.js';
+import type { S3PollSourceConfig } from './config.js';
+import { type ObjectRefOutcome, processObjectRef } from './message.js';
+import { LocationLedger, loadPollState, type PollState, savePollState } from './poll-state.js';
+
+export interface S3PollerDeps {
+  config: S3PollSourceConfig;
+  pipeline: RunningPipeline;
+  route: (key: string) => RouteDecision;
+  /** Objects read at once (`pipeline.maxInFlightObjects`). */
+  concurrency: number;
+  /** Keys per listing request (at most 1000). */
+  pageSize?: number;
+  now?: () => Date;
+}
+
+/** Listed objects waiting for a reading slot at most; the listing pauses beyond it. */
+const MAX_WAITING = 1000;
+
+/**
+ * Lists each location every interval and reads the objects not read before, through the same pipeline
+ * as notifications. What has been read is kept in a state file (see LocationLedger), saved after every
+ * round and at stop; an object being read when the process dies is read again at the next start
+ * (at least once, as with a message SQS redelivers).
+ */
+export class S3Poller {
+  readonly #deps: S3PollerDeps;
+  readonly #objects: PQueue;
+  readonly #now: () => Date;
+  readonly #stopping = new AbortController();
+  /** Aborted when the grace period runs out: reads still going are cut off and left for the next start. */
+  readonly #abandon = new AbortController();
+  #state: PollState = { version: 1, locations: {} };
+  #ledgers = new Map<string, LocationLedger>();
+  #loop: Promise<void> | undefined;
+  /** Saves run one at a time, in order; the latest state wins. */
+  #saving: Promise<void> = Promise.resolve();
+
+  constructor(deps: S3PollerDeps) {
+    this.#deps = deps;
+    this.#objects = new PQueue({ concurrency: deps.concurrency });
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Loads the state (a location new to it starts at `since`, or now less the settle time), then polls. */
+  async start(): Promise<void> {
+    const { config } = this.#deps;
+    this.#state = (await loadPollState(config.stateFile)) ?? { version: 1, locations: {} };
+    const firstFrom = config.since
+      ? new Date(config.since)
+      : new Date(this.#now().getTime() - config.settleSeconds * 1000);
+    for (const location of config.locations) {
+      const saved = this.#state.locations[location];
+      const ledger = saved ? new LocationLedger(saved) : LocationLedger.starting(firstFrom);
+      // A `since` later than where the state stands wins: the operator asked not to read before it.
+      if (config.since && Date.parse(config.since) > Date.parse(ledger.state.watermark))
+        ledger.state.watermark = new Date(config.since).toISOString();
+      this.#state.locations[location] = ledger.state;
+      this.#ledgers.set(location, ledger);
+    }
+    await this.#save();
+    this.#loop = this.#poll();
+  }
+
+  /** Stops listing, lets reads in progress finish within the grace period, and saves what was read. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    // Never started (start-up failed first): there is no state of ours to save over the file's.
+    if (!this.#loop) return;
+    const finished = await withTimeout(
+      (this.#loop ?? Promise.resolve()).then(() => 'done' as const),
+      this.#deps.config.shutdownGraceSeconds * 1000,
+      'timeout' as const,
+      { unref: true },
+    );
+    if (finished === 'timeout') {
+      this.#deps.pipeline.log.warn(
+        { inFlight: this.inFlight },
+        'S3 poller: objects still being read at the end of the grace period are read again at the next start',
+      );
+      this.#abandon.abort();
+    }
+    await this.#save();
+  }
+
+  get inFlight(): number {
+    return this.#objects.pending + this.#objects.size;
+  }
+
+  /** /readyz: each location can be listed. */
+  checks(): ReadinessCheck[] {
+    return this.#deps.config.locations.map((location) => ({
+      name: `s3-poll:${location}`,
+      check: async () => {
+        const { bucket, prefix } = parseS3Location(location);
+        await this.#deps.pipeline.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, MaxKeys: 1 }),
+        );
+      },
+    }));
+  }
+
+  async #poll(): Promise<void> {
+    const { config, pipeline } = this.#deps;
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      const startedAt = Date.now();
+      for (const location of config.locations) {
+        if (signal.aborted) break;
+        try {
+          await this.#round(location);
+        } catch (err) {
+          pipeline.metrics.pollRounds.inc({ outcome: 'failed' });
+          pipeline.log.error(
+            { location, err: errorMessage(err) },
+            'S3 poller: listing failed; the objects listed before it were read, the rest waits for the next round',
+          );
+        }
+        await this.#save();
+      }
+      const wait = startedAt + config.intervalSeconds * 1000 - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  async #round(location: string): Promise<void> {
+    const { pipeline, config } = this.#deps;
+    const ledger = this.#ledgers.get(location)!;
+    const signal = this.#stopping.signal;
+    const taken = new Set<string>();
+    let newestModified = Number.NEGATIVE_INFINITY;
+    let complete = false;
+    try {
+      for await (const item of replayItems(pipeline, location, {}, this.#deps.pageSize)) {
+        if (signal.aborted) break;
+        newestModified = Math.max(newestModified, item.modified.getTime());
+        const decision = ledger.decide(item.key, item.modified);
+        if (decision === 'seen') continue;
+        taken.add(item.key);
+        pipeline.metrics.pollObjects.inc({ action: decision === 'retry' ? 'retried' : 'read' });
+        await this.#objects.onSizeLessThan(MAX_WAITING);
+        void this.#objects.add(() => this.#read(ledger, item));
+      }
+      complete = !signal.aborted;
+    } finally {
+      await this.#objects.onIdle();
+      ledger.endRound({ complete, newestModified, taken }, config.settleSeconds * 1000);
+    }
+    pipeline.metrics.pollRounds.inc({ outcome: complete ? 'complete' : 'partial' });
+  }
+
+  async #read(ledger: LocationLedger, item: ReplayItem): Promise<void> {
+    const { pipeline, route, config } = this.#deps;
+    const ref = {
+      bucket: item.bucket!,
+      key: item.key,
+      eventTime: item.modified.getTime(),
+      ...(item.eTag ? { eTag: item.eTag } : {}),
+    };
+    let outcome: ObjectRefOutcome;
+    try {
+      outcome = await processObjectRef(ref, {
+        s3: (region) => pipeline.s3Clients.get(region),
+        pipeline,
+        route,
+        signal: this.#abandon.signal,
+      });
+    } catch (err) {
+      outcome = { done: false, records: 0, reason: 'read-failed', error: errorMessage(err) };
+    }
+    if (outcome.done) {
+      ledger.done(item.key, item.modified);
+      return;
+    }
+    const verdict = ledger.failed(
+      item.key,
+      item.modified,
+      { reason: outcome.reason ?? 'delivery-failed', error: outcome.error },
+      this.#now(),
+      config.giveUpAfterHours * 3_600_000,
+    );
+    if (verdict === 'retry') return;
+    // Given up: the dead letter names the object and why, so it can be fixed and replayed; until that
+    // write is durable the object stays among those retried.
+    try {
+      await pipeline.deadLetter.write({
+        code: 'S3_OBJECT_UNREADABLE',
+        reason: `could not be read for ${config.giveUpAfterHours} hours: ${outcome.error ?? 'unknown error'}`,
+        origin: { bucket: ref.bucket, key: ref.key, record: 0 },
+      });
+    } catch (err) {
+      pipeline.log.error(
+        { bucket: ref.bucket, key: ref.key, err: errorMessage(err) },
+        'S3 poller: an object given up on could not be written to the dead letter; it is retried',
+      );
+      return;
+    }
+    pipeline.metrics.pollObjects.inc({ action: 'given-up' });
+    pipeline.metrics.deadLetters.inc({ code: 'S3_OBJECT_UNREADABLE' });
+    pipeline.log.error(
+      { bucket: ref.bucket, key: ref.key, err: outcome.error },
+      `S3 poller: gave up on an object unreadable for ${config.giveUpAfterHours} hours; it is in the dead letter`,
+    );
+    ledger.done(item.key, item.modified);
+  }
+
+  /** Queues a save; each writes the state as it is when its turn comes, which is always a whole one. */
+  #save(): Promise<void> {
+    const file = this.#deps.config.stateFile;
+    this.#saving = this.#saving
+      .then(() => savePollState(file, this.#state))
+      .catch((err: unknown) => {
+        this.#deps.pipeline.log.error(
+          { stateFile: file, err: errorMessage(err) },
+          'S3 poller: the state could not be saved; objects read since the last save may be read again',
+        );
+      });
+    return this.#saving;
+  }
+}

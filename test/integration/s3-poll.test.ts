@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { startConsumer } from '../../src/commands/run.js';
+import { type ConnectorConfigInput, validateConfig } from '../../src/config/index.js';
+import { createLogger, createMetrics, metrics } from '../../src/observe/index.js';
+import { buildPipeline, type RunningPipeline } from '../../src/pipeline/build.js';
+import { compileRoutes } from '../../src/pipeline/routes.js';
+import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
+import { S3Poller } from '../../src/source/poll.js';
+import { createLogBucket, type LogBucket, putObject, waitFor } from './support/aws.js';
+import { repo } from './support/cli.js';
+import { counterValue, LogCapture } from './support/consumer.js';
+
+const KEY_PREFIX = 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29';
+
+/** Puts a CloudTrail object of `count` records; returns their event ids. */
+async function putTrail(target: LogBucket, name: string, seed: number, count: number): Promise<string[]> {
+  const records = generateCloudTrailRecords({ seed, count });
+  await putObject(target, `${KEY_PREFIX}/${name}.json.gz`, gzipSync(cloudTrailObjectText(records)));
+  return records.map((r) => String(r.eventID));
+}
+
+/** Event ids of every document the file sink wrote, in order, repeats included. */
+function writtenIds(dir: string): string[] {
+  const file = join(dir, 'cloudtrail.ecs.ndjson');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => String((JSON.parse(line) as { event: { id: string } }).event.id));
+}
+
+function pollConfig(
+  target: LogBucket,
+  dir: string,
+  poll: Record<string, unknown> = {},
+): ConnectorConfigInput {
+  return {
+    aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+    source: {
+      s3Poll: {
+        locations: [`s3://${target.bucket}/AWSLogs/`],
+        intervalSeconds: 1,
+        settleSeconds: 0,
+        stateFile: join(dir, 'state', 'poll.json'),
+        ...poll,
+      },
+    },
+    sinks: { file: { dir: join(dir, 'out'), schema: 'ecs' } },
+    deadLetter: { dir: join(dir, 'dead-letter') },
+    detection: { enabled: false },
+    observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
+  };
+}
+
+function workDir(): string {
+  const dir = join(repo, '.cache', 'test-s3-poll', randomUUID().slice(0, 8));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function rounds(): Promise<number> {
+  return counterValue(metrics(), 'asc_s3_poll_rounds_total', { outcome: 'complete' });
+}
+
+describe('S3 polling source (moto S3, through run)', () => {
+  it('reads each new object once, and after a restart carries on from its state file', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    const first = await putTrail(target, 'a', 31_001, 40);
+    const config = validateConfig(pollConfig(target, dir, { since: startedAt }), 'test');
+    const log = createLogger('warn', new LogCapture());
+
+    let running = await startConsumer(config, log);
+    try {
+      await waitFor('the first object', async () => writtenIds(join(dir, 'out')).length >= first.length);
+      const second = await putTrail(target, 'b', 31_002, 30);
+      await waitFor(
+        'the second object',
+        async () => writtenIds(join(dir, 'out')).length >= first.length + second.length,
+      );
+      // Two more complete rounds over the same objects read nothing again.
+      const before = await rounds();
+      await waitFor('two more rounds', async () => (await rounds()) >= before + 2);
+      expect(writtenIds(join(dir, 'out')).sort()).toEqual([...first, ...second].sort());
+    } finally {
+      await running.stop('SIGTERM');
+    }
+
+    const state = JSON.parse(readFileSync(join(dir, 'state', 'poll.json'), 'utf8'));
+    const location = state.locations[`s3://${target.bucket}/AWSLogs/`];
+    expect(Date.parse(location.watermark)).toBeGreaterThanOrEqual(Date.parse(startedAt));
+    expect(location.retry).toEqual({});
+
+    // Written while no poller ran: the next start reads it, and only it.
+    const third = await putTrail(target, 'c', 31_003, 25);
+    running = await startConsumer(config, log);
+    try {
+      await waitFor(
+        'the object written while stopped',
+        async () => writtenIds(join(dir, 'out')).length >= first.length + 30 + third.length,
+      );
+      const before = await rounds();
+      await waitFor('two more rounds', async () => (await rounds()) >= before + 2);
+    } finally {
+      await running.stop('SIGTERM');
+    }
+    const ids = writtenIds(join(dir, 'out'));
+    expect(ids).toHaveLength(first.length + 30 + third.length);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('without `since`, a first start reads only objects written from then on', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    await putTrail(target, 'before', 31_010, 10);
+    // S3 times are whole seconds: make sure the start is in a later second than the object.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const running = await startConsumer(
+      validateConfig(pollConfig(target, dir), 'test'),
+      createLogger('warn'),
+    );
+    try {
+      const before = await rounds();
+      await waitFor('a round', async () => (await rounds()) >= before + 1);
+      const after = await putTrail(target, 'after', 31_011, 12);
+      await waitFor('the new object', async () => writtenIds(join(dir, 'out')).length >= after.length);
+      const settled = await rounds();
+      await waitFor('another round', async () => (await rounds()) >= settled + 1);
+      expect(writtenIds(join(dir, 'out')).sort()).toEqual([...after].sort());
+    } finally {
+      await running.stop('SIGTERM');
+    }
+  });
+});
+
+describe('S3 poller failures (moto S3)', () => {
+  it('retries an object it cannot read, then after the give-up time dead-letters it by name and moves on', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    await putTrail(target, 'unreadable', 31_020, 5);
+    const config = validateConfig(
+      pollConfig(target, dir, {
+        since: new Date(Date.now() - 60_000).toISOString(),
+        giveUpAfterHours: 0.001,
+      }),
+      'test',
+    );
+    const m = createMetrics();
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: m });
+    // Listing works; every read goes to a port nothing listens on (a real connection refused).
+    const unreachable = new S3Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const readsFail = { ...pipeline, s3Clients: { get: () => unreachable } } as unknown as RunningPipeline;
+    const poller = new S3Poller({
+      config: config.source.s3Poll!,
+      pipeline: readsFail,
+      route: compileRoutes(config.pipeline),
+      concurrency: 2,
+    });
+    await poller.start();
+    try {
+      await waitFor(
+        'the object given up on',
+        async () => (await counterValue(m, 'asc_s3_poll_objects_total', { action: 'given-up' })) === 1,
+        30_000,
+      );
+      const completeBefore = await counterValue(m, 'asc_s3_poll_rounds_total', { outcome: 'complete' });
+      await waitFor(
+        'two more rounds',
+        async () =>
+          (await counterValue(m, 'asc_s3_poll_rounds_total', { outcome: 'complete' })) >= completeBefore + 2,
+      );
+      // Tried more than once before giving up, and not again after.
+      expect(
+        await counterValue(m, 'asc_s3_poll_objects_total', { action: 'retried' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(await counterValue(m, 'asc_s3_poll_objects_total', { action: 'given-up' })).toBe(1);
+    } finally {
+      await poller.stop();
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+      unreachable.destroy();
+    }
+    const entries = readdirSync(join(dir, 'dead-letter')).flatMap((f) =>
+      readFileSync(join(dir, 'dead-letter', f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+    );
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      code: 'S3_OBJECT_UNREADABLE',
+      origin: { bucket: target.bucket, key: `${KEY_PREFIX}/unreadable.json.gz` },
+    });
+    expect(entries[0].reason).toMatch(/^could not be read for 0\.001 hours: /);
+    expect(entries[0].reason).not.toMatch(/unknown error$/);
+    expect(existsSync(join(dir, 'out', 'cloudtrail.ecs.ndjson'))).toBe(false);
+  });
+
+  it('refuses to start on a state file it did not write, leaving the file alone', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const config = validateConfig(pollConfig(target, dir), 'test');
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'poll.json'), 'not json');
+    await expect(startConsumer(config, createLogger('silent'))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+    expect(readFileSync(join(dir, 'state', 'poll.json'), 'utf8')).toBe('not json');
+  });
+});
