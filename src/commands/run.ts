@@ -10,11 +10,12 @@ import {
   type ReadinessCheck,
   startObserveServer,
 } from '../observe/index.js';
-import { buildPipeline, type RunningPipeline } from '../pipeline/build.js';
+import { buildPipeline, type RunningPipeline, s3Client } from '../pipeline/build.js';
 import { createInStreamDetection, type InStreamDetection } from '../pipeline/detect.js';
 import { compileRoutes } from '../pipeline/routes.js';
 import { pipelineConsumer } from '../source/consumer.js';
 import { S3Poller } from '../source/poll.js';
+import { DEFAULT_POLL_STATE_FILE, fileStateStore, s3StateStore } from '../source/poll-state.js';
 import type { SqsConsumer } from '../source/sqs.js';
 import { withTimeout } from '../timeout.js';
 import { commandContext } from './context.js';
@@ -162,9 +163,16 @@ function runSources(
       })),
     );
   }
-  const poller = config.source.s3Poll
+  const pollConfig = config.source.s3Poll;
+  // The state is the connector's own, like the dead letter: its credentials, not the source role's.
+  const stateS3 = pollConfig?.stateS3 ? s3Client(config.aws) : undefined;
+  const poller = pollConfig
     ? new S3Poller({
-        config: config.source.s3Poll,
+        config: pollConfig,
+        store:
+          stateS3 && pollConfig.stateS3
+            ? s3StateStore(stateS3, pollConfig.stateS3)
+            : fileStateStore(pollConfig.stateFile ?? DEFAULT_POLL_STATE_FILE),
         pipeline,
         route: compileRoutes(config.pipeline),
         concurrency: config.pipeline.maxInFlightObjects,
@@ -183,7 +191,10 @@ function runSources(
       return (consumer?.inFlight ?? 0) + (poller?.inFlight ?? 0);
     },
     checks,
-    destroy: () => sqsClientsOf?.destroy(),
+    destroy: () => {
+      sqsClientsOf?.destroy();
+      stateS3?.destroy();
+    },
   };
 }
 

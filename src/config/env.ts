@@ -33,6 +33,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     type: 'string',
     qualifies: S3_POLL,
   },
+  { env: 'ASC_S3_POLL_STATE_S3', path: ['source', 's3Poll', 'stateS3'], type: 'string', qualifies: S3_POLL },
   {
     env: 'ASC_S3_POLL_INTERVAL_SECONDS',
     path: ['source', 's3Poll', 'intervalSeconds'],

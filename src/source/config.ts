@@ -22,29 +22,45 @@ export type SqsSourceConfig = z.infer<typeof sqsSourceConfigSchema>;
  * objects not yet read go through the pipeline (as Filebeat's polling mode and the add-on's generic S3
  * input). One poller per location: two would both read every new object.
  */
-export const s3PollSourceConfigSchema = z.strictObject({
-  /** `s3://bucket/prefix` locations; each is listed whole every interval, so name the narrowest prefix. */
-  locations: z.array(z.string().regex(/^s3:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')).min(1),
-  /** Seconds from the start of one listing round to the start of the next. */
-  intervalSeconds: z.number().int().min(1).max(86_400).default(60),
-  /**
-   * How long after its last-modified time an object may still first appear in a listing (S3 stamps an
-   * object when its upload starts). Keys that recent are remembered one by one; older ones by time alone.
-   */
-  settleSeconds: z.number().int().min(0).max(86_400).default(900),
-  /** Objects last modified before this time are never read; without it, a first start reads from then − settle. */
-  since: z.iso.datetime({ offset: true }).optional(),
-  /** Where the poller keeps what it has read (a JSON file, replaced atomically); keep it on durable storage. */
-  stateFile: z.string().min(1).default('s3-poll-state.json'),
-  /**
-   * An object that cannot be read (access denied, a KMS key refused) is retried every round for this long,
-   * then written to the dead letter by reference and passed. Objects whose records a sink has not taken
-   * yet are retried for as long as it takes.
-   */
-  giveUpAfterHours: z.number().positive().default(24),
-  /** On SIGTERM/SIGINT: how long objects being read may finish before the poller stops without them. */
-  shutdownGraceSeconds: z.number().int().min(0).default(20),
-});
+export const s3PollSourceConfigSchema = z
+  .strictObject({
+    /** `s3://bucket/prefix` locations; each is listed whole every interval, so name the narrowest prefix. */
+    locations: z.array(z.string().regex(/^s3:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')).min(1),
+    /** Seconds from the start of one listing round to the start of the next. */
+    intervalSeconds: z.number().int().min(1).max(86_400).default(60),
+    /**
+     * How long after its last-modified time an object may still first appear in a listing (S3 stamps an
+     * object when its upload starts). Keys that recent are remembered one by one; older ones by time alone.
+     */
+    settleSeconds: z.number().int().min(0).max(86_400).default(900),
+    /** Objects last modified before this time are never read; without it, a first start reads from then − settle. */
+    since: z.iso.datetime({ offset: true }).optional(),
+    /**
+     * Where the poller keeps what it has read: a JSON file replaced atomically (default
+     * `s3-poll-state.json`; keep it on durable storage), or with `stateS3` an S3 object.
+     */
+    stateFile: z.string().min(1).optional(),
+    /**
+     * `s3://bucket/prefix`: the state as the object `s3-poll-state.json` there, written only over the
+     * version last read (a second poller on the same state is found out and stopped).
+     */
+    stateS3: z
+      .string()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected s3://bucket/prefix')
+      .optional(),
+    /**
+     * An object that cannot be read (access denied, a KMS key refused) is retried every round for this long,
+     * then written to the dead letter by reference and passed. Objects whose records a sink has not taken
+     * yet are retried for as long as it takes.
+     */
+    giveUpAfterHours: z.number().positive().default(24),
+    /** On SIGTERM/SIGINT: how long objects being read may finish before the poller stops without them. */
+    shutdownGraceSeconds: z.number().int().min(0).default(20),
+  })
+  .refine((p) => !(p.stateFile && p.stateS3), {
+    message: 'set source.s3Poll.stateFile or source.s3Poll.stateS3, not both',
+    path: ['stateS3'],
+  });
 export type S3PollSourceConfig = z.infer<typeof s3PollSourceConfigSchema>;
 
 /**

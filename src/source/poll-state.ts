@@ -1,8 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConfigError } from '../config/index.js';
-import { errorMessage } from '../errors.js';
+import { ConnectorError, errorMessage } from '../errors.js';
+import { parseS3Location } from '../s3-location.js';
 
 const retryEntrySchema = z.strictObject({
   modified: z.iso.datetime(),
@@ -25,6 +27,12 @@ export type LocationState = z.infer<typeof locationStateSchema>;
 
 const pollStateSchema = z.strictObject({
   version: z.literal(1),
+  /**
+   * The poller that saved it (host, process, a random id) and when: for the operator, and so that every
+   * save differs from the last (an S3 store's conditional write tells writers apart by the object's ETag).
+   */
+  savedBy: z.string().optional(),
+  savedAt: z.iso.datetime().optional(),
   locations: z.record(z.string(), locationStateSchema),
 });
 export type PollState = z.infer<typeof pollStateSchema>;
@@ -105,40 +113,114 @@ export class LocationLedger {
   }
 }
 
-/** The saved state, or undefined when there is none yet; a file that cannot be read is a start-up error. */
-export async function loadPollState(file: string): Promise<PollState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`the S3 poller's state file ${file} cannot be read: ${errorMessage(err)}`, {
-      key: 'source.s3Poll.stateFile',
-    });
+/** Where the poller's state lives; `name` is how messages refer to it. */
+export interface PollStateStore {
+  readonly name: string;
+  /** The saved state, or undefined when there is none yet; one that cannot be read is a start-up error. */
+  load(): Promise<PollState | undefined>;
+  save(state: PollState): Promise<void>;
+}
+
+/** The state was written by someone else since this poller read it: another poller runs on it. */
+export class PollStateConflictError extends ConnectorError {
+  constructor(name: string) {
+    super(
+      'S3_POLL_STATE_CONFLICT',
+      `the S3 poller's state ${name} was written by another poller since this one read it; two pollers on one state would both read every object, so this one stops`,
+    );
   }
+}
+
+export const DEFAULT_POLL_STATE_FILE = 's3-poll-state.json';
+
+/** A local file, written to a temporary file and renamed over the old one (a crash leaves the old state). */
+export function fileStateStore(file: string): PollStateStore {
+  return {
+    name: file,
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new ConfigError(`the S3 poller's state ${file} cannot be read: ${errorMessage(err)}`, {
+          key: 'source.s3Poll.stateFile',
+        });
+      }
+      return parseState(file, text, 'source.s3Poll.stateFile');
+    },
+    async save(state) {
+      const text = JSON.stringify(state);
+      await mkdir(dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, text);
+      await rename(temporary, file);
+    },
+  };
+}
+
+/**
+ * The object `s3-poll-state.json` under an `s3://bucket/prefix`, for pollers without durable disk (a
+ * container task). Each write is conditional on the version this poller last read or wrote (If-Match;
+ * If-None-Match for the first), so a second poller on the same state is found out at its next save.
+ */
+export function s3StateStore(s3: S3Client, location: string): PollStateStore {
+  const { bucket, prefix } = parseS3Location(location, 'source.s3Poll.stateS3');
+  const key = `${prefix}${DEFAULT_POLL_STATE_FILE}`;
+  const name = `s3://${bucket}/${key}`;
+  let eTag: string | undefined;
+  return {
+    name,
+    async load() {
+      let text: string;
+      try {
+        const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        text = (await res.Body?.transformToString('utf8')) ?? '';
+        eTag = res.ETag;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if ((err as { name?: string }).name === 'NoSuchKey' || status === 404) return undefined;
+        throw new ConfigError(`the S3 poller's state ${name} cannot be read: ${errorMessage(err)}`, {
+          key: 'source.s3Poll.stateS3',
+        });
+      }
+      return parseState(name, text, 'source.s3Poll.stateS3');
+    },
+    async save(state) {
+      try {
+        const res = await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: JSON.stringify(state),
+            ContentType: 'application/json',
+            ...(eTag ? { IfMatch: eTag } : { IfNoneMatch: '*' }),
+          }),
+        );
+        eTag = res.ETag;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if ((err as { name?: string }).name === 'PreconditionFailed' || status === 412)
+          throw new PollStateConflictError(name);
+        throw err;
+      }
+    },
+  };
+}
+
+function parseState(name: string, text: string, key: string): PollState {
+  const corrupt = (why: string) =>
+    new ConfigError(
+      `the S3 poller's state ${name} is not one it wrote (${why}); move it away to start over from source.s3Poll.since`,
+      { key },
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw corrupt(file, errorMessage(err));
+    throw corrupt(errorMessage(err));
   }
   const result = pollStateSchema.safeParse(parsed);
-  if (!result.success) throw corrupt(file, result.error.issues[0]?.message ?? 'unexpected content');
+  if (!result.success) throw corrupt(result.error.issues[0]?.message ?? 'unexpected content');
   return result.data;
-}
-
-function corrupt(file: string, why: string): ConfigError {
-  return new ConfigError(
-    `the S3 poller's state file ${file} is not one it wrote (${why}); move it away to start over from source.s3Poll.since`,
-    { key: 'source.s3Poll.stateFile' },
-  );
-}
-
-/** Written to a temporary file and renamed over the old one, so a crash mid-write leaves the old state. */
-export async function savePollState(file: string, state: PollState): Promise<void> {
-  const text = JSON.stringify(state);
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import PQueue from 'p-queue';
@@ -10,10 +12,11 @@ import { parseS3Location } from '../s3-location.js';
 import { withTimeout } from '../timeout.js';
 import type { S3PollSourceConfig } from './config.js';
 import { type ObjectRefOutcome, processObjectRef } from './message.js';
-import { LocationLedger, loadPollState, type PollState, savePollState } from './poll-state.js';
+import { LocationLedger, type PollState, PollStateConflictError, type PollStateStore } from './poll-state.js';
 
 export interface S3PollerDeps {
   config: S3PollSourceConfig;
+  store: PollStateStore;
   pipeline: RunningPipeline;
   route: (key: string) => RouteDecision;
   /** Objects read at once (`pipeline.maxInFlightObjects`). */
@@ -44,6 +47,10 @@ export class S3Poller {
   #loop: Promise<void> | undefined;
   /** Saves run one at a time, in order; the latest state wins. */
   #saving: Promise<void> = Promise.resolve();
+  /** Who saves the state, as it names this poller in it. */
+  readonly #writer = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  /** Another poller wrote the state: this one has stopped, and says so at /readyz. */
+  #conflict: PollStateConflictError | undefined;
 
   constructor(deps: S3PollerDeps) {
     this.#deps = deps;
@@ -54,10 +61,11 @@ export class S3Poller {
   /** Loads the state (a location new to it starts at `since`, or now less the settle time), then polls. */
   async start(): Promise<void> {
     const { config } = this.#deps;
-    this.#state = (await loadPollState(config.stateFile)) ?? { version: 1, locations: {} };
+    this.#state = (await this.#deps.store.load()) ?? { version: 1, locations: {} };
+    // Listings give whole seconds: an object written in this very second is listed as of its start.
     const firstFrom = config.since
       ? new Date(config.since)
-      : new Date(this.#now().getTime() - config.settleSeconds * 1000);
+      : new Date(Math.floor((this.#now().getTime() - config.settleSeconds * 1000) / 1000) * 1000);
     for (const location of config.locations) {
       const saved = this.#state.locations[location];
       const ledger = saved ? new LocationLedger(saved) : LocationLedger.starting(firstFrom);
@@ -96,11 +104,12 @@ export class S3Poller {
     return this.#objects.pending + this.#objects.size;
   }
 
-  /** /readyz: each location can be listed. */
+  /** /readyz: each location can be listed, and no other poller has taken over the state. */
   checks(): ReadinessCheck[] {
     return this.#deps.config.locations.map((location) => ({
       name: `s3-poll:${location}`,
       check: async () => {
+        if (this.#conflict) throw this.#conflict;
         const { bucket, prefix } = parseS3Location(location);
         await this.#deps.pipeline.s3.send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, MaxKeys: 1 }),
@@ -215,15 +224,26 @@ export class S3Poller {
 
   /** Queues a save; each writes the state as it is when its turn comes, which is always a whole one. */
   #save(): Promise<void> {
-    const file = this.#deps.config.stateFile;
-    this.#saving = this.#saving
-      .then(() => savePollState(file, this.#state))
-      .catch((err: unknown) => {
-        this.#deps.pipeline.log.error(
-          { stateFile: file, err: errorMessage(err) },
+    const { store, pipeline } = this.#deps;
+    this.#saving = this.#saving.then(async () => {
+      if (this.#conflict) return;
+      try {
+        this.#state.savedBy = this.#writer;
+        this.#state.savedAt = this.#now().toISOString();
+        await store.save(this.#state);
+      } catch (err) {
+        if (err instanceof PollStateConflictError) {
+          this.#conflict = err;
+          this.#stopping.abort();
+          pipeline.log.error({ code: err.code, state: store.name }, err.message);
+          return;
+        }
+        pipeline.log.error(
+          { state: store.name, err: errorMessage(err) },
           'S3 poller: the state could not be saved; objects read since the last save may be read again',
         );
-      });
+      }
+    });
     return this.#saving;
   }
 }

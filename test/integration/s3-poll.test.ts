@@ -11,6 +11,7 @@ import { buildPipeline, type RunningPipeline } from '../../src/pipeline/build.js
 import { compileRoutes } from '../../src/pipeline/routes.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { S3Poller } from '../../src/source/poll.js';
+import { fileStateStore, s3StateStore } from '../../src/source/poll-state.js';
 import { createLogBucket, type LogBucket, putObject, waitFor } from './support/aws.js';
 import { repo } from './support/cli.js';
 import { counterValue, LogCapture } from './support/consumer.js';
@@ -164,6 +165,7 @@ describe('S3 poller failures (moto S3)', () => {
     const readsFail = { ...pipeline, s3Clients: { get: () => unreachable } } as unknown as RunningPipeline;
     const poller = new S3Poller({
       config: config.source.s3Poll!,
+      store: fileStateStore(join(dir, 'state', 'poll.json')),
       pipeline: readsFail,
       route: compileRoutes(config.pipeline),
       concurrency: 2,
@@ -218,5 +220,101 @@ describe('S3 poller failures (moto S3)', () => {
       code: 'CONFIG_INVALID',
     });
     expect(readFileSync(join(dir, 'state', 'poll.json'), 'utf8')).toBe('not json');
+  });
+});
+
+describe('S3 poller state in S3 (moto S3)', () => {
+  it('keeps its state as an S3 object and carries on from it after a restart', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const first = await putTrail(target, 'a', 31_030, 20);
+    const stateS3 = `s3://${target.bucket}/connector-state/`;
+    const config = validateConfig(
+      pollConfig(target, dir, {
+        since: new Date(Date.now() - 60_000).toISOString(),
+        stateS3,
+        stateFile: undefined,
+      }),
+      'test',
+    );
+    const log = createLogger('warn', new LogCapture());
+    let running = await startConsumer(config, log);
+    try {
+      await waitFor('the first object', async () => writtenIds(join(dir, 'out')).length >= first.length);
+      const before = await rounds();
+      await waitFor('a round saved', async () => (await rounds()) >= before + 1);
+    } finally {
+      await running.stop('SIGTERM');
+    }
+    const saved = await s3StateStore(target.s3, stateS3).load();
+    expect(Object.keys(saved?.locations ?? {})).toEqual([`s3://${target.bucket}/AWSLogs/`]);
+    expect(existsSync(join(dir, 'state'))).toBe(false);
+
+    const second = await putTrail(target, 'b', 31_031, 15);
+    running = await startConsumer(config, log);
+    try {
+      await waitFor(
+        'the object written while stopped',
+        async () => writtenIds(join(dir, 'out')).length >= first.length + second.length,
+      );
+      const before = await rounds();
+      await waitFor('two more rounds', async () => (await rounds()) >= before + 2);
+    } finally {
+      await running.stop('SIGTERM');
+    }
+    const ids = writtenIds(join(dir, 'out'));
+    expect(ids.sort()).toEqual([...first, ...second].sort());
+  });
+
+  it('finds out a second poller on the same state: the one overtaken stops and fails /readyz', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const stateS3 = `s3://${target.bucket}/shared-state/`;
+    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
+    const m = createMetrics();
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: m });
+    const poller = (name: string) =>
+      new S3Poller({
+        config: config.source.s3Poll!,
+        store: s3StateStore(target.s3, stateS3),
+        pipeline: { ...pipeline, log: createLogger('silent').child({ poller: name }) },
+        route: compileRoutes(config.pipeline),
+        concurrency: 1,
+      });
+    const first = poller('first');
+    const second = poller('second');
+    try {
+      await first.start();
+      await second.start();
+      // Whichever saves over the other's version first stays; the other finds out at its next save.
+      const conflicted = async (p: S3Poller) =>
+        p
+          .checks()[0]!
+          .check()
+          .then(
+            () => false,
+            (err: { code?: string }) => err.code === 'S3_POLL_STATE_CONFLICT',
+          );
+      await waitFor(
+        'one poller to find its state overwritten',
+        async () => (await conflicted(first)) || (await conflicted(second)),
+        15_000,
+      );
+      // The other goes on: it keeps reading and saving.
+      const results = [await conflicted(first), await conflicted(second)];
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const survivor = results[0] ? second : first;
+      const put = await putTrail(target, 'after', 31_040, 7);
+      await waitFor(
+        'the surviving poller to read a new object',
+        async () => writtenIds(join(dir, 'out')).length >= put.length,
+      );
+      expect(await conflicted(survivor)).toBe(false);
+    } finally {
+      await first.stop();
+      await second.stop();
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+    }
   });
 });

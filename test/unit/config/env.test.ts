@@ -158,5 +158,14 @@ describe('the S3 poller from the environment', () => {
     expect(() => loadConfig({ env: { ASC_S3_POLL_LOCATIONS: 'trail-archive/AWSLogs/' } })).toThrow(
       /source\.s3Poll\.locations/,
     );
+    expect(() =>
+      loadConfig({
+        env: {
+          ASC_S3_POLL_LOCATIONS: 's3://trail-archive/AWSLogs/',
+          ASC_S3_POLL_STATE_FILE: 'poll.json',
+          ASC_S3_POLL_STATE_S3: 's3://connector-state/poll/',
+        },
+      }),
+    ).toThrow(/stateFile or source\.s3Poll\.stateS3, not both/);
   });
 });

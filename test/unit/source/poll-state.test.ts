@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocationLedger, loadPollState, savePollState } from '../../../src/source/poll-state.js';
+import { fileStateStore, LocationLedger } from '../../../src/source/poll-state.js';
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
@@ -116,7 +116,7 @@ describe('LocationLedger', () => {
   });
 });
 
-describe('poll state file', () => {
+describe('the poll state in a file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'asc-poll-state-'));
 
   it('saves and loads the state as it was, creating the directory', async () => {
@@ -131,20 +131,22 @@ describe('poll state file', () => {
       HOUR,
     );
     const state = { version: 1 as const, locations: { 's3://bucket/AWSLogs/': ledger.state } };
-    await savePollState(file, state);
-    expect(await loadPollState(file)).toEqual(state);
+    await fileStateStore(file).save(state);
+    expect(await fileStateStore(file).load()).toEqual(state);
   });
 
   it('has no state before the first save', async () => {
-    expect(await loadPollState(join(dir, 'absent.json'))).toBeUndefined();
+    expect(await fileStateStore(join(dir, 'absent.json')).load()).toBeUndefined();
   });
 
   it('refuses a file it did not write, naming it and the way out', async () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{"version":1,"locations":{"s3://b/":{"watermark":"yesterday"}}}');
-    await expect(loadPollState(file)).rejects.toThrow(/broken\.json is not one it wrote.*move it away/);
+    await expect(fileStateStore(file).load()).rejects.toThrow(
+      /broken\.json is not one it wrote.*move it away/,
+    );
     writeFileSync(file, '{"version":1,');
-    await expect(loadPollState(file)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(fileStateStore(file).load()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     // The refused file is left as it was for the operator to look at.
     expect(readFileSync(file, 'utf8')).toBe('{"version":1,');
   });
