@@ -16,8 +16,6 @@ export interface ReplayItem {
   path?: string;
   size: number;
   modified: Date;
-  /** The listed version's ETag (S3 items), to read exactly that version. */
-  eTag?: string;
 }
 
 export interface ReplayProgress {
@@ -77,10 +75,7 @@ export async function* replayItems(
       );
       for (const o of page.Contents ?? []) {
         if (!o.Key || !o.LastModified || !o.Size) continue;
-        if (!inWindow(o.LastModified)) continue;
-        const item: ReplayItem = { bucket, key: o.Key, size: o.Size, modified: o.LastModified };
-        if (o.ETag) item.eTag = o.ETag;
-        yield item;
+        if (inWindow(o.LastModified)) yield { bucket, key: o.Key, size: o.Size, modified: o.LastModified };
       }
       token = page.NextContinuationToken;
     } while (token);

@@ -24,8 +24,14 @@ export type SqsSourceConfig = z.infer<typeof sqsSourceConfigSchema>;
  */
 export const s3PollSourceConfigSchema = z
   .strictObject({
-    /** `s3://bucket/prefix` locations; each is listed whole every interval, so name the narrowest prefix. */
+    /** `s3://bucket/prefix` locations, each listed every interval. */
     locations: z.array(z.string().regex(/^s3:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')).min(1),
+    /**
+     * Enter only the date directories (`2026/11/29/`, `year=2026/…`) that can hold objects newer than
+     * what was read, instead of listing the location's whole history every round. Off for layouts where
+     * a directory named like a year or month is not one.
+     */
+    datePartitions: z.boolean().default(true),
     /** Seconds from the start of one listing round to the start of the next. */
     intervalSeconds: z.number().int().min(1).max(86_400).default(60),
     /**

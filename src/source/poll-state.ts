@@ -92,17 +92,12 @@ export class LocationLedger {
   }
 
   /**
-   * Ends a round. `taken` holds the keys the round read or retried. Only a complete listing may move the
-   * watermark (objects after the point where a listing broke off were never seen) or forget failures
-   * whose objects it did not list (deleted since).
+   * Ends a round. Only a complete listing may move the watermark: objects after the point where a
+   * listing broke off were never seen. Failures stay until their object is read, given up on, or found
+   * gone.
    */
-  endRound(
-    round: { complete: boolean; newestModified: number; taken: ReadonlySet<string> },
-    settleMs: number,
-  ): void {
+  endRound(round: { complete: boolean; newestModified: number }, settleMs: number): void {
     if (round.complete) {
-      for (const key of Object.keys(this.state.retry))
-        if (!round.taken.has(key)) delete this.state.retry[key];
       const candidate = round.newestModified - settleMs;
       if (Number.isFinite(candidate) && candidate > Date.parse(this.state.watermark))
         this.state.watermark = new Date(candidate).toISOString();

@@ -6,12 +6,12 @@ import PQueue from 'p-queue';
 import { errorMessage } from '../errors.js';
 import type { ReadinessCheck } from '../observe/index.js';
 import type { RunningPipeline } from '../pipeline/build.js';
-import { type ReplayItem, replayItems } from '../pipeline/replay.js';
 import type { RouteDecision } from '../pipeline/routes.js';
 import { parseS3Location } from '../s3-location.js';
 import { withTimeout } from '../timeout.js';
 import type { S3PollSourceConfig } from './config.js';
 import { type ObjectRefOutcome, processObjectRef } from './message.js';
+import { type ListedObject, listSince } from './poll-listing.js';
 import { LocationLedger, type PollState, PollStateConflictError, type PollStateStore } from './poll-state.js';
 
 export interface S3PollerDeps {
@@ -25,6 +25,9 @@ export interface S3PollerDeps {
   pageSize?: number;
   now?: () => Date;
 }
+
+/** An object to read: as listed, or a failure retried by key (its time as first listed). */
+type PolledObject = Pick<ListedObject, 'bucket' | 'key' | 'modified' | 'eTag'>;
 
 /** Listed objects waiting for a reading slot at most; the listing pauses beyond it. */
 const MAX_WAITING = 1000;
@@ -145,32 +148,44 @@ export class S3Poller {
     const { pipeline, config } = this.#deps;
     const ledger = this.#ledgers.get(location)!;
     const signal = this.#stopping.signal;
-    const taken = new Set<string>();
+    const { bucket } = parseS3Location(location);
     let newestModified = Number.NEGATIVE_INFINITY;
     let complete = false;
     try {
-      for await (const item of replayItems(pipeline, location, {}, this.#deps.pageSize)) {
+      // Failures first, read by key: the listing may no longer enter their date directories.
+      for (const [key, entry] of Object.entries(ledger.state.retry)) {
+        if (signal.aborted) break;
+        pipeline.metrics.pollObjects.inc({ action: 'retried' });
+        await this.#enqueue(ledger, { bucket, key, modified: new Date(entry.modified) });
+      }
+      const listing = listSince(pipeline.s3, location, new Date(ledger.state.watermark), {
+        pruneByDate: config.datePartitions,
+        ...(this.#deps.pageSize ? { pageSize: this.#deps.pageSize } : {}),
+      });
+      for await (const item of listing) {
         if (signal.aborted) break;
         newestModified = Math.max(newestModified, item.modified.getTime());
-        const decision = ledger.decide(item.key, item.modified);
-        if (decision === 'seen') continue;
-        taken.add(item.key);
-        pipeline.metrics.pollObjects.inc({ action: decision === 'retry' ? 'retried' : 'read' });
-        await this.#objects.onSizeLessThan(MAX_WAITING);
-        void this.#objects.add(() => this.#read(ledger, item));
+        if (ledger.decide(item.key, item.modified) !== 'read') continue;
+        pipeline.metrics.pollObjects.inc({ action: 'read' });
+        await this.#enqueue(ledger, item);
       }
       complete = !signal.aborted;
     } finally {
       await this.#objects.onIdle();
-      ledger.endRound({ complete, newestModified, taken }, config.settleSeconds * 1000);
+      ledger.endRound({ complete, newestModified }, config.settleSeconds * 1000);
     }
     pipeline.metrics.pollRounds.inc({ outcome: complete ? 'complete' : 'partial' });
   }
 
-  async #read(ledger: LocationLedger, item: ReplayItem): Promise<void> {
+  async #enqueue(ledger: LocationLedger, item: PolledObject): Promise<void> {
+    await this.#objects.onSizeLessThan(MAX_WAITING);
+    void this.#objects.add(() => this.#read(ledger, item));
+  }
+
+  async #read(ledger: LocationLedger, item: PolledObject): Promise<void> {
     const { pipeline, route, config } = this.#deps;
     const ref = {
-      bucket: item.bucket!,
+      bucket: item.bucket,
       key: item.key,
       eventTime: item.modified.getTime(),
       ...(item.eTag ? { eTag: item.eTag } : {}),

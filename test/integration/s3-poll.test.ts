@@ -11,12 +11,14 @@ import { buildPipeline, type RunningPipeline } from '../../src/pipeline/build.js
 import { compileRoutes } from '../../src/pipeline/routes.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { S3Poller } from '../../src/source/poll.js';
+import { listSince } from '../../src/source/poll-listing.js';
 import { fileStateStore, s3StateStore } from '../../src/source/poll-state.js';
 import { createLogBucket, type LogBucket, putObject, waitFor } from './support/aws.js';
 import { repo } from './support/cli.js';
 import { counterValue, LogCapture } from './support/consumer.js';
 
-const KEY_PREFIX = 'AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29';
+/** Today's date path, as CloudTrail writes it: the poller passes date directories that ended long ago. */
+const KEY_PREFIX = `AWSLogs/123456789012/CloudTrail/us-east-1/${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}`;
 
 /** Puts a CloudTrail object of `count` records; returns their event ids. */
 async function putTrail(target: LogBucket, name: string, seed: number, count: number): Promise<string[]> {
@@ -316,5 +318,66 @@ describe('S3 poller state in S3 (moto S3)', () => {
       await pipeline.close();
       pipeline.s3Clients.destroy();
     }
+  });
+});
+
+describe('listing by date directories (moto S3)', () => {
+  /** The prefixes of every ListObjectsV2 request the client sends. */
+  function recordPrefixes(s3: S3Client): string[] {
+    const prefixes: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListObjectsV2Command')
+          prefixes.push(String((args.input as { Prefix?: string }).Prefix ?? ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordListPrefixes' },
+    );
+    return prefixes;
+  }
+
+  it('enters only the years, months and days that can hold new objects, and every other directory', async () => {
+    const target = await createLogBucket({ notify: false });
+    const base = 'AWSLogs/111122223333';
+    const keys = {
+      old: `${base}/CloudTrail/us-east-1/2024/01/15/old.json.gz`,
+      lastMonth: `${base}/CloudTrail/us-east-1/2026/10/31/last-month.json.gz`,
+      dayBefore: `${base}/CloudTrail/us-east-1/2026/11/28/day-before.json.gz`,
+      today: `${base}/CloudTrail/us-east-1/2026/11/29/today.json.gz`,
+      hourly: `${base}/vpcflowlogs/eu-west-1/2026/11/29/10/flows.log.gz`,
+      hiveOld: `${base}/flows/year=2025/month=06/day=01/hive-old.log.gz`,
+      hiveNew: `${base}/flows/year=2026/month=11/day=29/hive-new.log.gz`,
+      undated: `${base}/exports/undated.json.gz`,
+      notAMonth: `${base}/CloudTrail/us-east-1/2026/misc/not-a-month.json.gz`,
+      top: 'AWSLogs/top.json.gz',
+    };
+    for (const key of Object.values(keys)) await putObject(target, key, 'x');
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: target.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const prefixes = recordPrefixes(s3);
+    const listed: string[] = [];
+    for await (const o of listSince(s3, `s3://${target.bucket}/AWSLogs/`, new Date('2026-11-29T10:00:00Z'), {
+      pageSize: 2,
+    }))
+      listed.push(o.key);
+    expect(listed.sort()).toEqual(
+      [keys.dayBefore, keys.today, keys.hourly, keys.hiveNew, keys.undated, keys.notAMonth, keys.top].sort(),
+    );
+    // The passed directories were never listed at all.
+    expect(prefixes.some((p) => p.includes('/2024/') || p.includes('/10/') || p.includes('year=2025'))).toBe(
+      false,
+    );
+    // Without pruning: everything, in one run of pages of the prefix.
+    const all: string[] = [];
+    for await (const o of listSince(s3, `s3://${target.bucket}/AWSLogs/`, new Date('2026-11-29T10:00:00Z'), {
+      pruneByDate: false,
+    }))
+      all.push(o.key);
+    expect(all.sort()).toEqual(Object.values(keys).sort());
+    s3.destroy();
   });
 });

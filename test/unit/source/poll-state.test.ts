@@ -22,10 +22,7 @@ describe('LocationLedger', () => {
     const ledger = LocationLedger.starting(at('2026-11-29T10:00:00Z'));
     ledger.done('a', at('2026-11-29T10:01:00Z'));
     ledger.done('b', at('2026-11-29T10:20:00Z'));
-    ledger.endRound(
-      { complete: true, newestModified: Date.parse('2026-11-29T10:20:00Z'), taken: new Set() },
-      15 * 60_000,
-    );
+    ledger.endRound({ complete: true, newestModified: Date.parse('2026-11-29T10:20:00Z') }, 15 * 60_000);
     expect(ledger.state.watermark).toBe('2026-11-29T10:05:00.000Z');
     expect(Object.keys(ledger.state.recent)).toEqual(['b']);
     // A late object stamped before the newest one but after the watermark is still read.
@@ -35,18 +32,12 @@ describe('LocationLedger', () => {
 
   it('never moves the watermark back, nor on a listing that broke off', () => {
     const ledger = LocationLedger.starting(at('2026-11-29T10:00:00Z'));
-    ledger.endRound(
-      { complete: true, newestModified: Date.parse('2026-11-29T10:05:00Z'), taken: new Set() },
-      15 * 60_000,
-    );
+    ledger.endRound({ complete: true, newestModified: Date.parse('2026-11-29T10:05:00Z') }, 15 * 60_000);
     expect(ledger.state.watermark).toBe('2026-11-29T10:00:00.000Z');
-    ledger.endRound(
-      { complete: false, newestModified: Date.parse('2026-11-29T12:00:00Z'), taken: new Set() },
-      15 * 60_000,
-    );
+    ledger.endRound({ complete: false, newestModified: Date.parse('2026-11-29T12:00:00Z') }, 15 * 60_000);
     expect(ledger.state.watermark).toBe('2026-11-29T10:00:00.000Z');
     // Nothing listed at all: no newest time, no move.
-    ledger.endRound({ complete: true, newestModified: Number.NEGATIVE_INFINITY, taken: new Set() }, 0);
+    ledger.endRound({ complete: true, newestModified: Number.NEGATIVE_INFINITY }, 0);
     expect(ledger.state.watermark).toBe('2026-11-29T10:00:00.000Z');
   });
 
@@ -55,10 +46,7 @@ describe('LocationLedger', () => {
     const modified = at('2026-11-29T10:01:00Z');
     const now = at('2026-11-29T10:02:00Z');
     expect(ledger.failed('x', modified, { reason: 'delivery-failed' }, now, HOUR)).toBe('retry');
-    ledger.endRound(
-      { complete: true, newestModified: Date.parse('2026-11-29T11:00:00Z'), taken: new Set(['x']) },
-      0,
-    );
+    ledger.endRound({ complete: true, newestModified: Date.parse('2026-11-29T11:00:00Z') }, 0);
     expect(ledger.decide('x', modified)).toBe('retry');
     ledger.done('x', modified);
     expect(ledger.state.retry).toEqual({});
@@ -96,23 +84,12 @@ describe('LocationLedger', () => {
     expect(ledger.state.retry.x).toMatchObject({ attempts: 1, firstFailedAt: replacedAt.toISOString() });
   });
 
-  it('keeps a failure recorded in the round that ends, the object being listed', () => {
+  it('keeps a failure across the end of its round until its object is read', () => {
     const ledger = LocationLedger.starting(at('2026-11-29T10:00:00Z'));
     const first = at('2026-11-29T10:02:00Z');
     ledger.failed('x', at('2026-11-29T10:01:00Z'), { reason: 'read-failed' }, first, HOUR);
-    ledger.endRound({ complete: true, newestModified: 0, taken: new Set(['x']) }, 0);
+    ledger.endRound({ complete: true, newestModified: 0 }, 0);
     expect(ledger.state.retry.x).toMatchObject({ attempts: 1, firstFailedAt: first.toISOString() });
-  });
-
-  it('forgets a failure whose object a complete listing no longer shows (deleted), keeps it otherwise', () => {
-    const ledger = LocationLedger.starting(at('2026-11-29T10:00:00Z'));
-    const now = at('2026-11-29T10:02:00Z');
-    ledger.failed('gone', at('2026-11-29T10:01:00Z'), { reason: 'read-failed' }, now, HOUR);
-    ledger.failed('kept', at('2026-11-29T10:01:00Z'), { reason: 'read-failed' }, now, HOUR);
-    ledger.endRound({ complete: false, newestModified: 0, taken: new Set(['kept']) }, 0);
-    expect(Object.keys(ledger.state.retry).sort()).toEqual(['gone', 'kept']);
-    ledger.endRound({ complete: true, newestModified: 0, taken: new Set(['kept']) }, 0);
-    expect(Object.keys(ledger.state.retry)).toEqual(['kept']);
   });
 });
 
