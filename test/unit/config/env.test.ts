@@ -145,6 +145,7 @@ describe('the S3 poller from the environment', () => {
       stateFile: '/var/lib/asc/poll.json',
       intervalSeconds: 30,
       since: '2026-11-01T00:00:00Z',
+      datePartitions: true,
       settleSeconds: 900,
       giveUpAfterHours: 24,
       shutdownGraceSeconds: 20,
