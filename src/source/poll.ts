@@ -34,9 +34,9 @@ const MAX_WAITING = 1000;
 
 /**
  * Lists each location every interval and reads the objects not read before, through the same pipeline
- * as notifications. What has been read is kept in a state file (see LocationLedger), saved after every
- * round and at stop; an object being read when the process dies is read again at the next start
- * (at least once, as with a message SQS redelivers).
+ * as notifications. What has been read is kept in the state store (a file or an S3 object; see
+ * LocationLedger), saved after every round and at stop; an object being read when the process dies is
+ * read again at the next start (at least once, as with a message SQS redelivers).
  */
 export class S3Poller {
   readonly #deps: S3PollerDeps;
@@ -88,7 +88,7 @@ export class S3Poller {
     // Never started (start-up failed first): there is no state of ours to save over the file's.
     if (!this.#loop) return;
     const finished = await withTimeout(
-      (this.#loop ?? Promise.resolve()).then(() => 'done' as const),
+      this.#loop.then(() => 'done' as const),
       this.#deps.config.shutdownGraceSeconds * 1000,
       'timeout' as const,
       { unref: true },
