@@ -10,6 +10,7 @@ export const DECODE_CODES = {
   flowUnknownVersion: 'DECODE_FLOW_UNKNOWN_VERSION',
   parquetTooLarge: 'DECODE_PARQUET_TOO_LARGE',
   parquetInvalid: 'DECODE_PARQUET_INVALID',
+  ocsfUnsupported: 'DECODE_OCSF_UNSUPPORTED',
 } as const;
 
 export type DecodeCode = (typeof DECODE_CODES)[keyof typeof DECODE_CODES];

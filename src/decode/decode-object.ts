@@ -1,11 +1,12 @@
 import type { LogType, RawRecord, RecordOrigin, RejectedRecord } from '../types.js';
 import { isLogEventsStream, type LogEvent, LogEventsDecoder } from './cloudwatch.js';
-import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codes.js';
+import { DECODE_CODES, DEFAULT_DECODE_LIMITS, type DecodeLimits, MAX_RAW_KEPT } from './codes.js';
 import { decompress, type StreamFault, sniffContainer } from './compression.js';
 import { detectLogType, headText } from './detect-type.js';
 import { cloudTrailOfEventBridge } from './eventbridge.js';
 import { JsonRecordSplitter } from './json-splitter.js';
-import { decodeParquetFlows } from './parquet.js';
+import { cloudTrailOfOcsf, isOcsfEvent } from './ocsf.js';
+import { decodeParquet } from './parquet.js';
 import type { FlowLayouts } from './tables.js';
 import { FlowLineDecoder } from './vpcflow.js';
 
@@ -54,10 +55,6 @@ export async function* decodeObject(
     const fault: { value?: StreamFault } = {};
 
     if (container === 'parquet') {
-      if (options.logType === 'cloudtrail') {
-        yield rejected(at(1), DECODE_CODES.parquetInvalid, 'a Parquet object cannot hold CloudTrail records');
-        return;
-      }
       const release = await parquetTurn();
       try {
         const bytes = await readBounded(rest, limits.maxParquetBytes);
@@ -70,9 +67,12 @@ export async function* decodeObject(
           return;
         }
         let count = 0;
-        for await (const event of decodeParquetFlows(bytes)) {
+        // What the caller or, failing that, the key says the object holds: Parquet says nothing of it.
+        const expected =
+          options.logType === undefined || options.logType === 'auto' ? detectLogType(key) : options.logType;
+        for await (const event of decodeParquet(bytes, expected === 'digest' ? undefined : expected)) {
           count++;
-          yield flowResult(event, at);
+          yield event.kind === 'ocsf' ? ocsfResult(event.value, at(event.index)) : flowResult(event, at);
         }
         if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
         return;
@@ -138,8 +138,13 @@ export async function* decodeObject(
             out.push(rejected(at(e.index), e.code, e.reason, e.raw));
             continue;
           }
-          // An EventBridge event carries the record as its detail, whose own text is not at hand.
+          // An EventBridge event carries the record as its detail, whose own text is not at hand; an OCSF
+          // event is turned back into the record it was made from.
           const detail = cloudTrailOfEventBridge(e.value);
+          if (!detail && isOcsfEvent(e.value)) {
+            out.push(ocsfResult(e.value, at(e.index)));
+            continue;
+          }
           out.push({
             kind: 'record',
             record: detail
@@ -216,6 +221,24 @@ function flowResult(e: import('./vpcflow.js').FlowEvent, at: (record: number) =>
     };
   }
   return rejected(at(e.index), e.code, e.reason, e.raw);
+}
+
+/** An OCSF event as the CloudTrail record it was made from, or refused with the field that says why. */
+function ocsfResult(value: Record<string, unknown>, origin: RecordOrigin): DecodeResult {
+  const outcome = cloudTrailOfOcsf(value);
+  if (outcome.kind === 'cloudtrail')
+    return { kind: 'record', record: { logType: 'cloudtrail', origin, event: outcome.record } };
+  const raw = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  return {
+    kind: 'rejected',
+    rejected: {
+      origin,
+      code: DECODE_CODES.ocsfUnsupported,
+      reason: outcome.reason,
+      field: outcome.field,
+      raw: raw.length > MAX_RAW_KEPT ? raw.slice(0, MAX_RAW_KEPT) : raw,
+    },
+  };
 }
 
 function rejected(origin: RecordOrigin, code: string, reason: string, raw?: string): DecodeResult {

@@ -3,7 +3,8 @@ import { isLogEventsStream, logTypeOfLogEvents } from './cloudwatch.js';
 import { FLOW_FIELDS } from './tables.js';
 
 const DIGEST_KEY = /(?:^|\/)CloudTrail-Digest\/|_CloudTrail-Digest_/;
-const CLOUDTRAIL_KEY = /(?:^|\/)CloudTrail(?:-Insight)?\/|_CloudTrail(?:-Insight)?_/;
+const CLOUDTRAIL_KEY =
+  /(?:^|\/)CloudTrail(?:-Insight)?\/|_CloudTrail(?:-Insight)?_|(?:^|\/)(?:CLOUD_TRAIL_MGMT|S3_DATA|LAMBDA_EXECUTION)\//;
 const VPCFLOW_KEY = /(?:^|\/)vpcflowlogs\/|_vpcflowlogs_/;
 
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
@@ -13,7 +14,8 @@ const FLOW_LINE = /^\d{1,2} (?:\d{12}|unknown|-) /;
 
 /**
  * Chooses the decoder for an object: first from its S3 key (the layouts AWS writes:
- * `AWSLogs/<account>/CloudTrail/`, `CloudTrail-Digest`, `vpcflowlogs`), then from its first decompressed
+ * `AWSLogs/<account>/CloudTrail/`, `CloudTrail-Digest`, `vpcflowlogs`, Security Lake's CloudTrail sources
+ * `CLOUD_TRAIL_MGMT`, `S3_DATA`, `LAMBDA_EXECUTION`), then from its first decompressed
  * bytes (CloudWatch Logs subscription data by its first message). `undefined` means neither says.
  */
 export function detectLogType(key: string, firstBytes?: Uint8Array): LogType | 'digest' | undefined {
@@ -41,6 +43,8 @@ function detectFromContent(bytes: Uint8Array): LogType | 'digest' | undefined {
     if (head.startsWith('{"message"') || /^\{\s*"message"\s*:/.test(head)) return 'vpcflow';
     if (head.includes('"digestStartTime"') || head.includes('"digestS3Object"')) return 'digest';
     if (/"(?:Records|eventVersion|eventSource|eventTime|eventName)"\s*:/.test(head)) return 'cloudtrail';
+    // OCSF events (CloudWatch Logs' parseToOCSF, Security Lake exports): CloudTrail's are read, others refused.
+    if (/"class_uid"\s*:/.test(head)) return 'cloudtrail';
     return undefined;
   }
   const line = head.split(/\r?\n/, 1)[0] ?? '';

@@ -19,6 +19,8 @@ export const DEFAULT_ROUTES: z.input<typeof routeSchema>[] = [
   { match: '/CloudTrail-Digest/', logType: 'skip' },
   { match: '/CloudTrail(-Insight)?/', logType: 'cloudtrail' },
   { match: '[/=]vpcflowlogs/', logType: 'vpcflow' },
+  // Amazon Security Lake's CloudTrail sources (OCSF, Parquet): management events, S3 and Lambda data events.
+  { match: '/(CLOUD_TRAIL_MGMT|S3_DATA|LAMBDA_EXECUTION)/', logType: 'cloudtrail' },
 ];
 
 /**

@@ -47,8 +47,14 @@ function datePart(depth: number, name: string): number | undefined {
   return value >= level.min && value <= level.max ? value : undefined;
 }
 
+/** Amazon Security Lake's day partition: `eventDay=20261129`. */
+const WHOLE_DAY = /^eventDay=(2\d{3})(\d{2})(\d{2})$/;
+
 /** Where a subdirectory stands, or undefined when it ended before `floor` and is not to be entered. */
 function positionOf(parent: readonly number[], name: string, floor: number): Position | undefined {
+  const day = parent.length === 0 ? WHOLE_DAY.exec(name) : null;
+  if (day)
+    return partitionEnd([Number(day[1]), Number(day[2]), Number(day[3])]) <= floor ? undefined : 'flat';
   const part = datePart(parent.length, name);
   // Not the next date level: above a date path (an account, a region) keep looking below it; inside
   // one (`2026/misc/`) nothing more is known, so everything below is listed.
@@ -61,7 +67,8 @@ function positionOf(parent: readonly number[], name: string, floor: number): Pos
 /**
  * Lists what a location holds that may have been written since `notBefore`, without listing its whole
  * history: AWS writes logs under date paths (`…/CloudTrail/<region>/2026/11/29/`, flow logs by hour
- * below the day, Hive-style `year=2026/month=11/day=29` where asked), so the prefix is walked one
+ * below the day, Hive-style `year=2026/month=11/day=29` where asked, Security Lake's
+ * `eventDay=20261129`), so the prefix is walked one
  * directory level at a time and a year, month or day that ended well before `notBefore` is not
  * entered. Below a day, or in a tree without date directories, everything is listed. Each directory
  * walked costs one request per 1,000 entries.

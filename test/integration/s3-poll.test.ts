@@ -348,6 +348,8 @@ describe('listing by date directories (moto S3)', () => {
       hiveOld: `${base}/flows/year=2025/month=06/day=01/hive-old.log.gz`,
       hiveNew: `${base}/flows/year=2026/month=11/day=29/hive-new.log.gz`,
       undated: `${base}/exports/undated.json.gz`,
+      lakeOld: 'AWSLogs/aws/CLOUD_TRAIL_MGMT/2.0/region=us-east-1/eventDay=20261101/lake-old.gz.parquet',
+      lakeNew: 'AWSLogs/aws/CLOUD_TRAIL_MGMT/2.0/region=us-east-1/eventDay=20261129/lake-new.gz.parquet',
       notAMonth: `${base}/CloudTrail/us-east-1/2026/misc/not-a-month.json.gz`,
       top: 'AWSLogs/top.json.gz',
     };
@@ -365,12 +367,24 @@ describe('listing by date directories (moto S3)', () => {
     }))
       listed.push(o.key);
     expect(listed.sort()).toEqual(
-      [keys.dayBefore, keys.today, keys.hourly, keys.hiveNew, keys.undated, keys.notAMonth, keys.top].sort(),
+      [
+        keys.dayBefore,
+        keys.today,
+        keys.hourly,
+        keys.hiveNew,
+        keys.undated,
+        keys.notAMonth,
+        keys.lakeNew,
+        keys.top,
+      ].sort(),
     );
     // The passed directories were never listed at all.
-    expect(prefixes.some((p) => p.includes('/2024/') || p.includes('/10/') || p.includes('year=2025'))).toBe(
-      false,
-    );
+    expect(
+      prefixes.some(
+        (p) =>
+          p.includes('/2024/') || p.includes('/10/') || p.includes('year=2025') || p.includes('=20261101'),
+      ),
+    ).toBe(false);
     // Without pruning: everything, in one run of pages of the prefix.
     const all: string[] = [];
     for await (const o of listSince(s3, `s3://${target.bucket}/AWSLogs/`, new Date('2026-11-29T10:00:00Z'), {

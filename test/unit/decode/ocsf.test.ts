@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { cloudTrailOfOcsf } from '../../../src/decode/ocsf.js';
+import { toEcs } from '../../../src/map/ecs/index.js';
+import { generateCloudTrailRecords } from '../../../src/samples/index.js';
+import type { RawRecord } from '../../../src/types.js';
+import { ocsfOfCloudTrail, ocsfParquet } from '../support/ocsf.js';
+import { decodeAll, records, rejects } from './helpers.js';
+
+const SECURITY_LAKE_KEY =
+  'aws/CLOUD_TRAIL_MGMT/2.0/region=us-east-1/accountId=123456789012/eventDay=20261129/0f1e2d3c.gz.parquet';
+
+/** Generated records as JSON does, so `undefined` members and key order do not matter. */
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+/**
+ * A record as OCSF can carry it: a member CloudTrail writes as null (`"responseElements": null`) has no
+ * value there to keep, so it comes back absent.
+ */
+const carried = (record: unknown) =>
+  Object.fromEntries(Object.entries(plain(record) as Record<string, unknown>).filter(([, v]) => v !== null));
+
+describe('CloudTrail records from OCSF (Security Lake)', () => {
+  const originals = generateCloudTrailRecords({ seed: 41_000, count: 400 });
+
+  it('comes back field for field from each OCSF event, whatever the event', () => {
+    for (const original of originals) {
+      const outcome = cloudTrailOfOcsf(plain(ocsfOfCloudTrail(original)));
+      expect(outcome.kind).toBe('cloudtrail');
+      if (outcome.kind === 'cloudtrail') expect(outcome.record).toEqual(carried(original));
+    }
+  });
+
+  it('refuses another product’s events and CloudTrail events without an operation, naming the field', () => {
+    const network = { class_uid: 4001, metadata: { product: { name: 'Amazon VPC' } } };
+    expect(cloudTrailOfOcsf(network)).toEqual({
+      kind: 'unsupported',
+      reason: 'an OCSF event of Amazon VPC (class 4001); only CloudTrail’s are read'.replace('’', "'"),
+      field: 'metadata.product.name',
+    });
+    const event = plain(ocsfOfCloudTrail(originals[0]!));
+    delete event.api.operation;
+    expect(cloudTrailOfOcsf(event)).toMatchObject({ kind: 'unsupported', field: 'api.operation' });
+  });
+
+  it('reads a Security Lake Parquet object (nested columns, gzip pages) into the same ECS documents', async () => {
+    const sample = originals.slice(0, 120);
+    const parquet = ocsfParquet(sample.map(ocsfOfCloudTrail));
+    const origin = { bucket: 'aws-security-data-lake-us-east-1-abc', key: SECURITY_LAKE_KEY };
+    const results = await decodeAll(parquet, { origin, chunkSize: 4096 });
+    expect(rejects(results)).toEqual([]);
+    const decoded = records(results);
+    expect(decoded).toHaveLength(sample.length);
+    decoded.forEach((record, i) => {
+      expect(record.origin).toEqual({ ...origin, record: i + 1 });
+      // The documents a trail's own record makes, from the same object.
+      const expected: RawRecord = { logType: 'cloudtrail', origin: record.origin, event: plain(sample[i]) };
+      expect(toEcs(record)).toEqual(toEcs(expected));
+    });
+  });
+
+  it('reads OCSF events as NDJSON (CloudWatch Logs parseToOCSF through Firehose), told from the content', async () => {
+    const sample = originals.slice(0, 30);
+    const ndjson = `${sample.map((r) => JSON.stringify(ocsfOfCloudTrail(r))).join('\n')}\n`;
+    const foreign = JSON.stringify({ class_uid: 4001, metadata: { product: { name: 'Amazon VPC' } } });
+    const results = await decodeAll(`${ndjson}${foreign}\n`, {
+      origin: { key: 'firehose/2026/11/29/ocsf.json' },
+    });
+    expect(records(results).map((r) => (r.logType === 'cloudtrail' ? r.event : undefined))).toEqual(
+      sample.map((r) => carried(r)),
+    );
+    // The event of another product is refused, named, and kept for the dead letter; the others flow.
+    expect(rejects(results)).toEqual([
+      expect.objectContaining({
+        code: 'DECODE_OCSF_UNSUPPORTED',
+        field: 'metadata.product.name',
+        origin: { key: 'firehose/2026/11/29/ocsf.json', record: sample.length + 1 },
+        raw: foreign,
+      }),
+    ]);
+  });
+
+  it('refuses a Parquet object of flow columns where CloudTrail is expected', async () => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const flows = new Uint8Array(
+      parquetWriteBuffer({ columnData: [{ name: 'version', data: [5], type: 'INT32' }] }),
+    );
+    const results = await decodeAll(flows, { origin: { key: SECURITY_LAKE_KEY }, chunkSize: 4096 });
+    expect(rejects(results)).toEqual([
+      expect.objectContaining({
+        code: 'DECODE_PARQUET_INVALID',
+        reason: expect.stringMatching(/without OCSF columns/),
+      }),
+    ]);
+  });
+});
