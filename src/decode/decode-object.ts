@@ -6,6 +6,7 @@ import { detectLogType, headText } from './detect-type.js';
 import { cloudTrailOfEventBridge } from './eventbridge.js';
 import { JsonRecordSplitter } from './json-splitter.js';
 import { cloudTrailOfOcsf, isOcsfEvent } from './ocsf.js';
+import { flowOfOcsf, isOcsfFlow } from './ocsf-flow.js';
 import { decodeParquet } from './parquet.js';
 import type { FlowLayouts } from './tables.js';
 import { FlowLineDecoder } from './vpcflow.js';
@@ -72,7 +73,7 @@ export async function* decodeObject(
           options.logType === undefined || options.logType === 'auto' ? detectLogType(key) : options.logType;
         for await (const event of decodeParquet(bytes, expected === 'digest' ? undefined : expected)) {
           count++;
-          yield event.kind === 'ocsf' ? ocsfResult(event.value, at(event.index)) : flowResult(event, at);
+          yield event.kind === 'ocsf' ? ocsfResult(event.value, event.index, at) : flowResult(event, at);
         }
         if (count === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
         return;
@@ -142,7 +143,7 @@ export async function* decodeObject(
           // event is turned back into the record it was made from.
           const detail = cloudTrailOfEventBridge(e.value);
           if (!detail && isOcsfEvent(e.value)) {
-            out.push(ocsfResult(e.value, at(e.index)));
+            out.push(ocsfResult(e.value, e.index, at));
             continue;
           }
           out.push({
@@ -223,8 +224,14 @@ function flowResult(e: import('./vpcflow.js').FlowEvent, at: (record: number) =>
   return rejected(at(e.index), e.code, e.reason, e.raw);
 }
 
-/** An OCSF event as the CloudTrail record it was made from, or refused with the field that says why. */
-function ocsfResult(value: Record<string, unknown>, origin: RecordOrigin): DecodeResult {
+/** An OCSF event as the record it was made from (a trail's or a flow log's), or refused naming why. */
+function ocsfResult(
+  value: Record<string, unknown>,
+  index: number,
+  at: (record: number) => RecordOrigin,
+): DecodeResult {
+  if (isOcsfFlow(value)) return flowResult(flowOfOcsf(value, index), at);
+  const origin = at(index);
   const outcome = cloudTrailOfOcsf(value);
   if (outcome.kind === 'cloudtrail')
     return { kind: 'record', record: { logType: 'cloudtrail', origin, event: outcome.record } };

@@ -5,7 +5,7 @@ import { FLOW_FIELDS } from './tables.js';
 const DIGEST_KEY = /(?:^|\/)CloudTrail-Digest\/|_CloudTrail-Digest_/;
 const CLOUDTRAIL_KEY =
   /(?:^|\/)CloudTrail(?:-Insight)?\/|_CloudTrail(?:-Insight)?_|(?:^|\/)(?:CLOUD_TRAIL_MGMT|S3_DATA|LAMBDA_EXECUTION)\//;
-const VPCFLOW_KEY = /(?:^|\/)vpcflowlogs\/|_vpcflowlogs_/;
+const VPCFLOW_KEY = /(?:^|\/)vpcflowlogs\/|_vpcflowlogs_|(?:^|\/)VPC_FLOW\//;
 
 const PARQUET_MAGIC = [0x50, 0x41, 0x52, 0x31];
 const FIELD_NAMES = /^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)*\s*$/;
@@ -15,7 +15,7 @@ const FLOW_LINE = /^\d{1,2} (?:\d{12}|unknown|-) /;
 /**
  * Chooses the decoder for an object: first from its S3 key (the layouts AWS writes:
  * `AWSLogs/<account>/CloudTrail/`, `CloudTrail-Digest`, `vpcflowlogs`, Security Lake's CloudTrail sources
- * `CLOUD_TRAIL_MGMT`, `S3_DATA`, `LAMBDA_EXECUTION`), then from its first decompressed
+ * `CLOUD_TRAIL_MGMT`, `S3_DATA`, `LAMBDA_EXECUTION`, `VPC_FLOW`), then from its first decompressed
  * bytes (CloudWatch Logs subscription data by its first message). `undefined` means neither says.
  */
 export function detectLogType(key: string, firstBytes?: Uint8Array): LogType | 'digest' | undefined {

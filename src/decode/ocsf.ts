@@ -1,5 +1,5 @@
 /**
- * CloudTrail records as Amazon Security Lake stores them (and CloudWatch Logs' `parseToOCSF` writes them):
+ * CloudTrail records as Amazon Security Lake stores them (VPC flow records: ocsf-flow.ts) (and CloudWatch Logs' `parseToOCSF` writes them):
  * OCSF 1.1 events, mostly API Activity (class 6003). Each is turned back into the CloudTrail record it was
  * made from, following AWS's own CloudTrail → OCSF mapping (the field table Security Lake publishes for its
  * version 2 sources), so that the ECS and CIM mappings, the detection rules and the Splunk add-on work on
@@ -140,7 +140,7 @@ export function cloudTrailOfOcsf(event: Json): OcsfOutcome {
   if (productName !== 'CloudTrail') {
     return {
       kind: 'unsupported',
-      reason: `an OCSF event of ${productName ?? 'no product'} (class ${text(event.class_uid) ?? 'unknown'}); only CloudTrail's are read`,
+      reason: `an OCSF event of ${productName ?? 'no product'} (class ${text(event.class_uid) ?? 'unknown'}); only CloudTrail's and Amazon VPC flow logs' are read`,
       field: 'metadata.product.name',
     };
   }

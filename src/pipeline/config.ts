@@ -19,8 +19,9 @@ export const DEFAULT_ROUTES: z.input<typeof routeSchema>[] = [
   { match: '/CloudTrail-Digest/', logType: 'skip' },
   { match: '/CloudTrail(-Insight)?/', logType: 'cloudtrail' },
   { match: '[/=]vpcflowlogs/', logType: 'vpcflow' },
-  // Amazon Security Lake's CloudTrail sources (OCSF, Parquet): management events, S3 and Lambda data events.
+  // Amazon Security Lake's sources (OCSF in Parquet): CloudTrail management, S3 and Lambda data events; flows.
   { match: '/(CLOUD_TRAIL_MGMT|S3_DATA|LAMBDA_EXECUTION)/', logType: 'cloudtrail' },
+  { match: '/VPC_FLOW/', logType: 'vpcflow' },
 ];
 
 /**

@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateCloudTrailRecords } from '../../src/samples/index.js';
+import { decodeObject } from '../../src/decode/index.js';
+import {
+  flowFieldsForVersion,
+  generateCloudTrailRecords,
+  generateFlowLines,
+} from '../../src/samples/index.js';
 import { hecOutputOffset, readHecEvents, serviceEndpoints } from '../services/endpoints.js';
-import { ocsfOfCloudTrail, ocsfParquet } from '../unit/support/ocsf.js';
+import { ocsfFlowParquet, ocsfOfCloudTrail, ocsfOfFlow, ocsfParquet } from '../unit/support/ocsf.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
 import { type RunningConsumer, startConsumer, testSinks } from './support/consumer.js';
-import { distinctIds, openSearchClient } from './support/opensearch.js';
+import { countDocs, distinctIds, openSearchClient } from './support/opensearch.js';
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 const running: RunningConsumer[] = [];
 afterEach(async () => {
@@ -71,6 +83,41 @@ describe('Amazon Security Lake as a source (moto S3 + SQS, OpenSearch, HEC)', ()
       const original = byId.get(String(event.eventID))!;
       expect(event.eventName).toBe(original.eventName);
       expect(event.userIdentity).toEqual(JSON.parse(JSON.stringify(original.userIdentity)));
+    }
+  });
+
+  it('reads OCSF VPC flow events into the flow documents a flow log line makes', async () => {
+    const target = await createLogBucket();
+    const prefix = `lakef-${randomUUID().slice(0, 6)}`;
+    const lines = generateFlowLines({ seed: 43_100, count: 80, version: 5, fields: flowFieldsForVersion(5) });
+    const flows = (
+      await collect(decodeObject(Readable.from([`${lines.join('\n')}\n`]), { origin: { key: 'f.log' } }))
+    ).flatMap((r) => (r.kind === 'record' && r.record.logType === 'vpcflow' ? [r.record.fields] : []));
+    const key = `aws/VPC_FLOW/2.0/region=us-east-1/accountId=123456789012/eventDay=20261129/${randomUUID()}.gz.parquet`;
+    await putObject(target, key, ocsfFlowParquet(flows.map(ocsfOfFlow)));
+    const consumer = await startConsumer({
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: { sqs: { queueUrls: [target.queueUrl], waitTimeSeconds: 1, visibilityTimeout: 10 } },
+      sinks: testSinks(prefix, { hec: false }),
+      deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+    });
+    running.push(consumer);
+    const os = openSearchClient();
+    await waitFor(
+      'every flow in OpenSearch',
+      async () => (await countDocs(os, `${prefix}-vpcflow`)) >= flows.length,
+    );
+    expect(await countDocs(os, `${prefix}-vpcflow`)).toBe(flows.length);
+    const hits = await os.search({
+      index: `${prefix}-vpcflow`,
+      body: { size: flows.length, query: { term: { 'event.outcome': 'success' } } },
+    });
+    const accepted = flows.filter((f) => f.action === 'ACCEPT').length;
+    expect(hits.body.hits.hits.length).toBeGreaterThan(0);
+    expect(hits.body.hits.hits.length).toBeLessThanOrEqual(accepted);
+    for (const hit of hits.body.hits.hits as { _source: Record<string, any> }[]) {
+      expect(hit._source.source.ip).toBeTruthy();
+      expect(hit._source.aws.s3.object.key).toBe(key);
     }
   });
 });

@@ -11,14 +11,14 @@ describe('detectLogType', () => {
     expect(detectLogType('o-abc/AWSLogs/123/CloudTrail-Insight/us-east-1/x.json.gz')).toBe('cloudtrail');
     expect(detectLogType('AWSLogs/123/CloudTrail-Digest/us-east-1/x.json.gz')).toBe('digest');
     expect(detectLogType('AWSLogs/123/vpcflowlogs/us-east-1/2026/11/28/x.log.gz')).toBe('vpcflow');
-    // Amazon Security Lake's CloudTrail sources (OCSF in Parquet).
+    // Amazon Security Lake's sources (OCSF in Parquet).
     for (const source of ['CLOUD_TRAIL_MGMT', 'S3_DATA', 'LAMBDA_EXECUTION'])
       expect(
         detectLogType(
           `aws/${source}/2.0/region=us-east-1/accountId=123456789012/eventDay=20261129/a.gz.parquet`,
         ),
       ).toBe('cloudtrail');
-    expect(detectLogType('aws/VPC_FLOW/2.0/region=us-east-1/a.gz.parquet')).toBeUndefined();
+    expect(detectLogType('aws/VPC_FLOW/2.0/region=us-east-1/a.gz.parquet')).toBe('vpcflow');
   });
 
   it('falls back to content', () => {

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { cloudTrailOfOcsf } from '../../../src/decode/ocsf.js';
 import { toEcs } from '../../../src/map/ecs/index.js';
-import { generateCloudTrailRecords } from '../../../src/samples/index.js';
+import {
+  flowFieldsForVersion,
+  generateCloudTrailRecords,
+  generateFlowLines,
+} from '../../../src/samples/index.js';
 import type { RawRecord } from '../../../src/types.js';
-import { ocsfOfCloudTrail, ocsfParquet } from '../support/ocsf.js';
+import { ocsfFlowParquet, ocsfOfCloudTrail, ocsfOfFlow, ocsfParquet } from '../support/ocsf.js';
 import { decodeAll, records, rejects } from './helpers.js';
 
 const SECURITY_LAKE_KEY =
@@ -31,10 +35,11 @@ describe('CloudTrail records from OCSF (Security Lake)', () => {
   });
 
   it('refuses another product’s events and CloudTrail events without an operation, naming the field', () => {
-    const network = { class_uid: 4001, metadata: { product: { name: 'Amazon VPC' } } };
-    expect(cloudTrailOfOcsf(network)).toEqual({
+    const finding = { class_uid: 2001, metadata: { product: { name: 'Security Hub' } } };
+    expect(cloudTrailOfOcsf(finding)).toEqual({
       kind: 'unsupported',
-      reason: 'an OCSF event of Amazon VPC (class 4001); only CloudTrail’s are read'.replace('’', "'"),
+      reason:
+        "an OCSF event of Security Hub (class 2001); only CloudTrail's and Amazon VPC flow logs' are read",
       field: 'metadata.product.name',
     });
     const event = plain(ocsfOfCloudTrail(originals[0]!));
@@ -61,7 +66,7 @@ describe('CloudTrail records from OCSF (Security Lake)', () => {
   it('reads OCSF events as NDJSON (CloudWatch Logs parseToOCSF through Firehose), told from the content', async () => {
     const sample = originals.slice(0, 30);
     const ndjson = `${sample.map((r) => JSON.stringify(ocsfOfCloudTrail(r))).join('\n')}\n`;
-    const foreign = JSON.stringify({ class_uid: 4001, metadata: { product: { name: 'Amazon VPC' } } });
+    const foreign = JSON.stringify({ class_uid: 2001, metadata: { product: { name: 'Security Hub' } } });
     const results = await decodeAll(`${ndjson}${foreign}\n`, {
       origin: { key: 'firehose/2026/11/29/ocsf.json' },
     });
@@ -91,5 +96,69 @@ describe('CloudTrail records from OCSF (Security Lake)', () => {
         reason: expect.stringMatching(/without OCSF columns/),
       }),
     ]);
+  });
+});
+
+describe('VPC flow records from OCSF (Security Lake)', () => {
+  const FLOW_KEY =
+    'aws/VPC_FLOW/2.0/region=us-east-1/accountId=123456789012/eventDay=20261129/1a2b3c.gz.parquet';
+
+  /** Flow records decoded from generated lines of every field AWS documents up to version 5. */
+  async function originals(count: number) {
+    const lines = generateFlowLines({ seed: 43_000, count, version: 5, fields: flowFieldsForVersion(5) });
+    return records(
+      await decodeAll(`${lines.join('\n')}\n`, { origin: { key: 'flows.log' }, chunkSize: 4096 }),
+    ).flatMap((r) => (r.logType === 'vpcflow' ? [r] : []));
+  }
+
+  /** A record's fields that hold a value. */
+  const present = (fields: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+
+  it('comes back field for field from Parquet, interface and packet addresses, direction and path included', async () => {
+    // Every fifth flow as through a NAT or a load balancer: its packets' source is not the interface's.
+    const flows = (await originals(300)).map((f, i) =>
+      i % 5 === 0 && f.fields.srcaddr ? { ...f, fields: { ...f.fields, 'pkt-srcaddr': '100.64.7.9' } } : f,
+    );
+    expect(flows.some((f) => f.fields['pkt-srcaddr'] === '100.64.7.9')).toBe(true);
+    expect(flows.some((f) => f.fields['log-status'] === 'NODATA')).toBe(true);
+    const parquet = ocsfFlowParquet(flows.map((f) => ocsfOfFlow(f.fields)));
+    const origin = { bucket: 'aws-security-data-lake-us-east-1-abc', key: FLOW_KEY };
+    const results = await decodeAll(parquet, { origin, chunkSize: 4096 });
+    expect(rejects(results)).toEqual([]);
+    const decoded = records(results);
+    expect(decoded).toHaveLength(flows.length);
+    decoded.forEach((record, i) => {
+      if (record.logType !== 'vpcflow') throw new Error('expected a flow record');
+      expect(present(record.fields)).toEqual(present(flows[i]!.fields));
+      // Mapped like the flow log's own line.
+      const { id: _ours, ...ours } = toEcs(record) as Record<string, unknown>;
+      const { id: _theirs, ...theirs } = toEcs({ ...flows[i]!, origin: record.origin }) as Record<
+        string,
+        unknown
+      >;
+      expect(ours).toEqual(theirs);
+    });
+  });
+
+  it('reads OCSF flow events as NDJSON too, between CloudTrail ones', async () => {
+    const flows = (await originals(20)).slice(0, 5);
+    const trail = generateCloudTrailRecords({ seed: 41_500, count: 2 });
+    const lines = [
+      ocsfOfCloudTrail(trail[0]!),
+      ...flows.map((f) => ocsfOfFlow(f.fields)),
+      ocsfOfCloudTrail(trail[1]!),
+    ].map((e) => JSON.stringify(e));
+    const decoded = records(
+      await decodeAll(`${lines.join('\n')}\n`, { origin: { key: 'firehose/ocsf.json' } }),
+    );
+    expect(decoded.map((r) => r.logType)).toEqual([
+      'cloudtrail',
+      ...flows.map(() => 'vpcflow'),
+      'cloudtrail',
+    ]);
+    decoded.slice(1, -1).forEach((r, i) => {
+      if (r.logType === 'vpcflow') expect(present(r.fields)).toEqual(present(flows[i]!.fields));
+    });
   });
 });
