@@ -92,8 +92,10 @@ function userIdentity(actor: Json | undefined): Json | undefined {
   const session = obj(actor.session);
   const identity: Json = {};
   put(identity, 'type', text(user?.type));
-  put(identity, 'principalId', text(user?.uid_alt));
-  put(identity, 'arn', text(user?.uid));
+  // Security Lake's version 1 sources (OCSF 1.0.0-rc.2) put the ARN in `uuid` and the principal in `uid`.
+  const v1 = text(user?.uuid) !== undefined;
+  put(identity, 'principalId', text(v1 ? user?.uid : user?.uid_alt));
+  put(identity, 'arn', text(v1 ? user?.uuid : user?.uid));
   put(identity, 'accountId', text(obj(user?.account)?.uid) ?? text(user?.account_uid));
   put(identity, 'accessKeyId', text(user?.credential_uid));
   put(identity, 'userName', text(user?.name));

@@ -34,6 +34,18 @@ describe('CloudTrail records from OCSF (Security Lake)', () => {
     }
   });
 
+  it("reads Security Lake's version 1 actor (ARN in uuid, principal in uid, account_uid)", () => {
+    const event = plain(ocsfOfCloudTrail(originals[0]!));
+    const user = event.actor.user;
+    event.actor.user = { type: user.type, uid: user.uid_alt, uuid: user.uid, account_uid: user.account.uid };
+    const outcome = cloudTrailOfOcsf(event);
+    expect(outcome.kind === 'cloudtrail' && outcome.record.userIdentity).toMatchObject({
+      principalId: user.uid_alt,
+      arn: user.uid,
+      accountId: user.account.uid,
+    });
+  });
+
   it('refuses another product’s events and CloudTrail events without an operation, naming the field', () => {
     const finding = { class_uid: 2001, metadata: { product: { name: 'Security Hub' } } };
     expect(cloudTrailOfOcsf(finding)).toEqual({
