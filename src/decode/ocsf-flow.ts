@@ -1,3 +1,4 @@
+import { epochMs, type Json, obj, text } from './ocsf-values.js';
 import { FLOW_FIELDS } from './tables.js';
 import { type FlowEvent, flowRecord } from './vpcflow.js';
 
@@ -14,34 +15,15 @@ import { type FlowEvent, flowRecord } from './vpcflow.js';
  * Fields the table leaves out (sublocation, ECS task, reject reason) come back from OCSF's `unmapped`.
  */
 
-type Json = Record<string, unknown>;
-
 /** Every field a VPC flow log can carry, in AWS's order (Transit Gateway flow fields are not VPC ones). */
 const LAYOUT: readonly string[] = [...FLOW_FIELDS.keys()].filter(
   (name) => !name.startsWith('tgw-') && !name.startsWith('packets-lost-') && name !== 'resource-type',
 );
 const LAYOUT_INDEX = new Map(LAYOUT.map((name, i) => [name, i]));
 
-function obj(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function token(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return undefined;
-}
-
 /** Epoch seconds, as flow logs write `start` and `end`, from OCSF's milliseconds or timestamp. */
 function seconds(value: unknown): string | undefined {
-  const ms =
-    typeof value === 'number' || typeof value === 'bigint'
-      ? Number(value)
-      : value instanceof Date
-        ? value.getTime()
-        : typeof value === 'string'
-          ? Date.parse(value)
-          : Number.NaN;
+  const ms = epochMs(value);
   return Number.isFinite(ms) ? String(Math.floor(ms / 1000)) : undefined;
 }
 
@@ -67,16 +49,16 @@ function directionOf(connection: Json): string | undefined {
 
 /** The interface's address and the packet's, from an endpoint (see the module comment). */
 function addresses(endpoint: Json): { interface?: string | undefined; packet?: string | undefined } {
-  const ip = token(endpoint.ip);
+  const ip = text(endpoint.ip);
   const intermediate = Array.isArray(endpoint.intermediate_ips)
-    ? token(endpoint.intermediate_ips[0])
+    ? text(endpoint.intermediate_ips[0])
     : undefined;
   return { interface: intermediate ?? ip, packet: ip };
 }
 
 /** Whether an OCSF event is a VPC flow record (Security Lake's VPC_FLOW source). */
 export function isOcsfFlow(event: Json): boolean {
-  return Number(event.class_uid) === 4001 && token(obj(obj(event.metadata)?.product)?.name) === 'Amazon VPC';
+  return Number(event.class_uid) === 4001 && text(obj(obj(event.metadata)?.product)?.name) === 'Amazon VPC';
 }
 
 /** The flow record an OCSF Network Activity event was made from; `index` numbers it in its object. */
@@ -93,24 +75,24 @@ export function flowOfOcsf(event: Json, index: number): FlowEvent {
     const at = LAYOUT_INDEX.get(name);
     if (at !== undefined && value !== undefined) tokens[at] = value;
   };
-  const version = token(obj(metadata.product)?.version);
+  const version = text(obj(metadata.product)?.version);
   set('version', version);
-  set('account-id', token(obj(cloud.account)?.uid) ?? token(cloud.account_uid));
-  set('region', token(cloud.region));
-  set('az-id', token(cloud.zone));
-  set('srcport', token(src.port));
-  set('dstport', token(dst.port));
-  set('protocol', token(connection.protocol_num));
-  set('packets', token(traffic.packets));
-  set('bytes', token(traffic.bytes));
+  set('account-id', text(obj(cloud.account)?.uid) ?? text(cloud.account_uid));
+  set('region', text(cloud.region));
+  set('az-id', text(cloud.zone));
+  set('srcport', text(src.port));
+  set('dstport', text(dst.port));
+  set('protocol', text(connection.protocol_num));
+  set('packets', text(traffic.packets));
+  set('bytes', text(traffic.bytes));
   set('start', seconds(event.start_time_dt ?? event.start_time ?? event.time));
   set('end', seconds(event.end_time_dt ?? event.end_time));
   set('action', actionOf(event));
-  set('log-status', token(event.status_code));
-  set('tcp-flags', token(connection.tcp_flags));
-  set('type', token(connection.protocol_ver));
-  set('pkt-src-aws-service', token(src.svc_name));
-  set('pkt-dst-aws-service', token(dst.svc_name));
+  set('log-status', text(event.status_code));
+  set('tcp-flags', text(connection.tcp_flags));
+  set('type', text(connection.protocol_ver));
+  set('pkt-src-aws-service', text(src.svc_name));
+  set('pkt-dst-aws-service', text(dst.svc_name));
   const direction = directionOf(connection);
   set('flow-direction', direction);
   const boundary = Number(connection.boundary_id);
@@ -131,12 +113,12 @@ export function flowOfOcsf(event: Json, index: number): FlowEvent {
     ['subnet-id', 'subnet_uid'],
     ['instance-id', 'instance_uid'],
   ] as const) {
-    set(field, token((owner ?? src)[key]) ?? (owner ? undefined : token(dst[key])));
+    set(field, text((owner ?? src)[key]) ?? (owner ? undefined : text(dst[key])));
   }
   // What the table leaves out, under its flow field name (Parquet names use `_` for `-`).
   for (const [key, value] of Object.entries(unmapped)) {
     const name = key.replaceAll('_', '-');
-    if (tokens[LAYOUT_INDEX.get(name) ?? -1] === '-') set(name, token(value));
+    if (tokens[LAYOUT_INDEX.get(name) ?? -1] === '-') set(name, text(value));
   }
   return flowRecord(index, LAYOUT, tokens, tokens.join(' '), 'row');
 }

@@ -1,13 +1,13 @@
 /**
- * CloudTrail records as Amazon Security Lake stores them (VPC flow records: ocsf-flow.ts) (and CloudWatch Logs' `parseToOCSF` writes them):
- * OCSF 1.1 events, mostly API Activity (class 6003). Each is turned back into the CloudTrail record it was
+ * CloudTrail records as Amazon Security Lake stores them, and CloudWatch Logs' `parseToOCSF` writes them
+ * (flow records: ocsf-flow.ts): OCSF 1.1 events, mostly API Activity (class 6003). Each is turned back into the CloudTrail record it was
  * made from, following AWS's own CloudTrail → OCSF mapping (the field table Security Lake publishes for its
  * version 2 sources), so that the ECS and CIM mappings, the detection rules and the Splunk add-on work on
  * it exactly as on a record read from a trail's bucket. What that mapping leaves out of OCSF's fields goes
  * to OCSF's `unmapped` (a map of CloudTrail field paths to values) and comes back from there.
  */
 
-type Json = Record<string, unknown>;
+import { epochMs, type Json, obj, text } from './ocsf-values.js';
 
 /** The OCSF columns that mark a Parquet object (or a JSON event) as OCSF rather than flow records. */
 export const OCSF_MARKERS = ['class_uid', 'metadata'] as const;
@@ -19,17 +19,6 @@ export type OcsfOutcome =
   | { kind: 'cloudtrail'; record: Json }
   | { kind: 'unsupported'; reason: string; field: string };
 
-function obj(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  if (typeof value === 'string') return value === '' ? undefined : value;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
-    return String(value);
-  return undefined;
-}
-
 /** Whether an event is OCSF at all (it has a class and metadata), whatever its product. */
 export function isOcsfEvent(value: Json): boolean {
   return value.class_uid !== undefined && obj(value.metadata) !== undefined;
@@ -37,15 +26,8 @@ export function isOcsfEvent(value: Json): boolean {
 
 /** A time as CloudTrail writes it: whole seconds without a fraction (`2026-11-29T10:00:00Z`). */
 function cloudTrailTime(value: unknown): string | undefined {
-  const ms =
-    typeof value === 'number' || typeof value === 'bigint'
-      ? Number(value)
-      : value instanceof Date
-        ? value.getTime()
-        : typeof value === 'string'
-          ? Date.parse(value)
-          : Number.NaN;
-  if (!Number.isFinite(ms)) return typeof value === 'string' && value !== '' ? value : undefined;
+  const ms = epochMs(value);
+  if (!Number.isFinite(ms)) return text(value);
   const iso = new Date(ms).toISOString();
   return ms % 1000 === 0 ? `${iso.slice(0, 19)}Z` : iso;
 }
