@@ -157,6 +157,19 @@ resource "aws_iam_role_policy" "consumer_secrets" {
   policy   = templatefile("${path.module}/policies/secret.json.tftpl", { secret_arn = each.value })
 }
 
+# With poll_locations, the consumer also lists buckets without notifications on poll_schedule.
+resource "aws_iam_role_policy" "consumer_poll" {
+  count = length(var.poll_locations) > 0 ? 1 : 0
+  name  = "poll-log-bucket"
+  role  = aws_iam_role.consumer.id
+  policy = templatefile("${path.module}/policies/poll.json.tftpl", {
+    partition              = local.partition
+    bucket                 = var.log_bucket_name
+    prefix                 = var.log_key_prefix
+    dead_letter_bucket_arn = aws_s3_bucket.dead_letters.arn
+  })
+}
+
 resource "aws_lambda_function" "consumer" {
   function_name = "${var.name}-consumer"
   description   = "aws-siem-connector SQS consumer"
@@ -194,9 +207,36 @@ resource "aws_lambda_function" "consumer" {
       ASC_SOURCE_EXTERNAL_ID            = var.source_role_external_id # empty: unset
       HTTPS_PROXY                       = var.https_proxy             # empty: no proxy
       NO_PROXY                          = var.no_proxy
+      ASC_S3_POLL_LOCATIONS             = join(",", var.poll_locations) # empty: no polling
+      ASC_S3_POLL_STATE_S3              = length(var.poll_locations) > 0 ? "s3://${aws_s3_bucket.dead_letters.id}/poll-state/" : ""
     }
   }
   depends_on = [aws_cloudwatch_log_group.consumer]
+}
+
+# One round of the S3 poller per scheduled event; its state's conditional write finds out a round that
+# overlaps the previous one, which then stops.
+resource "aws_cloudwatch_event_rule" "poll" {
+  count               = length(var.poll_locations) > 0 ? 1 : 0
+  name                = "${var.name}-s3-poll"
+  description         = "aws-siem-connector S3 poll of buckets without notifications"
+  schedule_expression = var.poll_schedule
+}
+
+resource "aws_cloudwatch_event_target" "poll" {
+  count     = length(var.poll_locations) > 0 ? 1 : 0
+  rule      = aws_cloudwatch_event_rule.poll[0].name
+  target_id = "consumer-s3-poll"
+  arn       = aws_lambda_function.consumer.arn
+}
+
+resource "aws_lambda_permission" "poll" {
+  count         = length(var.poll_locations) > 0 ? 1 : 0
+  statement_id  = "AllowS3PollSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.consumer.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.poll[0].arn
 }
 
 resource "aws_lambda_event_source_mapping" "consumer" {

@@ -55,6 +55,16 @@ variable "source_role_external_id" {
   type        = string
   default     = ""
 }
+variable "poll_locations" {
+  description = "For a log bucket whose notifications cannot be had: s3://bucket/prefix locations (under log_key_prefix) the consumer lists on poll_schedule, keeping its state in the dead-letter bucket. Empty: notifications only."
+  type        = list(string)
+  default     = []
+}
+variable "poll_schedule" {
+  description = "How often the consumer polls poll_locations (EventBridge schedule expression)."
+  type        = string
+  default     = "rate(1 minute)"
+}
 variable "code_s3_bucket" {
   type = string
 }

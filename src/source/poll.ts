@@ -61,8 +61,41 @@ export class S3Poller {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Loads the state (a location new to it starts at `since`, or now less the settle time), then polls. */
+  /** Loads the state, then polls every interval until stopped. */
   async start(): Promise<void> {
+    await this.#load();
+    this.#loop = this.#poll();
+  }
+
+  /**
+   * One round over every location, for a scheduled invocation (Lambda): loads the state, reads what is
+   * new and saves. At `deadline` (epoch ms) the listing stops and reads still going are cut off; they are
+   * retried at the next round.
+   */
+  async pollOnce(deadline: number): Promise<void> {
+    await this.#load();
+    // No deadline (Infinity) sets no timer: a delay beyond setTimeout's range would fire at once.
+    const timer = Number.isFinite(deadline)
+      ? setTimeout(
+          () => {
+            this.#stopping.abort();
+            this.#abandon.abort();
+          },
+          Math.max(0, deadline - Date.now()),
+        )
+      : undefined;
+    try {
+      for (const location of this.#deps.config.locations) {
+        if (this.#stopping.signal.aborted) break;
+        await this.#roundAndSave(location);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Loads the state (a location new to it starts at `since`, or now less the settle time) and saves it. */
+  async #load(): Promise<void> {
     const { config } = this.#deps;
     this.#state = (await this.#deps.store.load()) ?? { version: 1, locations: {} };
     // Listings give whole seconds: an object written in this very second is listed as of its start.
@@ -79,7 +112,6 @@ export class S3Poller {
       this.#ledgers.set(location, ledger);
     }
     await this.#save();
-    this.#loop = this.#poll();
   }
 
   /** Stops listing, lets reads in progress finish within the grace period, and saves what was read. */
@@ -122,26 +154,32 @@ export class S3Poller {
   }
 
   async #poll(): Promise<void> {
-    const { config, pipeline } = this.#deps;
+    const { config } = this.#deps;
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
       const startedAt = Date.now();
       for (const location of config.locations) {
         if (signal.aborted) break;
-        try {
-          await this.#round(location);
-        } catch (err) {
-          pipeline.metrics.pollRounds.inc({ outcome: 'failed' });
-          pipeline.log.error(
-            { location, err: errorMessage(err) },
-            'S3 poller: listing failed; the objects listed before it were read, the rest waits for the next round',
-          );
-        }
-        await this.#save();
+        await this.#roundAndSave(location);
       }
       const wait = startedAt + config.intervalSeconds * 1000 - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
+  }
+
+  /** A round over one location, whose failure is counted and logged (the next round tries again). */
+  async #roundAndSave(location: string): Promise<void> {
+    const { pipeline } = this.#deps;
+    try {
+      await this.#round(location);
+    } catch (err) {
+      pipeline.metrics.pollRounds.inc({ outcome: 'failed' });
+      pipeline.log.error(
+        { location, err: errorMessage(err) },
+        'S3 poller: listing failed; the objects listed before it were read, the rest waits for the next round',
+      );
+    }
+    await this.#save();
   }
 
   async #round(location: string): Promise<void> {

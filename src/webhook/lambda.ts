@@ -4,6 +4,7 @@ import { loadConfig, resolveSecretArns } from '../config/index.js';
 import { useProxyConfig } from '../network/index.js';
 import { alertDocument, createLogger, type Logger, setLogger } from '../observe/index.js';
 import { type ActionOutcome, createResponseRunner, type ResponseRunner } from '../respond/index.js';
+import { isScheduledEvent, type ScheduledEvent } from '../scheduled-event.js';
 import { createWebhookApp } from './app.js';
 import { resolveWebhookSecrets } from './secrets.js';
 
@@ -38,52 +39,7 @@ export function createLambdaHandler(app: Promise<FastifyInstance> | FastifyInsta
   };
 }
 
-/** What EventBridge sends for a schedule rule (`rate(…)`/`cron(…)`), field for field. */
-export interface ScheduledEvent {
-  version: '0';
-  id: string;
-  'detail-type': 'Scheduled Event';
-  source: 'aws.events';
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, never>;
-}
-
-const SCHEDULED_EVENT_KEYS = [
-  'account',
-  'detail',
-  'detail-type',
-  'id',
-  'region',
-  'resources',
-  'source',
-  'time',
-  'version',
-].join();
-
-/**
- * True only for the exact shape of an EventBridge Scheduled Event: these keys and no others, an empty
- * detail, and the rule's ARN among the resources. A function URL request arrives as `requestContext`,
- * `headers`, `body`…, never with these top-level keys, so no HTTP caller can reach the sweep through it.
- */
-export function isScheduledEvent(event: unknown): event is ScheduledEvent {
-  if (!isPlainObject(event)) return false;
-  if (Object.keys(event).sort().join() !== SCHEDULED_EVENT_KEYS) return false;
-  const e = event as Record<string, unknown>;
-  return (
-    e.source === 'aws.events' &&
-    e['detail-type'] === 'Scheduled Event' &&
-    e.version === '0' &&
-    ['id', 'account', 'time', 'region'].every((k) => typeof e[k] === 'string') &&
-    Array.isArray(e.resources) &&
-    e.resources.length > 0 &&
-    e.resources.every((r) => typeof r === 'string' && r.startsWith('arn:')) &&
-    isPlainObject(e.detail) &&
-    Object.keys(e.detail).length === 0
-  );
-}
+export { isScheduledEvent, type ScheduledEvent };
 
 function isHttpEvent(event: unknown): event is APIGatewayProxyEventV2 {
   if (!isPlainObject(event)) return false;

@@ -138,6 +138,42 @@ describe('a VPC and an egress proxy (CloudFormation Lambda)', () => {
     }
   });
 
+  it('polls the locations given, on the schedule, with its state in the dead-letter bucket', async () => {
+    const env = lambdaEnv({
+      HecUrls: HEC_URL,
+      HecTokenSecretArn: TOKEN_ARN,
+      PollLocations: 's3://archive/AWSLogs/o-abc/',
+    });
+    const config = await consumerConfig(env);
+    expect(config.source.s3Poll).toMatchObject({
+      locations: ['s3://archive/AWSLogs/o-abc/'],
+      stateS3: 's3://asc-deadletterbucket-1a2b3c4d/poll-state/',
+    });
+    const { condition, value } = evaluateTemplate(lambdaTemplate, { PollLocations: 's3://archive/AWSLogs/' });
+    const rule = lambdaTemplate.Resources.PollScheduleRule;
+    expect(condition(rule.Condition)).toBe(true);
+    expect(value(rule.Properties.ScheduleExpression)).toBe('rate(1 minute)');
+    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ConsumerFunction', 'Arn'] });
+    expect(lambdaTemplate.Resources.PollSchedulePermission.Properties.SourceArn).toEqual({
+      'Fn::GetAtt': ['PollScheduleRule', 'Arn'],
+    });
+    const statements = (
+      lambdaTemplate.Resources.ConsumerRole.Properties.Policies[0].PolicyDocument.Statement as Json[]
+    )
+      .map((st) => ('Fn::If' in st ? (condition(st['Fn::If'][0]) ? st['Fn::If'][1] : undefined) : st))
+      .filter(Boolean)
+      .map((st) => st.Sid);
+    expect(statements).toEqual(expect.arrayContaining(['ListLogObjects', 'KeepPollState']));
+  });
+
+  it('does not poll by default', () => {
+    const env = lambdaEnv({ HecUrls: HEC_URL });
+    expect(env.ASC_S3_POLL_LOCATIONS).toBeUndefined();
+    expect(env.ASC_S3_POLL_STATE_S3).toBeUndefined();
+    const { condition } = evaluateTemplate(lambdaTemplate, {});
+    expect(condition('HasPoll')).toBe(false);
+  });
+
   it('runs outside a VPC by default', () => {
     const { value } = evaluateTemplate(lambdaTemplate, {});
     expect(value(lambda('ConsumerFunction').VpcConfig)).toBe(NO_VALUE);
