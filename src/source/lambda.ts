@@ -99,7 +99,7 @@ export async function handleSqsEvent(
 
 /** What a scheduled invocation did: polled, or why not. */
 export interface PollAnswer {
-  poll: 'done' | 'cut-short' | 'not-configured';
+  poll: 'done' | 'cut-short' | 'not-configured' | 'failed';
 }
 
 /**
@@ -126,9 +126,16 @@ export async function handleScheduledPoll(options: SqsEventOptions = {}): Promis
     route: context.route,
     concurrency: config.pipeline.maxInFlightObjects,
   });
+  // A state it cannot read (not one a poller wrote) fails the round, said once here and in Lambda's errors.
+  let failure: unknown;
+  const round = poller.pollOnce(deadline).catch((err: unknown) => {
+    failure = err;
+    pipeline.log.error({ err: errorMessage(err) }, 'S3 poller: the round could not start');
+  });
   // The poller stops at the deadline and then saves its state, for which the reserve is kept.
-  const finished = await untilDone(poller.pollOnce(deadline), pipeline, deadline + reserveMs(0) / 2);
+  const finished = await untilDone(round, pipeline, deadline + reserveMs(0) / 2);
   await emitMetrics();
+  if (failure !== undefined) return { poll: 'failed' };
   return { poll: finished ? 'done' : 'cut-short' };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
@@ -95,5 +96,26 @@ describe('Lambda on a schedule: the S3 poller', () => {
       'test',
     );
     expect(await handleScheduledPoll({ config })).toEqual({ poll: 'not-configured' });
+  });
+
+  it('fails the round, saying why, on a state it did not write, and leaves that state alone', async () => {
+    await resetLambdaRuntime();
+    const target = await createLogBucket({ notify: false });
+    const stateS3 = `s3://${target.bucket}/connector-state/`;
+    await putObject(target, 'connector-state/s3-poll-state.json', 'not json');
+    const config = validateConfig(
+      {
+        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+        source: { s3Poll: { locations: [`s3://${target.bucket}/AWSLogs/`], stateS3 } },
+        sinks: { file: { dir: `.cache/test-lambda-poll/${randomUUID().slice(0, 6)}`, schema: 'ecs' } },
+        detection: { enabled: false },
+      },
+      'test',
+    );
+    expect(await handleScheduledPoll({ config, remainingTimeMs: () => 30_000 })).toEqual({ poll: 'failed' });
+    const body = await target.s3.send(
+      new GetObjectCommand({ Bucket: target.bucket, Key: 'connector-state/s3-poll-state.json' }),
+    );
+    expect(await body.Body?.transformToString()).toBe('not json');
   });
 });
