@@ -213,6 +213,20 @@ describe('the consumer environment (ECS Fargate)', () => {
     const env = ecsEnv({ ...base, SearchNode: SEARCH_NODE, SearchFlavour: 'opensearch' });
     expect(loadConfig({ env }).sinks.search).toMatchObject({ flavour: 'opensearch', node: SEARCH_NODE });
   });
+  it('polls the locations given with its state in the dead-letter bucket, and lets the task list them', async () => {
+    const env = ecsEnv({ ...base, HecUrls: HEC_URL, PollLocations: 's3://logs/AWSLogs/' });
+    expect(env).toMatchObject({
+      ASC_S3_POLL_LOCATIONS: 's3://logs/AWSLogs/',
+      ASC_S3_POLL_STATE_S3: 's3://dl/poll-state/',
+    });
+    expect(ecsEnv({ ...base, HecUrls: HEC_URL }).ASC_S3_POLL_LOCATIONS).toBeUndefined();
+    const { condition } = evaluateTemplate(ecsTemplate, { ...base, PollLocations: 's3://logs/AWSLogs/' });
+    const sids = (ecsTemplate.Resources.TaskRole.Properties.Policies[0].PolicyDocument.Statement as Json[])
+      .map((st) => ('Fn::If' in st ? (condition(st['Fn::If'][0]) ? st['Fn::If'][1] : undefined) : st))
+      .filter(Boolean)
+      .map((st) => st.Sid);
+    expect(sids).toEqual(expect.arrayContaining(['ListLogObjects', 'KeepPollState']));
+  });
 });
 
 describe('the consumer environment (Terraform)', () => {
@@ -225,6 +239,25 @@ describe('the consumer environment (Terraform)', () => {
       expect(block).toMatch(/^\s*NO_PROXY\s*=\s*var\.no_proxy\b/m);
     }
     expect(mainTf.match(/AWSLambdaVPCAccessExecutionRole/g)).toHaveLength(2);
+  });
+
+  it('polls the locations given, on a schedule, with its state in the dead-letter bucket', () => {
+    const start = mainTf.indexOf('resource "aws_lambda_function" "consumer"');
+    const consumer = mainTf.slice(start, mainTf.indexOf('\n}\n', start));
+    expect(consumer).toMatch(/^\s*ASC_S3_POLL_LOCATIONS\s*=\s*join\(",", var\.poll_locations\)/m);
+    expect(consumer).toMatch(/^\s*ASC_S3_POLL_STATE_S3\s*=.*poll-state\//m);
+    for (const resource of [
+      'aws_cloudwatch_event_rule" "poll"',
+      'aws_cloudwatch_event_target" "poll"',
+      'aws_lambda_permission" "poll"',
+      'aws_iam_role_policy" "consumer_poll"',
+    ]) {
+      const at = mainTf.indexOf(`resource "${resource}`);
+      expect(at).toBeGreaterThan(-1);
+      expect(mainTf.slice(at, mainTf.indexOf('\n}\n', at))).toMatch(
+        /count\s*= length\(var\.poll_locations\) > 0 \? 1 : 0/,
+      );
+    }
   });
 
   it('sets the flavour only when a search node is given', () => {
