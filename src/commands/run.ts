@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
+import PQueue from 'p-queue';
 import { ConfigError, type ConnectorConfig, validateConfig } from '../config/index.js';
 import { ConnectorError, errorMessage } from '../errors.js';
 import {
@@ -147,9 +148,11 @@ function runSources(
   let consumer: SqsConsumer | undefined;
   let sqsClientsOf: { destroy(): void } | undefined;
   const checks: ReadinessCheck[] = [];
+  // One bound on objects in flight, whichever source names them.
+  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const sqsConfig = config.source.sqs;
   if (sqsConfig) {
-    const built = pipelineConsumer(config, pipeline, deps);
+    const built = pipelineConsumer(config, pipeline, { ...deps, objects });
     consumer = built.consumer;
     sqsClientsOf = built.sqs;
     checks.push(
@@ -175,7 +178,7 @@ function runSources(
             : fileStateStore(pollConfig.stateFile ?? DEFAULT_POLL_STATE_FILE),
         pipeline,
         route: compileRoutes(config.pipeline),
-        concurrency: config.pipeline.maxInFlightObjects,
+        objects,
       })
     : undefined;
   if (poller) checks.push(...poller.checks());

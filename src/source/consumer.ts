@@ -16,12 +16,12 @@ import { SqsConsumer, sqsClients } from './sqs.js';
 export function pipelineConsumer(
   config: ConnectorConfig,
   pipeline: RunningPipeline,
-  deps: { log: Logger; metrics: Metrics },
+  deps: { log: Logger; metrics: Metrics; objects?: PQueue },
 ): { consumer: SqsConsumer; sqs: ReturnType<typeof sqsClients> } {
   const sqsConfig = config.source.sqs;
   if (!sqsConfig) throw new ConfigError('no SQS queue configured', { key: 'source.sqs.queueUrls' });
   const sqs = sqsClients(config.aws, pipeline.sourceCredentials);
-  const objects = new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
+  const objects = deps.objects ?? new PQueue({ concurrency: config.pipeline.maxInFlightObjects });
   const route = compileRoutes(config.pipeline);
   const verifySns = sqsConfig.verifySnsSignatures ? createSnsVerifier() : undefined;
   const s3 = (region: string | undefined) => pipeline.s3Clients.get(region);

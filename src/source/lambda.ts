@@ -124,7 +124,7 @@ export async function handleScheduledPoll(options: SqsEventOptions = {}): Promis
     store: s3StateStore(stateS3, poll.stateS3),
     pipeline,
     route: context.route,
-    concurrency: config.pipeline.maxInFlightObjects,
+    objects: context.objects,
   });
   // A state it cannot read (not one a poller wrote) fails the round, said once here and in Lambda's errors.
   let failure: unknown;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import PQueue from 'p-queue';
+import type PQueue from 'p-queue';
 import { errorMessage } from '../errors.js';
 import type { ReadinessCheck } from '../observe/index.js';
 import type { RunningPipeline } from '../pipeline/build.js';
@@ -19,8 +19,11 @@ export interface S3PollerDeps {
   store: PollStateStore;
   pipeline: RunningPipeline;
   route: (key: string) => RouteDecision;
-  /** Objects read at once (`pipeline.maxInFlightObjects`). */
-  concurrency: number;
+  /**
+   * The slots for objects being read (`pipeline.maxInFlightObjects`), shared with the SQS consumer when
+   * both run, so that the bound holds across sources.
+   */
+  objects: PQueue;
   /** Keys per listing request (at most 1000). */
   pageSize?: number;
   now?: () => Date;
@@ -41,6 +44,8 @@ const MAX_WAITING = 1000;
 export class S3Poller {
   readonly #deps: S3PollerDeps;
   readonly #objects: PQueue;
+  /** This poller's reads, queued or going (the slots may hold the SQS consumer's objects too). */
+  readonly #reads = new Set<Promise<void>>();
   readonly #now: () => Date;
   readonly #stopping = new AbortController();
   /** Aborted when the grace period runs out: reads still going are cut off and left for the next start. */
@@ -57,7 +62,7 @@ export class S3Poller {
 
   constructor(deps: S3PollerDeps) {
     this.#deps = deps;
-    this.#objects = new PQueue({ concurrency: deps.concurrency });
+    this.#objects = deps.objects;
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -136,7 +141,7 @@ export class S3Poller {
   }
 
   get inFlight(): number {
-    return this.#objects.pending + this.#objects.size;
+    return this.#reads.size;
   }
 
   /** /readyz: each location can be listed, and no other poller has taken over the state. */
@@ -209,7 +214,7 @@ export class S3Poller {
       }
       complete = !signal.aborted;
     } finally {
-      await this.#objects.onIdle();
+      await Promise.allSettled([...this.#reads]);
       ledger.endRound({ complete, newestModified }, config.settleSeconds * 1000);
     }
     pipeline.metrics.pollRounds.inc({ outcome: complete ? 'complete' : 'partial' });
@@ -217,7 +222,9 @@ export class S3Poller {
 
   async #enqueue(ledger: LocationLedger, item: PolledObject): Promise<void> {
     await this.#objects.onSizeLessThan(MAX_WAITING);
-    void this.#objects.add(() => this.#read(ledger, item));
+    const read = this.#objects.add(() => this.#read(ledger, item));
+    this.#reads.add(read);
+    void read.finally(() => this.#reads.delete(read));
   }
 
   async #read(ledger: LocationLedger, item: PolledObject): Promise<void> {

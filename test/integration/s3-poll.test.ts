@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
+import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
 import { startConsumer } from '../../src/commands/run.js';
 import { type ConnectorConfigInput, validateConfig } from '../../src/config/index.js';
@@ -170,7 +171,7 @@ describe('S3 poller failures (moto S3)', () => {
       store: fileStateStore(join(dir, 'state', 'poll.json')),
       pipeline: readsFail,
       route: compileRoutes(config.pipeline),
-      concurrency: 2,
+      objects: new PQueue({ concurrency: 2 }),
     });
     await poller.start();
     try {
@@ -210,6 +211,43 @@ describe('S3 poller failures (moto S3)', () => {
     expect(entries[0].reason).toMatch(/^could not be read for 0\.001 hours: /);
     expect(entries[0].reason).not.toMatch(/unknown error$/);
     expect(existsSync(join(dir, 'out', 'cloudtrail.ecs.ndjson'))).toBe(false);
+  });
+
+  it('reads only in the slots it is given, which the SQS consumer shares (maxInFlightObjects across sources)', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const ids = await putTrail(target, 'slotted', 31_050, 12);
+    const config = validateConfig(
+      pollConfig(target, dir, { since: new Date(Date.now() - 60_000).toISOString() }),
+      'test',
+    );
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    // One slot, held by another source's object until released.
+    const objects = new PQueue({ concurrency: 1 });
+    let release!: () => void;
+    void objects.add(() => new Promise<void>((resolve) => (release = resolve)));
+    const poller = new S3Poller({
+      config: config.source.s3Poll!,
+      store: fileStateStore(join(dir, 'state', 'poll.json')),
+      pipeline,
+      route: compileRoutes(config.pipeline),
+      objects,
+    });
+    await poller.start();
+    try {
+      await waitFor('the object queued for a slot', async () => poller.inFlight === 1);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(writtenIds(join(dir, 'out'))).toEqual([]);
+      release();
+      await waitFor(
+        'the object read once the slot is free',
+        async () => writtenIds(join(dir, 'out')).length === ids.length,
+      );
+    } finally {
+      await poller.stop();
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+    }
   });
 
   it('refuses to start on a state file it did not write, leaving the file alone', async () => {
@@ -281,7 +319,7 @@ describe('S3 poller state in S3 (moto S3)', () => {
         store: s3StateStore(target.s3, stateS3),
         pipeline: { ...pipeline, log: createLogger('silent').child({ poller: name }) },
         route: compileRoutes(config.pipeline),
-        concurrency: 1,
+        objects: new PQueue({ concurrency: 1 }),
       });
     const first = poller('first');
     const second = poller('second');
