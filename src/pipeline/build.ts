@@ -155,6 +155,7 @@ export async function buildPipeline(
     log: deps.log,
     observe: deps.observe,
     flowLayouts: flowLayoutsWith(config.pipeline.flowFormats),
+    maxParquetBytes: config.pipeline.maxParquetMiB * 1024 * 1024,
     drop: compileDropFilters(config.pipeline.drop),
     mappers: {
       id: documentId,

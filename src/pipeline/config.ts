@@ -82,6 +82,11 @@ export type DropFilterConfig = z.infer<typeof dropFilterSchema>;
 export const pipelineConfigSchema = z.strictObject({
   /** Objects read, decoded and shipped at once, across all queues. */
   maxInFlightObjects: z.number().int().positive().default(8),
+  /**
+   * Largest Parquet object read (flow logs delivered as Parquet, Security Lake): the reader needs random
+   * access, so one Parquet object at a time is held whole; a larger one is refused (DECODE_PARQUET_TOO_LARGE).
+   */
+  maxParquetMiB: z.number().int().positive().max(2048).default(128),
   routes: z.array(routeSchema).default(DEFAULT_ROUTES.map((r) => ({ ...r }))),
   /** What to do with keys no route matches: skip them (counted) or choose the decoder from the content. */
   unmatched: z.enum(['skip', 'auto']).default('skip'),

@@ -48,6 +48,8 @@ export interface ObjectPipeline {
   observe?: DocumentObserver | undefined;
   /** Layouts for header-less flow lines, the configured formats among them (`pipeline.flowFormats`). */
   flowLayouts?: FlowLayouts | undefined;
+  /** Largest Parquet object read whole (`pipeline.maxParquetMiB`); the decoder's default otherwise. */
+  maxParquetBytes?: number | undefined;
   /** Records not to ship (`pipeline.drop`); undefined when none are configured. */
   drop?: DropFilter | undefined;
 }
@@ -104,6 +106,7 @@ export async function processObject(
       origin: options.origin,
       logType: options.logType ?? 'auto',
       ...(pipeline.flowLayouts ? { flowLayouts: pipeline.flowLayouts } : {}),
+      ...(pipeline.maxParquetBytes ? { limits: { maxParquetBytes: pipeline.maxParquetBytes } } : {}),
     })) {
       // A new flow-log version or a mapping conflict rejects every record: decoding waits while the dead
       // letter holds more than its bound, so rejected records wait in the object, not in memory. This

@@ -107,6 +107,30 @@ describe('processObject', () => {
     });
   });
 
+  it('refuses a Parquet object larger than its configured limit, and reads one within it', async () => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const parquet = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'version', data: [5, 5], type: 'INT32' },
+          { name: 'srcaddr', data: ['10.0.0.1', '10.0.0.2'], type: 'STRING' },
+          { name: 'log_status', data: ['OK', 'OK'], type: 'STRING' },
+        ],
+      }),
+    );
+    const origin = { bucket: 'b', key: 'AWSLogs/1/vpcflowlogs/us-east-1/2026/11/29/f.parquet' };
+    const small = { ...pipelineWith([memorySink('search', 'ecs')]), maxParquetBytes: parquet.length - 1 };
+    const refused = await processObject(chunks(parquet), small, { origin });
+    expect(refused.status).toBe('failed');
+    expect(refused.errors.map(String).join()).toMatch(/DECODE_PARQUET_TOO_LARGE/);
+    const sink = memorySink('search', 'ecs');
+    const enough = { ...pipelineWith([sink]), maxParquetBytes: parquet.length };
+    expect(await processObject(chunks(parquet), enough, { origin })).toMatchObject({
+      status: 'delivered',
+      records: 2,
+    });
+  });
+
   it('hands each record only to the sinks that take its log type, and maps only what they need', async () => {
     const flows = memorySink('search', 'ecs');
     const trails = memorySink('hec', 'cim');
