@@ -121,7 +121,7 @@ export class PollStateConflictError extends ConnectorError {
   constructor(name: string) {
     super(
       'S3_POLL_STATE_CONFLICT',
-      `the S3 poller's state ${name} was written by another poller since this one read it; two pollers on one state would both read every object, so this one stops`,
+      `the S3 poller's state ${name} was written by another poller since this one read it; two pollers on one state would both read every object, so this one stands by and takes over if that one stops`,
     );
   }
 }

@@ -57,8 +57,12 @@ export class S3Poller {
   #saving: Promise<void> = Promise.resolve();
   /** Who saves the state, as it names this poller in it. */
   readonly #writer = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-  /** Another poller wrote the state: this one has stopped, and says so at /readyz. */
-  #conflict: PollStateConflictError | undefined;
+  /**
+   * Set when another poller wrote the state: this one stands by, reading nothing, and takes over once that
+   * one has not saved for the lease time (it saves at least every interval while it polls).
+   */
+  #standby: PollStateConflictError | undefined;
+  #lastSavedAt = 0;
 
   constructor(deps: S3PollerDeps) {
     this.#deps = deps;
@@ -91,7 +95,7 @@ export class S3Poller {
       : undefined;
     try {
       for (const location of this.#deps.config.locations) {
-        if (this.#stopping.signal.aborted) break;
+        if (this.#halted()) break;
         await this.#roundAndSave(location);
       }
     } finally {
@@ -99,10 +103,14 @@ export class S3Poller {
     }
   }
 
-  /** Loads the state (a location new to it starts at `since`, or now less the settle time) and saves it. */
-  async #load(): Promise<void> {
+  /**
+   * Loads the state (a location new to it starts at `since`, or now less the settle time) and saves it,
+   * which claims it: a poller that saved it before finds out at its next save and stands by.
+   */
+  async #load(loaded?: PollState): Promise<void> {
     const { config } = this.#deps;
-    this.#state = (await this.#deps.store.load()) ?? { version: 1, locations: {} };
+    this.#state = loaded ?? (await this.#deps.store.load()) ?? { version: 1, locations: {} };
+    this.#ledgers.clear();
     // Listings give whole seconds: an object written in this very second is listed as of its start.
     const firstFrom = config.since
       ? new Date(config.since)
@@ -144,12 +152,16 @@ export class S3Poller {
     return this.#reads.size;
   }
 
-  /** /readyz: each location can be listed, and no other poller has taken over the state. */
+  /** Another poller holds the state; this one reads nothing until that one stops saving it. */
+  get standingBy(): boolean {
+    return this.#standby !== undefined;
+  }
+
+  /** /readyz: each location can be listed (a poller standing by is ready too: it is there to take over). */
   checks(): ReadinessCheck[] {
     return this.#deps.config.locations.map((location) => ({
       name: `s3-poll:${location}`,
       check: async () => {
-        if (this.#conflict) throw this.#conflict;
         const { bucket, prefix } = parseS3Location(location);
         await this.#deps.pipeline.s3.send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, MaxKeys: 1 }),
@@ -163,13 +175,51 @@ export class S3Poller {
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
       const startedAt = Date.now();
+      if (this.#standby) await this.#takeOverIfAbandoned();
       for (const location of config.locations) {
-        if (signal.aborted) break;
+        if (this.#halted()) break;
         await this.#roundAndSave(location);
       }
       const wait = startedAt + config.intervalSeconds * 1000 - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
+  }
+
+  /** Stopping, or standing by: no more listing or reading. */
+  #halted(): boolean {
+    return this.#stopping.signal.aborted || this.#standby !== undefined;
+  }
+
+  /**
+   * Standing by: reads the state, and takes it over when the poller that holds it has not saved it for
+   * three intervals (it saves at least once an interval while it polls, so it has stopped).
+   */
+  async #takeOverIfAbandoned(): Promise<void> {
+    const { config, store, pipeline } = this.#deps;
+    pipeline.metrics.pollRounds.inc({ outcome: 'standby' });
+    let state: PollState | undefined;
+    try {
+      state = await store.load();
+    } catch (err) {
+      pipeline.log.warn(
+        { state: store.name, err: errorMessage(err) },
+        'S3 poller: standing by, the state cannot be read',
+      );
+      return;
+    }
+    const savedAt = state?.savedAt ? Date.parse(state.savedAt) : Number.NEGATIVE_INFINITY;
+    if (this.#now().getTime() - savedAt < 3 * config.intervalSeconds * 1000) return;
+    pipeline.log.warn(
+      { state: store.name, savedBy: state?.savedBy, savedAt: state?.savedAt },
+      'S3 poller: the poller that held the state has stopped saving it; this one takes over',
+    );
+    this.#standby = undefined;
+    await this.#load(state);
+  }
+
+  /** Saves while a round goes on, at least once an interval: what was read survives a crash, and the save says this poller is alive. */
+  #heartbeat(): void {
+    if (Date.now() - this.#lastSavedAt >= this.#deps.config.intervalSeconds * 1000) void this.#save();
   }
 
   /** A round over one location, whose failure is counted and logged (the next round tries again). */
@@ -190,14 +240,13 @@ export class S3Poller {
   async #round(location: string): Promise<void> {
     const { pipeline, config } = this.#deps;
     const ledger = this.#ledgers.get(location)!;
-    const signal = this.#stopping.signal;
     const { bucket } = parseS3Location(location);
     let newestModified = Number.NEGATIVE_INFINITY;
     let complete = false;
     try {
       // Failures first, read by key: the listing may no longer enter their date directories.
       for (const [key, entry] of Object.entries(ledger.state.retry)) {
-        if (signal.aborted) break;
+        if (this.#halted()) break;
         pipeline.metrics.pollObjects.inc({ action: 'retried' });
         await this.#enqueue(ledger, { bucket, key, modified: new Date(entry.modified) });
       }
@@ -206,13 +255,14 @@ export class S3Poller {
         ...(this.#deps.pageSize ? { pageSize: this.#deps.pageSize } : {}),
       });
       for await (const item of listing) {
-        if (signal.aborted) break;
+        if (this.#halted()) break;
+        this.#heartbeat();
         newestModified = Math.max(newestModified, item.modified.getTime());
         if (ledger.decide(item.key, item.modified) !== 'read') continue;
         pipeline.metrics.pollObjects.inc({ action: 'read' });
         await this.#enqueue(ledger, item);
       }
-      complete = !signal.aborted;
+      complete = !this.#halted();
     } finally {
       await Promise.allSettled([...this.#reads]);
       ledger.endRound({ complete, newestModified }, config.settleSeconds * 1000);
@@ -224,7 +274,10 @@ export class S3Poller {
     await this.#objects.onSizeLessThan(MAX_WAITING);
     const read = this.#objects.add(() => this.#read(ledger, item));
     this.#reads.add(read);
-    void read.finally(() => this.#reads.delete(read));
+    void read.finally(() => {
+      this.#reads.delete(read);
+      this.#heartbeat();
+    });
   }
 
   async #read(ledger: LocationLedger, item: PolledObject): Promise<void> {
@@ -285,17 +338,17 @@ export class S3Poller {
   /** Queues a save; each writes the state as it is when its turn comes, which is always a whole one. */
   #save(): Promise<void> {
     const { store, pipeline } = this.#deps;
+    this.#lastSavedAt = Date.now();
     this.#saving = this.#saving.then(async () => {
-      if (this.#conflict) return;
+      if (this.#standby) return;
       try {
         this.#state.savedBy = this.#writer;
         this.#state.savedAt = this.#now().toISOString();
         await store.save(this.#state);
       } catch (err) {
         if (err instanceof PollStateConflictError) {
-          this.#conflict = err;
-          this.#stopping.abort();
-          pipeline.log.error({ code: err.code, state: store.name }, err.message);
+          this.#standby = err;
+          pipeline.log.warn({ code: err.code, state: store.name }, err.message);
           return;
         }
         pipeline.log.error(

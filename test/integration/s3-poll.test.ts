@@ -306,53 +306,55 @@ describe('S3 poller state in S3 (moto S3)', () => {
     expect(ids.sort()).toEqual([...first, ...second].sort());
   });
 
-  it('finds out a second poller on the same state: the one overtaken stops and fails /readyz', async () => {
+  it('finds out a second poller on the same state: the one overtaken stands by, and takes over when the other stops', async () => {
     const target = await createLogBucket({ notify: false });
     const dir = workDir();
     const stateS3 = `s3://${target.bucket}/shared-state/`;
     const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
-    const m = createMetrics();
-    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: m });
-    const poller = (name: string) =>
-      new S3Poller({
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    const poller = () => {
+      const metrics = createMetrics();
+      const p = new S3Poller({
         config: config.source.s3Poll!,
         store: s3StateStore(target.s3, stateS3),
-        pipeline: { ...pipeline, log: createLogger('silent').child({ poller: name }) },
+        pipeline: { ...pipeline, metrics },
         route: compileRoutes(config.pipeline),
         objects: new PQueue({ concurrency: 1 }),
       });
-    const first = poller('first');
-    const second = poller('second');
+      return { p, reads: () => counterValue(metrics, 'asc_s3_poll_objects_total', { action: 'read' }) };
+    };
+    const first = poller();
+    const second = poller();
     try {
-      await first.start();
-      await second.start();
-      // Whichever saves over the other's version first stays; the other finds out at its next save.
-      const conflicted = async (p: S3Poller) =>
-        p
-          .checks()[0]!
-          .check()
-          .then(
-            () => false,
-            (err: { code?: string }) => err.code === 'S3_POLL_STATE_CONFLICT',
-          );
+      await first.p.start();
+      await second.p.start();
+      // The second claimed the state when it started; the first finds out at its next save.
+      await waitFor('the first poller to stand by', async () => first.p.standingBy, 15_000);
+      expect(second.p.standingBy).toBe(false);
+      // A poller standing by is ready: it is there to take over.
+      await expect(first.p.checks()[0]!.check()).resolves.toBeUndefined();
+      const readsWhileStandingBy = await first.reads();
+      const one = await putTrail(target, 'one', 31_040, 7);
       await waitFor(
-        'one poller to find its state overwritten',
-        async () => (await conflicted(first)) || (await conflicted(second)),
-        15_000,
+        'the active poller to read a new object',
+        async () => writtenIds(join(dir, 'out')).length >= one.length,
       );
-      // The other goes on: it keeps reading and saving.
-      const results = [await conflicted(first), await conflicted(second)];
-      expect(results.filter(Boolean)).toHaveLength(1);
-      const survivor = results[0] ? second : first;
-      const put = await putTrail(target, 'after', 31_040, 7);
+      expect(await second.reads()).toBeGreaterThanOrEqual(1);
+      expect(await first.reads()).toBe(readsWhileStandingBy);
+
+      // The active one stops: after three intervals without a save, the other takes the state over.
+      await second.p.stop();
+      await waitFor('the first poller to take over', async () => !first.p.standingBy, 15_000);
+      const two = await putTrail(target, 'two', 31_041, 9);
       await waitFor(
-        'the surviving poller to read a new object',
-        async () => writtenIds(join(dir, 'out')).length >= put.length,
+        'the new active poller to read a new object',
+        async () => writtenIds(join(dir, 'out')).length >= one.length + two.length,
       );
-      expect(await conflicted(survivor)).toBe(false);
+      const ids = writtenIds(join(dir, 'out'));
+      expect(ids.sort()).toEqual([...one, ...two].sort());
     } finally {
-      await first.stop();
-      await second.stop();
+      await first.p.stop();
+      await second.p.stop();
       await pipeline.close();
       pipeline.s3Clients.destroy();
     }
