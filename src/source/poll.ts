@@ -63,6 +63,7 @@ export class S3Poller {
    */
   #standby: PollStateConflictError | undefined;
   #lastSavedAt = 0;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: S3PollerDeps) {
     this.#deps = deps;
@@ -73,6 +74,8 @@ export class S3Poller {
   /** Loads the state, then polls every interval until stopped. */
   async start(): Promise<void> {
     await this.#load();
+    const every = this.#deps.config.intervalSeconds * 1000;
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), every).unref();
     this.#loop = this.#poll();
   }
 
@@ -130,6 +133,7 @@ export class S3Poller {
   /** Stops listing, lets reads in progress finish within the grace period, and saves what was read. */
   async stop(): Promise<void> {
     this.#stopping.abort();
+    clearInterval(this.#heartbeatTimer);
     // Never started (start-up failed first): there is no state of ours to save over the file's.
     if (!this.#loop) return;
     const finished = await withTimeout(
@@ -217,8 +221,12 @@ export class S3Poller {
     await this.#load(state);
   }
 
-  /** Saves while a round goes on, at least once an interval: what was read survives a crash, and the save says this poller is alive. */
+  /**
+   * Saves at least once an interval while polling, a long round or a long read included: what was read
+   * survives a crash, and the save tells a poller standing by that this one is alive.
+   */
   #heartbeat(): void {
+    if (this.#standby) return;
     if (Date.now() - this.#lastSavedAt >= this.#deps.config.intervalSeconds * 1000) void this.#save();
   }
 
@@ -256,7 +264,6 @@ export class S3Poller {
       });
       for await (const item of listing) {
         if (this.#halted()) break;
-        this.#heartbeat();
         newestModified = Math.max(newestModified, item.modified.getTime());
         if (ledger.decide(item.key, item.modified) !== 'read') continue;
         pipeline.metrics.pollObjects.inc({ action: 'read' });
@@ -274,10 +281,7 @@ export class S3Poller {
     await this.#objects.onSizeLessThan(MAX_WAITING);
     const read = this.#objects.add(() => this.#read(ledger, item));
     this.#reads.add(read);
-    void read.finally(() => {
-      this.#reads.delete(read);
-      this.#heartbeat();
-    });
+    void read.finally(() => this.#reads.delete(read));
   }
 
   async #read(ledger: LocationLedger, item: PolledObject): Promise<void> {

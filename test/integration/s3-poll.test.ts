@@ -359,6 +359,45 @@ describe('S3 poller state in S3 (moto S3)', () => {
       pipeline.s3Clients.destroy();
     }
   });
+
+  it('keeps saving while a read waits longer than the lease, so the poller standing by does not take over', async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const stateS3 = `s3://${target.bucket}/held-state/`;
+    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    const poller = (objects: PQueue) =>
+      new S3Poller({
+        config: config.source.s3Poll!,
+        store: s3StateStore(target.s3, stateS3),
+        pipeline: { ...pipeline, metrics: createMetrics() },
+        route: compileRoutes(config.pipeline),
+        objects,
+      });
+    const slot = new PQueue({ concurrency: 1 });
+    const standby = poller(new PQueue({ concurrency: 1 }));
+    const active = poller(slot);
+    try {
+      await standby.start();
+      await active.start();
+      await waitFor('the first poller to stand by', async () => standby.standingBy, 15_000);
+      // The active poller's one slot is taken: the object it lists waits there, its round with it.
+      let release!: () => void;
+      void slot.add(() => new Promise<void>((resolve) => (release = resolve)));
+      const ids = await putTrail(target, 'held', 31_060, 6);
+      await waitFor('the object waiting for the slot', async () => active.inFlight === 1);
+      await new Promise((r) => setTimeout(r, 5_000)); // over three intervals of one second
+      expect(standby.standingBy).toBe(true);
+      release();
+      await waitFor('the object read', async () => writtenIds(join(dir, 'out')).length >= ids.length);
+      expect(writtenIds(join(dir, 'out')).sort()).toEqual([...ids].sort());
+    } finally {
+      await active.stop();
+      await standby.stop();
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+    }
+  });
 });
 
 describe('listing by date directories (moto S3)', () => {
