@@ -214,8 +214,8 @@ resource "aws_lambda_function" "consumer" {
   depends_on = [aws_cloudwatch_log_group.consumer]
 }
 
-# One round of the S3 poller per scheduled event; its state's conditional write finds out a round that
-# overlaps the previous one, which then stops.
+# One round of the S3 poller per scheduled event; a round holds the state until it ends, so an invocation
+# that starts while the previous one still runs stands by.
 resource "aws_cloudwatch_event_rule" "poll" {
   count               = length(var.poll_locations) > 0 ? 1 : 0
   name                = "${var.name}-s3-poll"

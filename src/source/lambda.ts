@@ -99,7 +99,8 @@ export async function handleSqsEvent(
 
 /** What a scheduled invocation did: polled, or why not. */
 export interface PollAnswer {
-  poll: 'done' | 'cut-short' | 'not-configured' | 'failed';
+  /** `standby`: another invocation (or poller) holds the state now; the next schedule tries again. */
+  poll: 'done' | 'cut-short' | 'standby' | 'not-configured' | 'failed';
 }
 
 /**
@@ -127,16 +128,20 @@ export async function handleScheduledPoll(options: SqsEventOptions = {}): Promis
     objects: context.objects,
   });
   // A state it cannot read (not one a poller wrote) fails the round, said once here and in Lambda's errors.
-  let failure: unknown;
-  const round = poller.pollOnce(deadline).catch((err: unknown) => {
-    failure = err;
-    pipeline.log.error({ err: errorMessage(err) }, 'S3 poller: the round could not start');
-  });
+  const result: { outcome: 'polled' | 'standby' | 'failed' } = { outcome: 'failed' };
+  const round = poller.pollOnce(deadline).then(
+    (outcome) => {
+      result.outcome = outcome;
+    },
+    (err: unknown) => {
+      pipeline.log.error({ err: errorMessage(err) }, 'S3 poller: the round could not start');
+    },
+  );
   // The poller stops at the deadline and then saves its state, for which the reserve is kept.
   const finished = await untilDone(round, pipeline, deadline + reserveMs(0) / 2);
   await emitMetrics();
-  if (failure !== undefined) return { poll: 'failed' };
-  return { poll: finished ? 'done' : 'cut-short' };
+  if (!finished) return { poll: 'cut-short' };
+  return { poll: result.outcome === 'polled' ? 'done' : result.outcome };
 }
 
 let stateS3: S3Client | undefined;

@@ -58,10 +58,11 @@ export class S3Poller {
   /** Who saves the state, as it names this poller in it. */
   readonly #writer = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   /**
-   * Set when another poller wrote the state: this one stands by, reading nothing, and takes over once that
-   * one has not saved for the lease time (it saves at least every interval while it polls).
+   * Another poller holds the state (it held it at start, or wrote it since): this one stands by, reading
+   * nothing, and takes over once that one releases it or has not saved it for three intervals (it saves
+   * at least once an interval while it polls).
    */
-  #standby: PollStateConflictError | undefined;
+  #standby = false;
   #lastSavedAt = 0;
   #heartbeatTimer: NodeJS.Timeout | undefined;
 
@@ -71,9 +72,9 @@ export class S3Poller {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** Loads the state, then polls every interval until stopped. */
+  /** Claims the state (or stands by while a live poller holds it), then polls every interval until stopped. */
   async start(): Promise<void> {
-    await this.#load();
+    await this.#claim(await this.#deps.store.load());
     const every = this.#deps.config.intervalSeconds * 1000;
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), every).unref();
     this.#loop = this.#poll();
@@ -84,8 +85,9 @@ export class S3Poller {
    * new and saves. At `deadline` (epoch ms) the listing stops and reads still going are cut off; they are
    * retried at the next round.
    */
-  async pollOnce(deadline: number): Promise<void> {
-    await this.#load();
+  async pollOnce(deadline: number): Promise<'polled' | 'standby'> {
+    await this.#claim(await this.#deps.store.load());
+    if (this.#standby) return 'standby';
     // No deadline (Infinity) sets no timer: a delay beyond setTimeout's range would fire at once.
     const timer = Number.isFinite(deadline)
       ? setTimeout(
@@ -104,15 +106,48 @@ export class S3Poller {
     } finally {
       clearTimeout(timer);
     }
+    await this.#save({ release: true });
+    return 'polled';
+  }
+
+  /**
+   * Whether a live poller other than this one holds the state: it names its writer (a poller releases it
+   * when it stops) and was saved within three intervals.
+   */
+  #heldByAnother(state: PollState | undefined): boolean {
+    if (!state?.savedBy || state.savedBy === this.#writer) return false;
+    const savedAt = state.savedAt ? Date.parse(state.savedAt) : Number.NEGATIVE_INFINITY;
+    return this.#now().getTime() - savedAt < 3 * this.#deps.config.intervalSeconds * 1000;
+  }
+
+  /** Takes the state over, or stands by while a live poller holds it. */
+  async #claim(state: PollState | undefined): Promise<void> {
+    const { store, pipeline } = this.#deps;
+    if (this.#heldByAnother(state)) {
+      if (!this.#standby)
+        pipeline.log.warn(
+          { state: store.name, savedBy: state?.savedBy, savedAt: state?.savedAt },
+          'S3 poller: another poller holds the state; this one stands by and takes over when that one stops',
+        );
+      this.#standby = true;
+      return;
+    }
+    if (this.#standby)
+      pipeline.log.warn(
+        { state: store.name, savedBy: state?.savedBy, savedAt: state?.savedAt },
+        'S3 poller: the poller that held the state has stopped; this one takes over',
+      );
+    this.#standby = false;
+    await this.#load(state);
   }
 
   /**
    * Loads the state (a location new to it starts at `since`, or now less the settle time) and saves it,
    * which claims it: a poller that saved it before finds out at its next save and stands by.
    */
-  async #load(loaded?: PollState): Promise<void> {
+  async #load(loaded: PollState | undefined): Promise<void> {
     const { config } = this.#deps;
-    this.#state = loaded ?? (await this.#deps.store.load()) ?? { version: 1, locations: {} };
+    this.#state = loaded ?? { version: 1, locations: {} };
     this.#ledgers.clear();
     // Listings give whole seconds: an object written in this very second is listed as of its start.
     const firstFrom = config.since
@@ -149,7 +184,8 @@ export class S3Poller {
       );
       this.#abandon.abort();
     }
-    await this.#save();
+    // Released: a poller standing by (or the next start) takes over at once, without waiting out the lease.
+    await this.#save({ release: true });
   }
 
   get inFlight(): number {
@@ -158,7 +194,7 @@ export class S3Poller {
 
   /** Another poller holds the state; this one reads nothing until that one stops saving it. */
   get standingBy(): boolean {
-    return this.#standby !== undefined;
+    return this.#standby;
   }
 
   /** /readyz: each location can be listed (a poller standing by is ready too: it is there to take over). */
@@ -191,15 +227,12 @@ export class S3Poller {
 
   /** Stopping, or standing by: no more listing or reading. */
   #halted(): boolean {
-    return this.#stopping.signal.aborted || this.#standby !== undefined;
+    return this.#stopping.signal.aborted || this.#standby;
   }
 
-  /**
-   * Standing by: reads the state, and takes it over when the poller that holds it has not saved it for
-   * three intervals (it saves at least once an interval while it polls, so it has stopped).
-   */
+  /** Standing by: reads the state, and claims it once the poller that holds it has stopped. */
   async #takeOverIfAbandoned(): Promise<void> {
-    const { config, store, pipeline } = this.#deps;
+    const { store, pipeline } = this.#deps;
     pipeline.metrics.pollRounds.inc({ outcome: 'standby' });
     let state: PollState | undefined;
     try {
@@ -211,14 +244,7 @@ export class S3Poller {
       );
       return;
     }
-    const savedAt = state?.savedAt ? Date.parse(state.savedAt) : Number.NEGATIVE_INFINITY;
-    if (this.#now().getTime() - savedAt < 3 * config.intervalSeconds * 1000) return;
-    pipeline.log.warn(
-      { state: store.name, savedBy: state?.savedBy, savedAt: state?.savedAt },
-      'S3 poller: the poller that held the state has stopped saving it; this one takes over',
-    );
-    this.#standby = undefined;
-    await this.#load(state);
+    await this.#claim(state);
   }
 
   /**
@@ -340,18 +366,18 @@ export class S3Poller {
   }
 
   /** Queues a save; each writes the state as it is when its turn comes, which is always a whole one. */
-  #save(): Promise<void> {
+  #save(options: { release?: boolean } = {}): Promise<void> {
     const { store, pipeline } = this.#deps;
     this.#lastSavedAt = Date.now();
     this.#saving = this.#saving.then(async () => {
       if (this.#standby) return;
       try {
-        this.#state.savedBy = this.#writer;
+        this.#state.savedBy = options.release ? undefined : this.#writer;
         this.#state.savedAt = this.#now().toISOString();
         await store.save(this.#state);
       } catch (err) {
         if (err instanceof PollStateConflictError) {
-          this.#standby = err;
+          this.#standby = true;
           pipeline.log.warn({ code: err.code, state: store.name }, err.message);
           return;
         }

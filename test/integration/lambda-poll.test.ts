@@ -118,4 +118,44 @@ describe('Lambda on a schedule: the S3 poller', () => {
     );
     expect(await body.Body?.transformToString()).toBe('not json');
   });
+
+  it('stands by while another invocation holds the state, and polls once it is released', async () => {
+    await resetLambdaRuntime();
+    const target = await createLogBucket({ notify: false });
+    const prefix = `lpollh-${randomUUID().slice(0, 6)}`;
+    const stateS3 = `s3://${target.bucket}/connector-state/`;
+    const config = validateConfig(
+      {
+        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+        source: {
+          s3Poll: {
+            locations: [`s3://${target.bucket}/AWSLogs/`],
+            stateS3,
+            settleSeconds: 0,
+            since: new Date(Date.now() - 60_000).toISOString(),
+          },
+        },
+        sinks: testSinks(prefix, { hec: false }),
+        deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+        detection: { enabled: false },
+      },
+      'test',
+    );
+    const options = { config, remainingTimeMs: () => 60_000 };
+    expect(await handleScheduledPoll(options)).toEqual({ poll: 'done' });
+    const store = s3StateStore(target.s3, stateS3);
+    const released = await store.load();
+    expect(released?.savedBy).toBeUndefined();
+    // An invocation still going (its save a moment ago names it).
+    await store.save({ ...released!, savedBy: 'another-invocation', savedAt: new Date().toISOString() });
+    const ids = await putTrail(target, 'held', 44_010);
+    expect(await handleScheduledPoll(options)).toEqual({ poll: 'standby' });
+    const os = openSearchClient();
+    expect(await distinctIds(os, `${prefix}-cloudtrail`).catch(() => new Set())).toEqual(new Set());
+    // That one ends and releases the state: the next scheduled invocation reads.
+    const held = await store.load();
+    await store.save({ ...held!, savedBy: undefined });
+    expect(await handleScheduledPoll(options)).toEqual({ poll: 'done' });
+    expect(await distinctIds(os, `${prefix}-cloudtrail`)).toEqual(new Set(ids));
+  });
 });

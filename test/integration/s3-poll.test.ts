@@ -306,7 +306,7 @@ describe('S3 poller state in S3 (moto S3)', () => {
     expect(ids.sort()).toEqual([...first, ...second].sort());
   });
 
-  it('finds out a second poller on the same state: the one overtaken stands by, and takes over when the other stops', async () => {
+  it('a second poller on a held state stands by, reads nothing, and takes over when the first stops', async () => {
     const target = await createLogBucket({ notify: false });
     const dir = workDir();
     const stateS3 = `s3://${target.bucket}/shared-state/`;
@@ -328,33 +328,58 @@ describe('S3 poller state in S3 (moto S3)', () => {
     try {
       await first.p.start();
       await second.p.start();
-      // The second claimed the state when it started; the first finds out at its next save.
-      await waitFor('the first poller to stand by', async () => first.p.standingBy, 15_000);
-      expect(second.p.standingBy).toBe(false);
+      // The first holds the state (it saves it every interval): the second stands by from its start.
+      expect(second.p.standingBy).toBe(true);
+      expect(first.p.standingBy).toBe(false);
       // A poller standing by is ready: it is there to take over.
-      await expect(first.p.checks()[0]!.check()).resolves.toBeUndefined();
-      const readsWhileStandingBy = await first.reads();
+      await expect(second.p.checks()[0]!.check()).resolves.toBeUndefined();
       const one = await putTrail(target, 'one', 31_040, 7);
       await waitFor(
         'the active poller to read a new object',
         async () => writtenIds(join(dir, 'out')).length >= one.length,
       );
-      expect(await second.reads()).toBeGreaterThanOrEqual(1);
-      expect(await first.reads()).toBe(readsWhileStandingBy);
+      expect(await first.reads()).toBeGreaterThanOrEqual(1);
+      expect(await second.reads()).toBe(0);
 
-      // The active one stops: after three intervals without a save, the other takes the state over.
-      await second.p.stop();
-      await waitFor('the first poller to take over', async () => !first.p.standingBy, 15_000);
+      // The first stops and releases the state: the second takes it over at its next look.
+      await first.p.stop();
+      await waitFor('the second poller to take over', async () => !second.p.standingBy, 5_000);
       const two = await putTrail(target, 'two', 31_041, 9);
       await waitFor(
         'the new active poller to read a new object',
         async () => writtenIds(join(dir, 'out')).length >= one.length + two.length,
       );
-      const ids = writtenIds(join(dir, 'out'));
-      expect(ids.sort()).toEqual([...one, ...two].sort());
+      expect(writtenIds(join(dir, 'out')).sort()).toEqual([...one, ...two].sort());
     } finally {
       await first.p.stop();
       await second.p.stop();
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+    }
+  });
+
+  it("finds out a poller that claimed its state meanwhile (a crashed one's successor): it stands by", async () => {
+    const target = await createLogBucket({ notify: false });
+    const dir = workDir();
+    const stateS3 = `s3://${target.bucket}/claimed-state/`;
+    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
+    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    const first = new S3Poller({
+      config: config.source.s3Poll!,
+      store: s3StateStore(target.s3, stateS3),
+      pipeline,
+      route: compileRoutes(config.pipeline),
+      objects: new PQueue({ concurrency: 1 }),
+    });
+    try {
+      await first.start();
+      // Someone else writes the state over the first poller's version (as a successor would).
+      const other = s3StateStore(target.s3, stateS3);
+      const state = await other.load();
+      await other.save({ ...state!, savedBy: 'elsewhere', savedAt: new Date().toISOString() });
+      await waitFor('the first poller to find out and stand by', async () => first.standingBy, 10_000);
+    } finally {
+      await first.stop();
       await pipeline.close();
       pipeline.s3Clients.destroy();
     }
@@ -378,9 +403,9 @@ describe('S3 poller state in S3 (moto S3)', () => {
     const standby = poller(new PQueue({ concurrency: 1 }));
     const active = poller(slot);
     try {
-      await standby.start();
       await active.start();
-      await waitFor('the first poller to stand by', async () => standby.standingBy, 15_000);
+      await standby.start();
+      expect(standby.standingBy).toBe(true);
       // The active poller's one slot is taken: the object it lists waits there, its round with it.
       let release!: () => void;
       void slot.add(() => new Promise<void>((resolve) => (release = resolve)));
