@@ -25,7 +25,7 @@ export function createMetrics(registry = new Registry()) {
     ]),
     pollRounds: counter(
       'asc_s3_poll_rounds_total',
-      'S3 poller listing rounds, by outcome (complete, partial: cut short by a stop, failed)',
+      'S3 poller listing rounds, by outcome (complete, partial: cut short by a stop, failed, standby: another poller holds the state)',
       ['outcome'],
     ),
     pollObjects: counter(

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/index.js';
 import { ConnectorError, errorMessage } from '../errors.js';
 import { parseS3Location } from '../s3-location.js';
+import { s3ErrorOf } from './s3.js';
 
 const retryEntrySchema = z.strictObject({
   modified: z.iso.datetime(),
@@ -173,8 +174,8 @@ export function s3StateStore(s3: S3Client, location: string): PollStateStore {
         text = (await res.Body?.transformToString('utf8')) ?? '';
         eTag = res.ETag;
       } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if ((err as { name?: string }).name === 'NoSuchKey' || status === 404) return undefined;
+        const { name: code, status } = s3ErrorOf(err);
+        if (code === 'NoSuchKey' || status === 404) return undefined;
         throw new ConfigError(`the S3 poller's state ${name} cannot be read: ${errorMessage(err)}`, {
           key: 'source.s3Poll.stateS3',
         });
@@ -194,9 +195,8 @@ export function s3StateStore(s3: S3Client, location: string): PollStateStore {
         );
         eTag = res.ETag;
       } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if ((err as { name?: string }).name === 'PreconditionFailed' || status === 412)
-          throw new PollStateConflictError(name);
+        const { name: code, status } = s3ErrorOf(err);
+        if (code === 'PreconditionFailed' || status === 412) throw new PollStateConflictError(name);
         throw err;
       }
     },

@@ -34,8 +34,7 @@ export async function openObject(
     const size = res.ContentLength;
     return { body: res.Body as AsyncIterable<Uint8Array>, ...(size === undefined ? {} : { size }) };
   } catch (err) {
-    const name = (err as { name?: string }).name;
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const { name, status } = s3ErrorOf(err);
     if (name === 'NoSuchKey' || name === 'NoSuchVersion' || status === 404) {
       throw new ObjectMissingError(ref, 'no longer exists');
     }
@@ -44,6 +43,12 @@ export async function openObject(
     }
     throw err;
   }
+}
+
+/** The name and HTTP status of an error the S3 client threw, for telling a missing object or a failed precondition. */
+export function s3ErrorOf(err: unknown): { name?: string | undefined; status?: number | undefined } {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return { name: e?.name, status: e?.$metadata?.httpStatusCode };
 }
 
 function quoteEtag(etag: string): string {
