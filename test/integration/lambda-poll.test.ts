@@ -39,28 +39,33 @@ async function putTrail(target: LogBucket, name: string, seed: number): Promise<
   return records.map((r) => String(r.eventID));
 }
 
+/** A poller of the bucket's AWSLogs/ with its state in S3, shipping to OpenSearch under `prefix`. */
+function polling(target: LogBucket, prefix: string, stateS3: string) {
+  return validateConfig(
+    {
+      aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
+      source: {
+        s3Poll: {
+          locations: [`s3://${target.bucket}/AWSLogs/`],
+          stateS3,
+          settleSeconds: 0,
+          since: new Date(Date.now() - 60_000).toISOString(),
+        },
+      },
+      sinks: testSinks(prefix, { hec: false }),
+      deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
+      detection: { enabled: false },
+    },
+    'test',
+  );
+}
+
 describe('Lambda on a schedule: the S3 poller', () => {
   it('reads what is new at each scheduled invocation, once, keeping its state in S3', async () => {
     const target = await createLogBucket({ notify: false });
     const prefix = `lpoll-${randomUUID().slice(0, 6)}`;
     const stateS3 = `s3://${target.bucket}/connector-state/`;
-    const config = validateConfig(
-      {
-        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
-        source: {
-          s3Poll: {
-            locations: [`s3://${target.bucket}/AWSLogs/`],
-            stateS3,
-            settleSeconds: 0,
-            since: new Date(Date.now() - 60_000).toISOString(),
-          },
-        },
-        sinks: testSinks(prefix, { hec: false }),
-        deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
-        detection: { enabled: false },
-      },
-      'test',
-    );
+    const config = polling(target, prefix, stateS3);
     const os = openSearchClient();
     const options = { config, remainingTimeMs: () => 60_000 };
 
@@ -124,23 +129,7 @@ describe('Lambda on a schedule: the S3 poller', () => {
     const target = await createLogBucket({ notify: false });
     const prefix = `lpollh-${randomUUID().slice(0, 6)}`;
     const stateS3 = `s3://${target.bucket}/connector-state/`;
-    const config = validateConfig(
-      {
-        aws: { region: 'us-east-1', endpoint: target.endpoint, forcePathStyle: true },
-        source: {
-          s3Poll: {
-            locations: [`s3://${target.bucket}/AWSLogs/`],
-            stateS3,
-            settleSeconds: 0,
-            since: new Date(Date.now() - 60_000).toISOString(),
-          },
-        },
-        sinks: testSinks(prefix, { hec: false }),
-        deadLetter: { dir: `.cache/test-dead-letter/${prefix}` },
-        detection: { enabled: false },
-      },
-      'test',
-    );
+    const config = polling(target, prefix, stateS3);
     const options = { config, remainingTimeMs: () => 60_000 };
     expect(await handleScheduledPoll(options)).toEqual({ poll: 'done' });
     const store = s3StateStore(target.s3, stateS3);

@@ -6,14 +6,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import PQueue from 'p-queue';
 import { describe, expect, it } from 'vitest';
 import { startConsumer } from '../../src/commands/run.js';
-import { type ConnectorConfigInput, validateConfig } from '../../src/config/index.js';
+import { type ConnectorConfig, type ConnectorConfigInput, validateConfig } from '../../src/config/index.js';
 import { createLogger, createMetrics, metrics } from '../../src/observe/index.js';
 import { buildPipeline, type RunningPipeline } from '../../src/pipeline/build.js';
 import { compileRoutes } from '../../src/pipeline/routes.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { S3Poller } from '../../src/source/poll.js';
 import { listSince } from '../../src/source/poll-listing.js';
-import { fileStateStore, s3StateStore } from '../../src/source/poll-state.js';
+import { fileStateStore, type PollStateStore, s3StateStore } from '../../src/source/poll-state.js';
 import { createLogBucket, type LogBucket, putObject, waitFor } from './support/aws.js';
 import { repo } from './support/cli.js';
 import { counterValue, LogCapture } from './support/consumer.js';
@@ -59,6 +59,22 @@ function pollConfig(
     detection: { enabled: false },
     observe: { metricsPort: 0, selfReportIntervalSeconds: 0 },
   };
+}
+
+/** The S3 poller of a config, as `run` builds it, with the state store and read slots given. */
+function pollerOf(
+  config: ConnectorConfig,
+  pipeline: RunningPipeline,
+  store: PollStateStore,
+  objects: PQueue,
+) {
+  return new S3Poller({
+    config: config.source.s3Poll!,
+    store,
+    pipeline,
+    route: compileRoutes(config.pipeline),
+    objects,
+  });
 }
 
 function workDir(): string {
@@ -166,13 +182,12 @@ describe('S3 poller failures (moto S3)', () => {
       maxAttempts: 1,
     });
     const readsFail = { ...pipeline, s3Clients: { get: () => unreachable } } as unknown as RunningPipeline;
-    const poller = new S3Poller({
-      config: config.source.s3Poll!,
-      store: fileStateStore(join(dir, 'state', 'poll.json')),
-      pipeline: readsFail,
-      route: compileRoutes(config.pipeline),
-      objects: new PQueue({ concurrency: 2 }),
-    });
+    const poller = pollerOf(
+      config,
+      readsFail,
+      fileStateStore(join(dir, 'state', 'poll.json')),
+      new PQueue({ concurrency: 2 }),
+    );
     await poller.start();
     try {
       await waitFor(
@@ -226,13 +241,7 @@ describe('S3 poller failures (moto S3)', () => {
     const objects = new PQueue({ concurrency: 1 });
     let release!: () => void;
     void objects.add(() => new Promise<void>((resolve) => (release = resolve)));
-    const poller = new S3Poller({
-      config: config.source.s3Poll!,
-      store: fileStateStore(join(dir, 'state', 'poll.json')),
-      pipeline,
-      route: compileRoutes(config.pipeline),
-      objects,
-    });
+    const poller = pollerOf(config, pipeline, fileStateStore(join(dir, 'state', 'poll.json')), objects);
     await poller.start();
     try {
       await waitFor('the object queued for a slot', async () => poller.inFlight === 1);
@@ -314,13 +323,12 @@ describe('S3 poller state in S3 (moto S3)', () => {
     const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
     const poller = () => {
       const metrics = createMetrics();
-      const p = new S3Poller({
-        config: config.source.s3Poll!,
-        store: s3StateStore(target.s3, stateS3),
-        pipeline: { ...pipeline, metrics },
-        route: compileRoutes(config.pipeline),
-        objects: new PQueue({ concurrency: 1 }),
-      });
+      const p = pollerOf(
+        config,
+        { ...pipeline, metrics },
+        s3StateStore(target.s3, stateS3),
+        new PQueue({ concurrency: 1 }),
+      );
       return { p, reads: () => counterValue(metrics, 'asc_s3_poll_objects_total', { action: 'read' }) };
     };
     const first = poller();
@@ -364,13 +372,12 @@ describe('S3 poller state in S3 (moto S3)', () => {
     const stateS3 = `s3://${target.bucket}/claimed-state/`;
     const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
     const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
-    const first = new S3Poller({
-      config: config.source.s3Poll!,
-      store: s3StateStore(target.s3, stateS3),
+    const first = pollerOf(
+      config,
       pipeline,
-      route: compileRoutes(config.pipeline),
-      objects: new PQueue({ concurrency: 1 }),
-    });
+      s3StateStore(target.s3, stateS3),
+      new PQueue({ concurrency: 1 }),
+    );
     try {
       await first.start();
       // Someone else writes the state over the first poller's version (as a successor would).
@@ -392,13 +399,7 @@ describe('S3 poller state in S3 (moto S3)', () => {
     const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
     const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
     const poller = (objects: PQueue) =>
-      new S3Poller({
-        config: config.source.s3Poll!,
-        store: s3StateStore(target.s3, stateS3),
-        pipeline: { ...pipeline, metrics: createMetrics() },
-        route: compileRoutes(config.pipeline),
-        objects,
-      });
+      pollerOf(config, { ...pipeline, metrics: createMetrics() }, s3StateStore(target.s3, stateS3), objects);
     const slot = new PQueue({ concurrency: 1 });
     const standby = poller(new PQueue({ concurrency: 1 }));
     const active = poller(slot);
