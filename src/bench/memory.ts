@@ -17,7 +17,15 @@ import {
   consumerConfig,
   round,
 } from './pipeline.js';
-import { childEnv, freePort, peakRssOf, scrape, spawnRunConsumer, stopConsumer } from './scale-out.js';
+import {
+  childEnv,
+  cpuSecondsOf,
+  freePort,
+  peakRssOf,
+  scrape,
+  spawnRunConsumer,
+  stopConsumer,
+} from './scale-out.js';
 import { searchAdmin } from './search-admin.js';
 
 export interface RunMemoryResult {
@@ -31,6 +39,13 @@ export interface RunMemoryResult {
   mibPerSecond: number;
   /** Peak resident set size of the `run` process (Linux VmHWM), the whole process from start to finish. */
   peakRssBytes: number;
+  /**
+   * CPU (user + system) of the `run` process over the same span, with the heap settings it runs with in
+   * production (the pipeline part measures the code path inside the bench process, whose heap differs).
+   */
+  cpuSeconds: number;
+  /** Decompressed MiB per CPU-second of the `run` process: the per-core figure as users run it. */
+  mibPerCpuSecond: number;
 }
 
 /**
@@ -74,6 +89,7 @@ export async function benchRunMemory(options: {
     child = spawnRunConsumer(file, port, childEnv(bucket.region));
     await child.started;
     const started = performance.now();
+    const cpuAtStart = await cpuSecondsOf(child.child.pid);
     const deadline = Date.now() + (options.timeoutMs ?? 900_000);
     const acked = () => scrape(port, 'asc_sink_records_total');
     while ((await acked()) < records || (await queueDepth(bucket)) > 0) {
@@ -86,8 +102,10 @@ export async function benchRunMemory(options: {
     }
     const seconds = (performance.now() - started) / 1000;
     const peak = await peakRssOf(child.child.pid);
-    if (peak === undefined)
-      throw new Error('peak RSS of a child process is only read on Linux (/proc/<pid>/status)');
+    const cpuAtEnd = await cpuSecondsOf(child.child.pid);
+    if (peak === undefined || cpuAtStart === undefined || cpuAtEnd === undefined)
+      throw new Error('peak RSS and CPU of a child process are only read on Linux (/proc/<pid>)');
+    const cpuSeconds = cpuAtEnd - cpuAtStart;
     return {
       sink: options.sink,
       objectBytes: options.objectBytes,
@@ -97,6 +115,8 @@ export async function benchRunMemory(options: {
       recordsPerSecond: Math.round(records / seconds),
       mibPerSecond: round(decompressed / 1024 / 1024 / seconds, 2),
       peakRssBytes: peak,
+      cpuSeconds: round(cpuSeconds, 2),
+      mibPerCpuSecond: cpuSeconds > 0 ? round(decompressed / 1024 / 1024 / cpuSeconds, 2) : 0,
     };
   } finally {
     if (child) await stopConsumer(child);

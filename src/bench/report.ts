@@ -218,9 +218,9 @@ export function formatReport(report: BenchReport): string {
     section('Pipeline: SQS + S3 → sink, in-process consumer (same code as run)', p.pipeline, pipelineTable),
     section('Scaling with objects in flight', p.inFlightScaling, pipelineTable),
     section('Scaling with object size (default settings)', p.objectSizeScaling, pipelineTable),
-    section('Memory: one `run` process at default settings, by object size', p.memory, (rs) =>
+    section('Memory and CPU: one `run` process at default settings, by object size', p.memory, (rs) =>
       table(
-        ['sink', 'object size', 'objects', 'records', 'records/s', 'MiB/s', 'peak RSS MiB'],
+        ['sink', 'object size', 'objects', 'records', 'records/s', 'MiB/s', 'MiB/CPU-s', 'peak RSS MiB'],
         rs.map((r) => [
           r.sink,
           size(r.objectBytes),
@@ -228,6 +228,7 @@ export function formatReport(report: BenchReport): string {
           n(r.records),
           n(r.recordsPerSecond),
           n(r.mibPerSecond, 2),
+          n(r.mibPerCpuSecond, 2),
           mib(r.peakRssBytes),
         ]),
       ),

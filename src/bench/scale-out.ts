@@ -111,26 +111,74 @@ export function childEnv(region: string): NodeJS.ProcessEnv {
 }
 
 /**
- * Peak resident set size of a live process and of the processes it started (Linux VmHWM): `run` may be a
- * launcher with the consumer as its child (see src/launcher.ts). The sum of their peaks is an upper bound
- * of what they held at once. Undefined where /proc is not available.
+ * Peak memory of a live process and of the processes it started (Linux /proc): `run` may be a launcher
+ * with the consumer as its child (see src/launcher.ts). The largest peak (VmHWM) among them, plus the
+ * private memory (RssAnon + RssShmem) of the others: their file-backed pages are the node binary and
+ * libraries the largest maps too, one copy in memory, counted once as a container's memory accounting
+ * counts it (summing whole RSS would count some 36 MiB twice). Undefined where /proc is not available.
  */
 export async function peakRssOf(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;
+  const tree = await memoryOfTree(pid);
+  if (tree.length === 0) return undefined;
+  const largest = tree.reduce((a, b) => (b.peak > a.peak ? b : a));
+  return tree.reduce((total, p) => (p === largest ? total : total + p.private), largest.peak);
+}
+
+interface ProcessMemory {
+  /** VmHWM in bytes. */
+  peak: number;
+  /** RssAnon + RssShmem in bytes, now. */
+  private: number;
+}
+
+async function memoryOfTree(pid: number): Promise<ProcessMemory[]> {
+  let status: string;
   try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-    if (kb === undefined) return undefined;
-    let total = Number(kb) * 1024;
+    status = await readFile(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return [];
+  }
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const peak = kb('VmHWM');
+  if (Number.isNaN(peak)) return [];
+  const own = { peak, private: (kb('RssAnon') || 0) + (kb('RssShmem') || 0) };
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const below = await Promise.all(
+    children
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((child) => memoryOfTree(Number(child))),
+  );
+  return [own, ...below.flat()];
+}
+
+/**
+ * CPU time (user + system) a live process and the processes it started have used so far, in seconds
+ * (Linux /proc/<pid>/stat, in the kernel's fixed 100 ticks per second). Undefined where /proc is not
+ * available.
+ */
+export async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from the third: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let total = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
     const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
     for (const child of children.trim().split(/\s+/).filter(Boolean)) {
-      total += (await peakRssOf(Number(child))) ?? 0;
+      total += (await cpuSecondsOf(Number(child))) ?? 0;
     }
     return total;
   } catch {
     return undefined;
   }
 }
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on every Linux architecture Node runs on). */
+const USER_HZ = 100;
 
 export async function scrape(port: number, name: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
