@@ -13,7 +13,7 @@ import { RegionalClients } from '../source/regions.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import { compileDropFilters } from './drop.js';
-import { DecodeActivity, type DocumentObserver, type ObjectPipeline } from './process-object.js';
+import { DecodeActivity, type RecordObserver, type ObjectPipeline } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
   /** The source's client for `aws.region`: replay's listings and reads. */
@@ -127,7 +127,7 @@ export function cimMapOptions(config: ConnectorConfig): CimOptions {
 /** Everything `processObject` needs, built once from validated config. */
 export async function buildPipeline(
   config: ConnectorConfig,
-  deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: DocumentObserver },
+  deps: { log: Logger; metrics: Metrics; sinks?: Sink[]; observe?: RecordObserver },
 ): Promise<RunningPipeline> {
   const sourceCredentials = sourceRoleCredentials(config.aws, config.source.assumeRole);
   const s3Clients = new RegionalClients(config.aws.region, (region) =>

@@ -6,13 +6,13 @@ import type { Alert } from '../detection/index.js';
 import { ConnectorError } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
 import { appenderIn } from './append-in-dir.js';
-import type { DocumentObserver } from './process-object.js';
+import type { RecordObserver } from './process-object.js';
 
 /** The rules that ship with the package, used when the configured relative directory is not there. */
 const BUNDLED_RULES = fileURLToPath(new URL('../../rules/', import.meta.url));
 
 export interface InStreamDetection {
-  observe: DocumentObserver;
+  observe: RecordObserver;
   /**
    * Closes open correlation windows (end of a replay, shutdown) and writes their alerts. Resolves with the
    * number of alerts; rejects with AlertsWriteError when any alert could not be written to the file.
@@ -22,9 +22,13 @@ export interface InStreamDetection {
 }
 
 /**
- * Runs the detection rules over every ECS document in the stream. Alerts are appended as NDJSON to
+ * Runs the detection rules over every record in the stream. Alerts are appended as NDJSON to
  * `alertsFile` and logged; the SIEM's own rules stay the system of record, this catches things before
  * the SIEM has indexed them and works where no SIEM runs yet.
+ *
+ * The rules read the records as decoded, by the names their Sigma fields use (CloudTrail's JSON paths, the
+ * flow log's fields), not the ECS documents: a pipeline that only ships to HEC then makes no ECS document
+ * at all, and the rules need no translation. Both give the same alerts (a test holds them side by side).
  */
 export async function createInStreamDetection(
   config: DetectionConfig,
@@ -35,6 +39,7 @@ export async function createInStreamDetection(
   const { createEvaluator, loadRules } = await import('../detection/index.js');
   const rules = await loadRules(dir);
   const evaluator = createEvaluator(rules, {
+    fields: 'raw',
     maxGroups: config.maxGroups,
     maxWindowEvents: config.maxWindowEvents,
   });
@@ -56,7 +61,14 @@ export async function createInStreamDetection(
   };
 
   return {
-    observe: (doc, id) => emit(evaluator.evaluate(doc, id)),
+    observe: (record, id) =>
+      emit(
+        evaluator.evaluate(
+          record.logType === 'cloudtrail' ? record.event : record.fields,
+          id,
+          record.logType,
+        ),
+      ),
     async finish() {
       emit(evaluator.flush());
       await file.drain();

@@ -14,8 +14,8 @@ export interface Mappers {
   cim(record: RawRecord): unknown;
 }
 
-/** Sees every ECS document in the stream (in-stream detection). */
-export type DocumentObserver = (doc: Record<string, unknown>, id: string) => void;
+/** Sees every record in the stream that mapped, with its id (in-stream detection). */
+export type RecordObserver = (record: RawRecord, id: string) => void;
 
 /**
  * Counts the objects being decoded. When the last one finishes, every sink is asked to send what it holds
@@ -45,7 +45,7 @@ export interface ObjectPipeline {
   mappers: Mappers;
   metrics: Metrics;
   log: Logger;
-  observe?: DocumentObserver | undefined;
+  observe?: RecordObserver | undefined;
   /** Layouts for header-less flow lines, the configured formats among them (`pipeline.flowFormats`). */
   flowLayouts?: FlowLayouts | undefined;
   /** Largest Parquet object read whole (`pipeline.maxParquetMiB`); the decoder's default otherwise. */
@@ -59,18 +59,18 @@ export interface ProcessObjectOptions {
   logType?: LogType | 'auto' | undefined;
 }
 
-/** The sinks that take a log type, and the documents they (and in-stream detection) need made. */
+/** The sinks that take a log type, and the documents they need made. */
 interface SinkRoute {
   sinks: readonly Sink[];
   ecs: boolean;
   cim: boolean;
 }
 
-function sinkRoute(sinks: readonly Sink[], type: LogType, observed: boolean): SinkRoute {
+function sinkRoute(sinks: readonly Sink[], type: LogType): SinkRoute {
   const taking = sinks.filter((s) => s.logTypes === undefined || s.logTypes.includes(type));
   return {
     sinks: taking,
-    ecs: observed || taking.some((s) => s.schema === 'ecs'),
+    ecs: taking.some((s) => s.schema === 'ecs'),
     cim: taking.some((s) => s.schema === 'cim'),
   };
 }
@@ -91,7 +91,7 @@ export async function processObject(
   const routeOf = (type: LogType): SinkRoute => {
     let route = routes.get(type);
     if (!route) {
-      route = sinkRoute(sinks, type, pipeline.observe !== undefined);
+      route = sinkRoute(sinks, type);
       routes.set(type, route);
     }
     return route;
@@ -158,7 +158,7 @@ export async function processObject(
         });
         continue;
       }
-      if (pipeline.observe && docs.ecs) pipeline.observe(docs.ecs as Record<string, unknown>, id);
+      pipeline.observe?.(record, id);
       for (const sink of route.sinks) {
         const delivery = tracker.delivery(sink.name, record.origin);
         try {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeObject } from '../../../src/decode/index.js';
 import { gatesOf } from '../../../src/detection/gate.js';
 import {
   type Alert,
@@ -11,6 +12,7 @@ import {
 } from '../../../src/detection/index.js';
 import type { FieldMatch, SearchNode } from '../../../src/detection/model.js';
 import { evaluateObject } from '../../../src/detection/stream.js';
+import { documentId, toEcs } from '../../../src/map/ecs/index.js';
 import {
   cloudTrailObjectText,
   generateCloudTrailRecords,
@@ -69,6 +71,19 @@ async function alertsOf(
   return [...alerts, ...evaluator.flush()];
 }
 
+/** Generated objects that make the bundled and the tempting rules fire. */
+const CORPORA: [string, 'cloudtrail' | 'vpcflow'][] = [
+  [
+    cloudTrailObjectText(generateCloudTrailRecords({ seed: 11, count: 3000, suspicious: true })),
+    'cloudtrail',
+  ],
+  [
+    cloudTrailObjectText(generateCloudTrailRecords({ seed: 12, count: 3000, suspicious: true })),
+    'cloudtrail',
+  ],
+  [generateFlowLines({ seed: 13, count: 3000, version: 5, suspicious: true }).join('\n'), 'vpcflow'],
+];
+
 describe('rule gates', () => {
   let rules: Rule[];
   beforeAll(async () => {
@@ -79,17 +94,7 @@ describe('rule gates', () => {
   });
 
   it('skip only records a rule could not match: every bundled rule fires exactly as without gates', async () => {
-    const corpora: [string, 'cloudtrail' | 'vpcflow'][] = [
-      [
-        cloudTrailObjectText(generateCloudTrailRecords({ seed: 11, count: 3000, suspicious: true })),
-        'cloudtrail',
-      ],
-      [
-        cloudTrailObjectText(generateCloudTrailRecords({ seed: 12, count: 3000, suspicious: true })),
-        'cloudtrail',
-      ],
-      [generateFlowLines({ seed: 13, count: 3000, version: 5, suspicious: true }).join('\n'), 'vpcflow'],
-    ];
+    const corpora = CORPORA;
     const reference = rules.map(ungated);
     let fired = 0;
     for (const [text, type] of corpora) {
@@ -207,4 +212,40 @@ detection: ${detection}
       'rule 4',
     ]);
   });
+});
+
+describe('records as decoded and their ECS documents', () => {
+  it('give the same alerts: in-stream detection reads the records, the SIEM backends the documents', async () => {
+    const rules = [
+      ...(await loadRules(rulesDir)),
+      ...parseRules(TEMPTING.map((text, i) => ({ file: `tempting-${i}.yml`, text }))),
+    ];
+    const onDocuments = createEvaluator(rules);
+    const onRecords = createEvaluator(rules, { fields: 'raw' });
+    const fired = new Set<string>();
+    for (const [text, type] of CORPORA) {
+      const fromDocuments: Alert[] = [];
+      const fromRecords: Alert[] = [];
+      for await (const decoded of decodeObject(Readable.from([Buffer.from(text)]), {
+        origin: { key: `k.${type}` },
+        logType: type,
+      })) {
+        if (decoded.kind !== 'record') continue;
+        const record = decoded.record;
+        const id = documentId(record);
+        fromDocuments.push(...onDocuments.evaluate(toEcs(record), id));
+        fromRecords.push(
+          ...onRecords.evaluate(record.logType === 'cloudtrail' ? record.event : record.fields, id, type),
+        );
+      }
+      fromDocuments.push(...onDocuments.flush());
+      fromRecords.push(...onRecords.flush());
+      // Whole alerts, in order: rule, time, event ids and a correlation's group and value alike.
+      expect(fromRecords).toEqual(fromDocuments);
+      for (const a of fromRecords) fired.add(a.rule.name);
+    }
+    // The corpus must make many rules fire, the tempting ones (translated values, numbers) among them.
+    expect(fired.size).toBeGreaterThan(10);
+    for (let i = 0; i < TEMPTING.length; i++) expect(fired, `tempting ${i}`).toContain(`tempting ${i}`);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createMetrics } from '../../../src/observe/index.js';
 import { createInStreamDetection, MAX_PENDING_ALERT_BYTES } from '../../../src/pipeline/detect.js';
 import { captureLogger } from '../sink/hec/helpers.js';
-import { failedConsoleLoginDoc as failedLogin } from '../support/console-login.js';
+import { failedConsoleLoginRecord as failedLogin } from '../support/console-login.js';
 
 // The real appendFile, which a test can make hang for one call (a hung disk or NFS mount).
 vi.mock('node:fs/promises', async (importOriginal) => {

@@ -1,4 +1,5 @@
 import { toEcs } from '../../../src/map/ecs/index.js';
+import type { RawRecord } from '../../../src/types.js';
 
 /** A failed console sign-in as CloudTrail records it: fires the bundled console-login-failure rule. */
 export function failedConsoleLogin(
@@ -27,11 +28,16 @@ export function failedConsoleLogin(
   };
 }
 
-/** The same as the ECS document the pipeline makes of it (`n` numbers the event and the record). */
-export function failedConsoleLoginDoc(n: number): Record<string, unknown> {
-  return toEcs({
+/** The same as the decoder hands it on (`n` numbers the event and the record). */
+export function failedConsoleLoginRecord(n: number): RawRecord {
+  return {
     logType: 'cloudtrail',
     origin: { bucket: 'b', key: 'k', record: n },
     event: failedConsoleLogin(`e${n}`),
-  }) as Record<string, unknown>;
+  };
+}
+
+/** The same as the ECS document the pipeline makes of it. */
+export function failedConsoleLoginDoc(n: number): Record<string, unknown> {
+  return toEcs(failedConsoleLoginRecord(n)) as Record<string, unknown>;
 }
