@@ -13,7 +13,7 @@ import { RegionalClients } from '../source/regions.js';
 import type { Sink } from '../types.js';
 import { type DeadLetter, directoryDeadLetter, s3DeadLetter } from './dead-letter.js';
 import { compileDropFilters } from './drop.js';
-import { DecodeActivity, type RecordObserver, type ObjectPipeline } from './process-object.js';
+import { DecodeActivity, type ObjectPipeline, type RecordObserver } from './process-object.js';
 
 export interface RunningPipeline extends ObjectPipeline {
   /** The source's client for `aws.region`: replay's listings and reads. */
