@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
+import { toCim } from '../../../src/map/cim/index.js';
 import { documentId, toEcs } from '../../../src/map/ecs/index.js';
 import { createLogger, createMetrics } from '../../../src/observe/index.js';
 import {
@@ -159,6 +160,30 @@ describe('processObject', () => {
     expect(trails.received).toHaveLength(2);
     expect(flows.received).toHaveLength(0);
     expect(made).toEqual({ ecs: 0, cim: 2 });
+  });
+
+  it('shows in-stream detection every record that mapped, as decoded: a HEC-only pipeline makes no ECS document for it', async () => {
+    const hec = memorySink('hec', 'cim');
+    const seen: [unknown, string][] = [];
+    let ecsMade = 0;
+    const pipeline: ObjectPipeline = {
+      ...pipelineWith([hec]),
+      observe: (r, id) => seen.push([r.logType === 'cloudtrail' ? r.event.eventID : undefined, id]),
+    };
+    pipeline.mappers = { ...pipeline.mappers, ecs: (r) => (ecsMade++, toEcs(r)), cim: (r) => toCim(r) };
+    // The second record has no eventName: CIM refuses it, and it is dead-lettered, not observed.
+    const nameless = { ...record(2), eventName: undefined };
+    const text = JSON.stringify({ Records: [record(1), nameless, record(3)] });
+    const outcome = await processObject(chunks(Buffer.from(text)), pipeline, {
+      origin: { bucket: 'b', key: 'AWSLogs/1/CloudTrail/x.json' },
+    });
+    expect(outcome).toMatchObject({ status: 'delivered', records: 3, deadLettered: 1 });
+    expect(seen).toEqual([
+      [record(1).eventID, record(1).eventID],
+      [record(3).eventID, record(3).eventID],
+    ]);
+    expect(ecsMade).toBe(0);
+    expect(hec.received).toHaveLength(2);
   });
 
   it('dead-letters a record the ECS mapper refuses, with its reason, counts it and delivers its neighbours', async () => {
