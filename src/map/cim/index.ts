@@ -7,7 +7,7 @@ import { vpcFlowCimFields } from './vpcflow.js';
 
 export { CimMapError } from './errors.js';
 export type { FlowLineOrder } from './flow-line.js';
-export { hecEventJson } from './serialize.js';
+export { hecEventJson, hecEventParts } from './serialize.js';
 export type { CimFields, CimOptions, CimSourcetype, HecEvent } from './types.js';
 
 export const CIM_SOURCETYPES = {

@@ -1,8 +1,8 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { encodeLines } from '../../lines.js';
-import { type HecEvent, hecEventJson } from '../../map/cim/index.js';
+import { joinViews, Utf8Blocks } from '../../lines.js';
+import { type HecEvent, hecEventParts } from '../../map/cim/index.js';
 import { type Logger, logger, maskToken } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
 import { InFlight, SinkLifecycle, TAKEN } from '../lifecycle.js';
@@ -69,10 +69,8 @@ export interface HecSink extends Sink<HecEvent> {
 }
 
 interface Entry {
-  /** The envelope as one line of JSON (with its newline), serialised once; splits and resends reuse it. */
-  line: string;
-  /** UTF-8 length of `line`. */
-  bytes: number;
+  /** The envelope as one line of JSON with its newline, encoded once (see Utf8Blocks); splits and resends reuse it. */
+  line: Buffer;
   /** The record without its document: once serialised, only `line` is needed. */
   record: SentRecord;
   settled: boolean;
@@ -138,6 +136,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   };
 
   let current: Batch = { entries: [], bytes: 0 };
+  const lines = new Utf8Blocks();
   let ageTimer: NodeJS.Timeout | undefined;
   /** When the current batch got its first event (its age counts from there). */
   let batchStartedAt = 0;
@@ -193,7 +192,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     if (entry.settled) return;
     entry.settled = true;
     stats.rejected++;
-    entry.record.delivery.reject(reason, 'HEC_REJECTED', entry.line.trimEnd());
+    entry.record.delivery.reject(reason, 'HEC_REJECTED', entry.line.toString('utf8').trimEnd());
   }
   function failAll(entries: Entry[], err: Error): void {
     for (const e of entries) {
@@ -326,7 +325,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   }
 
   async function post(lane: Lane, entries: Entry[]): Promise<{ verdict: ResponseClass; res?: HecResponse }> {
-    const raw = encodeLines(entries);
+    const raw = joinViews(entries.map((e) => e.line));
     const body = config.gzip ? await gzip(raw, { level: config.gzipLevel, chunkSize: gzipChunk(raw) }) : raw;
     const started = performance.now();
     stats.requests++;
@@ -542,10 +541,11 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   }
 
   function buffer(record: SinkRecord<HecEvent>): void {
-    const line = `${hecEventJson(envelope(record), config.indexedFields)}\n`;
-    const bytes = Buffer.byteLength(line, 'utf8');
+    const [head, event, tail] = hecEventParts(envelope(record), config.indexedFields);
+    const line = lines.encode([head, event, tail, '\n']);
+    const bytes = line.length;
     const { id, logType, origin, delivery } = record;
-    const entry: Entry = { line, bytes, record: { id, logType, origin, delivery }, settled: false };
+    const entry: Entry = { line, record: { id, logType, origin, delivery }, settled: false };
     if (bytes > config.maxEventBytes) {
       reject(
         entry,

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import { encodeLines } from '../../lines.js';
+import { joinViews, Utf8Blocks } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
@@ -51,8 +51,8 @@ export interface SearchSink extends Sink<SearchDocument> {
 interface Entry {
   /** The record without its document: once serialised, only `line` is needed, and memory stays bounded by bytes. */
   record: SentRecord;
-  /** Action and source lines, serialised once and reused for every attempt. */
-  line: string;
+  /** Action and source lines, encoded once (see Utf8Blocks) and reused for every attempt. */
+  line: Buffer;
   bytes: number;
 }
 
@@ -87,6 +87,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   };
 
   let batch: Entry[] = [];
+  const lines = new Utf8Blocks();
   let batchBytes = 0;
   /** Bytes buffered or in flight; write() waits while this is over the limit. */
   let held = 0;
@@ -144,7 +145,11 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       } else if (outcome === 'reject') {
         stats.rejected++;
         // The source line (after the action line) is the document as sent.
-        delivery.reject(detail as string, code!, entry.line.slice(entry.line.indexOf('\n') + 1).trimEnd());
+        delivery.reject(
+          detail as string,
+          code!,
+          entry.line.toString('utf8', entry.line.indexOf(0x0a) + 1).trimEnd(),
+        );
       } else {
         stats.failed++;
         delivery.fail(detail as SearchSinkError);
@@ -225,7 +230,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     let pending = entries;
     let attempt = 0;
     while (pending.length > 0) {
-      const body = encodeLines(pending);
+      const body = joinViews(pending.map((e) => e.line));
       const bytes = body.length;
       const sent = performance.now();
       let result: unknown;
@@ -432,12 +437,10 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         );
         return TAKEN;
       }
-      let line: string;
+      let line: Buffer;
       try {
-        line =
-          target.actionLine(record.logType, record.id, record.doc, record.account) +
-          JSON.stringify(record.doc) +
-          '\n';
+        const action = target.actionLine(record.logType, record.id, record.doc, record.account);
+        line = lines.encode([action, JSON.stringify(record.doc), '\n']);
       } catch (err) {
         stats.rejected++;
         record.delivery.reject(
@@ -451,7 +454,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       const entry: Entry = {
         record: { id, logType, origin, delivery },
         line,
-        bytes: Buffer.byteLength(line),
+        bytes: line.length,
       };
       // With room (the usual case) the entry is buffered at once, with no promise of its own per record.
       if (!(held > 0 && held + entry.bytes > maxHeld)) {
