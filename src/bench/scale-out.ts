@@ -144,15 +144,14 @@ async function memoryOfTree(pid: number): Promise<ProcessMemory[]> {
   const peak = kb('VmHWM');
   if (Number.isNaN(peak)) return [];
   const own = { peak, private: (kb('RssAnon') || 0) + (kb('RssShmem') || 0) };
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const below = await Promise.all(
-    children
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((child) => memoryOfTree(Number(child))),
-  );
+  const below = await Promise.all((await childrenOf(pid)).map(memoryOfTree));
   return [own, ...below.flat()];
+}
+
+/** The processes a process started (none when it has ended or /proc does not say). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 /**
@@ -167,10 +166,7 @@ export async function cpuSecondsOf(pid: number | undefined): Promise<number | un
     // Fields after the command name (which may hold spaces), from the third: utime and stime are 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     let total = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-    const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-    for (const child of children.trim().split(/\s+/).filter(Boolean)) {
-      total += (await cpuSecondsOf(Number(child))) ?? 0;
-    }
+    for (const child of await childrenOf(pid)) total += (await cpuSecondsOf(child)) ?? 0;
     return total;
   } catch {
     return undefined;
