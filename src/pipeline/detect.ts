@@ -46,12 +46,25 @@ export async function createInStreamDetection(
   deps.log.info({ rules: rules.length, dir }, 'in-stream detection on');
   let count = 0;
   const file = alertsFileWriter(deps);
+  const perSecond = config.alertLogLinesPerSecond;
+  const lineLimit = perSecond
+    ? new LogLineLimit(perSecond, (held) => {
+        let total = 0;
+        for (const n of held.values()) total += n;
+        deps.log.warn(
+          { alerts: total, rules: Object.fromEntries(held) },
+          `detection fired ${total} more times than the ${perSecond} lines a second logged one by one (every alert is in the alerts file and asc_alerts_total)`,
+        );
+      })
+    : undefined;
 
   const emit = (alerts: Alert[]) => {
     if (alerts.length === 0) return;
     count += alerts.length;
     for (const alert of alerts) {
       deps.metrics.alerts.inc({ rule: alert.rule.name });
+      // While the file fails, the log is the only record of an alert: every one gets its line.
+      if (lineLimit && !file.failing && !lineLimit.take(alert.rule.name)) continue;
       deps.log.warn(
         { rule: alert.rule.name, level: alert.rule.level, events: alert.source_event_ids.length },
         'detection fired',
@@ -71,6 +84,7 @@ export async function createInStreamDetection(
       ),
     async finish() {
       emit(evaluator.flush());
+      lineLimit?.flush();
       await file.drain();
       return count;
     },
@@ -122,9 +136,12 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
   const alertsDir = appenderIn(dirname(deps.alertsFile));
   let lost = 0;
   let lastError: Error | undefined;
+  /** Whether the latest attempt (an append, or making the directory at start) failed. */
+  let failing = false;
   const reported = new Set<string>();
 
   const failed = (err: unknown, alerts: number): void => {
+    failing = true;
     const error = err instanceof Error ? err : new Error(String(err));
     const code = (error as NodeJS.ErrnoException).code ?? 'UNKNOWN';
     if (alerts > 0) {
@@ -175,7 +192,15 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
       if (taken === 0) return;
       // Alerts fired while a write is in progress wait and go out together in the next one; the
       // directory is made again after a failure, or when it went away: alerts do not stop for good.
-      latest = alertsDir.append(deps.alertsFile, text).catch((err: unknown) => failed(err, taken));
+      latest = alertsDir.append(deps.alertsFile, text).then(
+        () => {
+          failing = false;
+        },
+        (err: unknown) => failed(err, taken),
+      );
+    },
+    get failing(): boolean {
+      return failing;
     },
     async drain(): Promise<void> {
       let seen: Promise<void>;
@@ -187,4 +212,53 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
       if (lastError) throw new AlertsWriteError(deps.alertsFile, lost, lastError);
     },
   };
+}
+
+/**
+ * Log lines for a stream of events of several kinds, at most `perSecond` a second: a token bucket refilled
+ * continuously that holds one second's worth. What it holds back is counted per kind and handed to
+ * `report` one second after the first of them (or at `flush()`).
+ */
+export class LogLineLimit {
+  #tokens: number;
+  #refilledAt: number;
+  #held = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly report: (held: Map<string, number>) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#tokens = perSecond;
+    this.#refilledAt = now();
+  }
+
+  /** Whether an event of `kind` may have its own line; if not, it is counted for the next report. */
+  take(kind: string): boolean {
+    const now = this.now();
+    this.#tokens = Math.min(
+      this.perSecond,
+      this.#tokens + ((now - this.#refilledAt) / 1000) * this.perSecond,
+    );
+    this.#refilledAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens--;
+      return true;
+    }
+    this.#held.set(kind, (this.#held.get(kind) ?? 0) + 1);
+    // Unreferenced: a report still due never keeps a finished process alive (finish() flushes it).
+    this.#timer ??= setTimeout(() => this.flush(), 1000).unref();
+    return false;
+  }
+
+  /** Reports what is held back, now. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#held.size === 0) return;
+    const held = this.#held;
+    this.#held = new Map();
+    this.report(held);
+  }
 }

@@ -16,18 +16,23 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 const rulesDir = new URL('../../../rules/', import.meta.url).pathname;
 
-async function detectionAt(alertsFile: string) {
+async function detectionAt(alertsFile: string, alertLogLinesPerSecond = 0) {
   const { log, lines } = captureLogger();
   const metrics = createMetrics();
   const detection = await createInStreamDetection(
-    { enabled: true, rulesDir, alertsFile } as Parameters<typeof createInStreamDetection>[0],
+    { enabled: true, rulesDir, alertsFile, alertLogLinesPerSecond } as Parameters<
+      typeof createInStreamDetection
+    >[0],
     { log, metrics, alertsFile },
   );
   if (!detection) throw new Error('detection off');
   const failures = async () =>
     (await metrics.alertWriteFailures.get()).values.map((v) => [v.labels.code, v.value]);
   const errors = () => lines().filter((l) => l.level === 50);
-  return { detection, failures, errors };
+  const fired = () => lines().filter((l) => l.msg === 'detection fired');
+  const summaries = () => lines().filter((l) => /^detection fired \d+ more times/.test(String(l.msg)));
+  const alertsCounted = async () => (await metrics.alerts.get()).values.reduce((n, v) => n + v.value, 0);
+  return { detection, failures, errors, fired, summaries, alertsCounted };
 }
 
 // Each case loads the bundled rules, which takes a moment under the test transform.
@@ -153,5 +158,51 @@ describe('in-stream detection alerts file', { timeout: 20_000 }, () => {
     const written = readFileSync(alertsFile, 'utf8').trim().split('\n');
     expect(written.length + (lost as number)).toBe(detection.alerts);
     expect(JSON.parse(written[0]!).source_event_ids).toEqual(['e1']);
+  });
+});
+
+describe('in-stream detection log lines', { timeout: 20_000 }, () => {
+  it('logs at most the configured lines a second and sums the rest per rule into one line; the file and the counter have every alert', async () => {
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'alerts.ndjson');
+    const { detection, fired, summaries, alertsCounted } = await detectionAt(alertsFile, 5);
+    for (let n = 1; n <= 30; n++) detection.observe(failedLogin(n), `e${n}`);
+    expect(detection.alerts).toBeGreaterThanOrEqual(30);
+    expect(fired()).toHaveLength(5);
+    expect(summaries()).toEqual([]);
+    const count = await detection.finish();
+    expect(fired()).toHaveLength(5);
+    const [summary] = summaries();
+    expect(summaries()).toHaveLength(1);
+    expect(summary!.alerts).toBe(count - 5);
+    const perRule = Object.values(summary!.rules as Record<string, number>);
+    expect(perRule.reduce((a, b) => a + b, 0)).toBe(count - 5);
+    expect(readFileSync(alertsFile, 'utf8').trim().split('\n')).toHaveLength(count);
+    expect(await alertsCounted()).toBe(count);
+  });
+
+  it('reports what it held back a second later, without waiting for the end', async () => {
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'alerts.ndjson');
+    const { detection, fired, summaries } = await detectionAt(alertsFile, 2);
+    for (let n = 1; n <= 6; n++) detection.observe(failedLogin(n), `e${n}`);
+    expect(fired()).toHaveLength(2);
+    await vi.waitFor(() => expect(summaries()).toHaveLength(1), { timeout: 3_000 });
+    expect(summaries()[0]!.alerts).toBe(detection.alerts - 2);
+    await detection.finish();
+  });
+
+  it('logs every alert with 0, and every alert while the alerts file cannot be written', async () => {
+    const unlimited = await detectionAt(join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'a.ndjson'), 0);
+    for (let n = 1; n <= 30; n++) unlimited.detection.observe(failedLogin(n), `e${n}`);
+    expect(unlimited.fired()).toHaveLength(unlimited.detection.alerts);
+    await unlimited.detection.finish();
+
+    const alertsFile = join(mkdtempSync(join(tmpdir(), 'asc-alerts-')), 'alerts.ndjson');
+    mkdirSync(alertsFile); // every append fails with EISDIR
+    const failing = await detectionAt(alertsFile, 1);
+    failing.detection.observe(failedLogin(1), 'e1');
+    await vi.waitFor(async () => expect(await failing.failures()).not.toEqual([]), { timeout: 10_000 });
+    for (let n = 2; n <= 20; n++) failing.detection.observe(failedLogin(n), `e${n}`);
+    expect(failing.fired()).toHaveLength(failing.detection.alerts);
+    await expect(failing.detection.finish()).rejects.toMatchObject({ code: 'DETECTION_ALERTS_UNWRITTEN' });
   });
 });
