@@ -20,13 +20,13 @@ export function encodeLines(lines: readonly EncodableLine[]): Buffer {
 }
 
 /**
- * Lines encoded as UTF-8 straight into shared blocks outside V8's heap, each line handed back as a view of
- * its bytes. A line built as one string (its parts concatenated, flattened to measure it, encoded again
+ * Lines encoded as UTF-8 straight into shared blocks outside V8's heap, each line handed back as where its
+ * bytes are. A line built as one string (its parts concatenated, flattened to measure it, encoded again
  * into the request body) made a second, flat copy of every record's text, and that copy stayed on the heap
  * until its batch was acknowledged: the young-generation collector copied it over and over. Here each
  * part (an envelope's head, the record's own text, its fields) is encoded once, where it will be sent from.
  *
- * Blocks are only ever appended to, so a view never changes; a block is released with its last view.
+ * Blocks are only ever appended to, so a line's bytes never change; a block is released with its last line.
  */
 export class Utf8Blocks {
   #block = Buffer.alloc(0);
@@ -35,8 +35,8 @@ export class Utf8Blocks {
   /** `blockBytes`: the size of each shared block; a line that could take over a quarter of it gets its own. */
   constructor(private readonly blockBytes = 1024 * 1024) {}
 
-  /** The parts, encoded one after another, as one view. */
-  encode(parts: readonly string[]): Buffer {
+  /** The parts, encoded one after another, as one line. */
+  encode(parts: readonly string[]): EncodedLine {
     let chars = 0;
     for (const part of parts) chars += part.length;
     // A UTF-16 unit never takes more than 3 UTF-8 bytes (a surrogate pair: 2 units, 4 bytes).
@@ -47,38 +47,51 @@ export class Utf8Blocks {
       this.#block = Buffer.allocUnsafeSlow(this.blockBytes);
       this.#used = 0;
     }
+    const block = this.#block;
     const start = this.#used;
-    let at = start;
-    for (const part of parts) at += this.#block.write(part, at, 'utf8');
-    this.#used = at;
-    return this.#block.subarray(start, at);
+    let end = start;
+    for (const part of parts) end += block.write(part, end, 'utf8');
+    this.#used = end;
+    // Three fields, not a Buffer view: a view per line would cost as much to make as the encoding.
+    return { block, start, end };
   }
 }
 
-function encodeAlone(parts: readonly string[]): Buffer {
+/** Where a line's bytes are: `block` from `start` (inclusive) to `end` (exclusive). */
+export interface EncodedLine {
+  readonly block: Buffer;
+  readonly start: number;
+  readonly end: number;
+}
+
+function encodeAlone(parts: readonly string[]): EncodedLine {
   let size = 0;
   for (const part of parts) size += Buffer.byteLength(part, 'utf8');
-  const out = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const part of parts) at += out.write(part, at, 'utf8');
-  return out;
+  const block = Buffer.allocUnsafeSlow(size);
+  let end = 0;
+  for (const part of parts) end += block.write(part, end, 'utf8');
+  return { block, start: 0, end };
+}
+
+/** A line's text, decoded again (for a dead letter: the rare path). */
+export function lineText(line: EncodedLine): string {
+  return line.block.toString('utf8', line.start, line.end);
 }
 
 /**
- * Views one after another as one buffer (a request body): views that lie end to end in the same block come
+ * Lines one after another as one buffer (a request body): lines that lie end to end in one block come
  * back as one view of it, without a copy; others are copied together.
  */
-export function joinViews(views: readonly Buffer[]): Buffer {
-  if (views.length === 1) return views[0]!;
-  const first = views[0];
+export function joinLines(lines: readonly EncodedLine[]): Buffer {
+  const first = lines[0];
   if (first === undefined) return Buffer.alloc(0);
-  let end = first.byteOffset + first.length;
+  let end = first.end;
   let adjacent = true;
-  for (let i = 1; i < views.length && adjacent; i++) {
-    const view = views[i]!;
-    adjacent = view.buffer === first.buffer && view.byteOffset === end;
-    end += view.length;
+  for (let i = 1; i < lines.length && adjacent; i++) {
+    const line = lines[i]!;
+    adjacent = line.block === first.block && line.start === end;
+    end = line.end;
   }
-  if (adjacent) return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
-  return Buffer.concat(views);
+  if (adjacent) return first.block.subarray(first.start, end);
+  return Buffer.concat(lines.map((l) => l.block.subarray(l.start, l.end)));
 }

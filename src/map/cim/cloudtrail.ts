@@ -1,7 +1,7 @@
 import type { RecordOrigin } from '../../types.js';
 import { CimMapError } from './errors.js';
 import { cloudTrailTables as tables } from './lookups.js';
-import { readPath, select } from './select.js';
+import { readText, select } from './select.js';
 import type { CimFields } from './types.js';
 
 const authenticationEvents = new Set(tables.authenticationEvents);
@@ -33,7 +33,7 @@ function verbOf(eventName: string): string {
 /** The add-on overrides errorCode so that a console login that answered Failure counts as one. */
 function failed(event: Record<string, unknown>): boolean {
   if (text(event.errorCode)) return true;
-  const login = readPath(event, 'responseElements.ConsoleLogin')[0];
+  const login = readText(event, 'responseElements.ConsoleLogin');
   return login !== undefined && /failure/i.test(login);
 }
 
@@ -84,13 +84,13 @@ function changeType(eventName: string, eventSource: string | undefined): string 
 }
 
 function authenticationMethod(event: Record<string, unknown>, eventName: string): string | undefined {
-  const mfaUsed = readPath(event, 'additionalEventData.MFAUsed')[0];
+  const mfaUsed = readText(event, 'additionalEventData.MFAUsed');
   if ((eventName === 'ConsoleLogin' && mfaUsed === 'Yes') || eventName === 'CheckMfa') return 'MFA';
   if (eventName === 'ConsoleLogin' && mfaUsed === 'No') return 'SFA';
-  const sessionMfa = readPath(event, 'userIdentity.sessionContext.attributes.mfaAuthenticated')[0];
+  const sessionMfa = readText(event, 'userIdentity.sessionContext.attributes.mfaAuthenticated');
   if (
     (eventName === 'AssumeRole' || eventName === 'ListAliases') &&
-    readPath(event, 'userIdentity.type')[0] === 'AssumedRole' &&
+    readText(event, 'userIdentity.type') === 'AssumedRole' &&
     sessionMfa === 'false'
   ) {
     return 'SFA';
@@ -114,7 +114,7 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
   const eventSource = text(event.eventSource);
   const fields: CimFields = {};
   const failure = failed(event);
-  const userType = readPath(event, 'userIdentity.type')[0];
+  const userType = readText(event, 'userIdentity.type');
 
   put(fields, 'vendor_product', tables.vendorProduct);
   put(fields, 'signature', eventName);
@@ -128,7 +128,7 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
   put(fields, 'vendor_region', text(event.awsRegion));
   put(fields, 'user_agent', text(event.userAgent));
   put(fields, 'event_id', text(event.eventID));
-  const accountId = readPath(event, 'userIdentity.accountId')[0];
+  const accountId = readText(event, 'userIdentity.accountId');
   const recipient = text(event.recipientAccountId);
   put(
     fields,
@@ -139,7 +139,7 @@ export function cloudTrailCimFields(event: Record<string, unknown>, origin: Reco
   put(
     fields,
     'user_arn',
-    readPath(event, 'userIdentity.arn')[0] ?? readPath(event, 'requestParameters.roleArn')[0],
+    readText(event, 'userIdentity.arn') ?? readText(event, 'requestParameters.roleArn'),
   );
 
   for (const name of ['user', 'user_name', 'user_type', 'dest'] as const) {

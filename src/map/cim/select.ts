@@ -76,18 +76,32 @@ function textOf(node: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The first text value at a dotted path, as `readPath(root, path)[0]`; for a path without `[]` (most of
+ * them) without building a list on the way: this runs a few dozen times per record.
+ */
+export function readText(root: unknown, path: string): string | undefined {
+  const parsed = parsePath(path);
+  return parsed.plain ? readPlain(root, parsed) : readPath(root, path)[0];
+}
+
+function readPlain(root: unknown, { steps }: ParsedPath): string | undefined {
+  let node = root;
+  for (const { key } of steps) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return textOf(node);
+}
+
 /** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
 export function readPath(root: unknown, path: string): string[] {
-  const { steps, plain } = parsePath(path);
-  if (plain) {
-    let node = root;
-    for (const { key } of steps) {
-      if (typeof node !== 'object' || node === null) return [];
-      node = (node as Record<string, unknown>)[key];
-    }
-    const value = textOf(node);
+  const parsed = parsePath(path);
+  if (parsed.plain) {
+    const value = readPlain(root, parsed);
     return value === undefined ? [] : [value];
   }
+  const { steps } = parsed;
   let nodes: unknown[] = [root];
   for (const { key, spread } of steps) {
     const next: unknown[] = [];
@@ -109,6 +123,12 @@ export function readPath(root: unknown, path: string): string[] {
   return out;
 }
 
+function transformOf(name: string): (s: string) => string | undefined {
+  const fn = TRANSFORMS[name];
+  if (!fn) throw new Error(`unknown transform ${name} in CIM mapping rule`);
+  return fn;
+}
+
 function resolve(event: Record<string, unknown>, spec: string): Value | undefined {
   if (spec.startsWith('=')) return spec.slice(1);
   let parsed = parsedSpecs.get(spec);
@@ -117,11 +137,15 @@ function resolve(event: Record<string, unknown>, spec: string): Value | undefine
     parsedSpecs.set(spec, parsed);
   }
   const [path, transform] = parsed;
+  if (parsePath(path).plain) {
+    // At most one value: no list to build, nothing to make unique.
+    const value = readText(event, path);
+    if (value === undefined || !transform) return value;
+    return transformOf(transform)(value);
+  }
   let values = readPath(event, path);
   if (transform) {
-    const fn = TRANSFORMS[transform];
-    if (!fn) throw new Error(`unknown transform ${transform} in CIM mapping rule`);
-    values = values.map(fn).filter((v): v is string => v !== undefined);
+    values = values.map(transformOf(transform)).filter((v): v is string => v !== undefined);
   }
   if (values.length === 0) return undefined;
   if (values.length === 1) return values[0];
@@ -137,11 +161,13 @@ function matches(rule: SelectionRule, event: Record<string, unknown>): boolean {
   }
   if (rule.when) {
     for (const [path, expected] of Object.entries(rule.when)) {
-      if (!readPath(event, path).includes(String(expected))) return false;
+      const wanted = String(expected);
+      if (parsePath(path).plain ? readText(event, path) !== wanted : !readPath(event, path).includes(wanted))
+        return false;
     }
   }
-  if (rule.present?.some((p) => readPath(event, p).length === 0)) return false;
-  if (rule.absent?.some((p) => readPath(event, p).length > 0)) return false;
+  if (rule.present?.some((p) => readText(event, p) === undefined)) return false;
+  if (rule.absent?.some((p) => readText(event, p) !== undefined)) return false;
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { joinViews, Utf8Blocks } from '../../lines.js';
+import { type EncodedLine, joinLines, lineText, Utf8Blocks } from '../../lines.js';
 import { type HecEvent, hecEventParts } from '../../map/cim/index.js';
 import { type Logger, logger, maskToken } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
@@ -70,7 +70,7 @@ export interface HecSink extends Sink<HecEvent> {
 
 interface Entry {
   /** The envelope as one line of JSON with its newline, encoded once (see Utf8Blocks); splits and resends reuse it. */
-  line: Buffer;
+  line: EncodedLine;
   /** The record without its document: once serialised, only `line` is needed. */
   record: SentRecord;
   settled: boolean;
@@ -192,7 +192,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
     if (entry.settled) return;
     entry.settled = true;
     stats.rejected++;
-    entry.record.delivery.reject(reason, 'HEC_REJECTED', entry.line.toString('utf8').trimEnd());
+    entry.record.delivery.reject(reason, 'HEC_REJECTED', lineText(entry.line).trimEnd());
   }
   function failAll(entries: Entry[], err: Error): void {
     for (const e of entries) {
@@ -325,7 +325,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   }
 
   async function post(lane: Lane, entries: Entry[]): Promise<{ verdict: ResponseClass; res?: HecResponse }> {
-    const raw = joinViews(entries.map((e) => e.line));
+    const raw = joinLines(entries.map((e) => e.line));
     const body = config.gzip ? await gzip(raw, { level: config.gzipLevel, chunkSize: gzipChunk(raw) }) : raw;
     const started = performance.now();
     stats.requests++;
@@ -543,7 +543,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   function buffer(record: SinkRecord<HecEvent>): void {
     const [head, event, tail] = hecEventParts(envelope(record), config.indexedFields);
     const line = lines.encode([head, event, tail, '\n']);
-    const bytes = line.length;
+    const bytes = line.end - line.start;
     const { id, logType, origin, delivery } = record;
     const entry: Entry = { line, record: { id, logType, origin, delivery }, settled: false };
     if (bytes > config.maxEventBytes) {

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import { joinViews, Utf8Blocks } from '../../lines.js';
+import { type EncodedLine, joinLines, lineText, Utf8Blocks } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
@@ -52,7 +52,7 @@ interface Entry {
   /** The record without its document: once serialised, only `line` is needed, and memory stays bounded by bytes. */
   record: SentRecord;
   /** Action and source lines, encoded once (see Utf8Blocks) and reused for every attempt. */
-  line: Buffer;
+  line: EncodedLine;
   bytes: number;
 }
 
@@ -145,11 +145,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       } else if (outcome === 'reject') {
         stats.rejected++;
         // The source line (after the action line) is the document as sent.
-        delivery.reject(
-          detail as string,
-          code!,
-          entry.line.toString('utf8', entry.line.indexOf(0x0a) + 1).trimEnd(),
-        );
+        delivery.reject(detail as string, code!, sourceLineOf(entry.line));
       } else {
         stats.failed++;
         delivery.fail(detail as SearchSinkError);
@@ -230,7 +226,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
     let pending = entries;
     let attempt = 0;
     while (pending.length > 0) {
-      const body = joinViews(pending.map((e) => e.line));
+      const body = joinLines(pending.map((e) => e.line));
       const bytes = body.length;
       const sent = performance.now();
       let result: unknown;
@@ -437,7 +433,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
         );
         return TAKEN;
       }
-      let line: Buffer;
+      let line: EncodedLine;
       try {
         const action = target.actionLine(record.logType, record.id, record.doc, record.account);
         line = lines.encode([action, JSON.stringify(record.doc), '\n']);
@@ -454,7 +450,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       const entry: Entry = {
         record: { id, logType, origin, delivery },
         line,
-        bytes: line.length,
+        bytes: line.end - line.start,
       };
       // With room (the usual case) the entry is buffered at once, with no promise of its own per record.
       if (!(held > 0 && held + entry.bytes > maxHeld)) {
@@ -534,4 +530,10 @@ function batchError(entries: Entry[], code: SearchSinkErrorCode, reason: string)
   return new SearchSinkError(code, `search sink could not write ${what}: ${reason}`, {
     details: { documents: entries.length, id, bucket: origin.bucket, key: origin.key, record: origin.record },
   });
+}
+
+/** The source line of an action and source pair: the document as sent. */
+function sourceLineOf(line: EncodedLine): string {
+  const text = lineText(line);
+  return text.slice(text.indexOf('\n') + 1).trimEnd();
 }
