@@ -19,7 +19,7 @@ export const detectionConfigSchema = z.strictObject({
    * "detection fired" log lines per second at most (a second's worth may come at once); alerts past it are
    * summed per rule into one line a second. A storm of alerts (a port scan, a flood of denied calls) would
    * otherwise flood the log with what the alerts file and `asc_alerts_total` hold anyway. Every alert is
-   * logged while the alerts file cannot be written. 0: every alert is logged.
+   * logged while the alerts file cannot be written or its backlog is full. 0: every alert is logged.
    */
   alertLogLinesPerSecond: z.number().int().min(0).default(100),
 });

@@ -63,8 +63,8 @@ export async function createInStreamDetection(
     count += alerts.length;
     for (const alert of alerts) {
       deps.metrics.alerts.inc({ rule: alert.rule.name });
-      // While the file fails, the log is the only record of an alert: every one gets its line.
-      if (lineLimit && !file.failing && !lineLimit.take(alert.rule.name)) continue;
+      // While the file fails or its backlog is full, the log is the only record of an alert: each gets a line.
+      if (lineLimit && file.keepingUp && !lineLimit.take(alert.rule.name)) continue;
       deps.log.warn(
         { rule: alert.rule.name, level: alert.rule.level, events: alert.source_event_ids.length },
         'detection fired',
@@ -199,8 +199,9 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
         (err: unknown) => failed(err, taken),
       );
     },
-    get failing(): boolean {
-      return failing;
+    /** Whether the latest append went through and the backlog has room: alerts are not being lost. */
+    get keepingUp(): boolean {
+      return !failing && alertsDir.waitingBytes < MAX_PENDING_ALERT_BYTES;
     },
     async drain(): Promise<void> {
       let seen: Promise<void>;
@@ -219,7 +220,7 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
  * continuously that holds one second's worth. What it holds back is counted per kind and handed to
  * `report` one second after the first of them (or at `flush()`).
  */
-export class LogLineLimit {
+class LogLineLimit {
   #tokens: number;
   #refilledAt: number;
   #held = new Map<string, number>();
@@ -228,15 +229,14 @@ export class LogLineLimit {
   constructor(
     private readonly perSecond: number,
     private readonly report: (held: Map<string, number>) => void,
-    private readonly now: () => number = Date.now,
   ) {
     this.#tokens = perSecond;
-    this.#refilledAt = now();
+    this.#refilledAt = Date.now();
   }
 
   /** Whether an event of `kind` may have its own line; if not, it is counted for the next report. */
   take(kind: string): boolean {
-    const now = this.now();
+    const now = Date.now();
     this.#tokens = Math.min(
       this.perSecond,
       this.#tokens + ((now - this.#refilledAt) / 1000) * this.perSecond,
