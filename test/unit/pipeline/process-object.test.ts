@@ -170,7 +170,14 @@ describe('processObject', () => {
       ...pipelineWith([hec]),
       observe: (r, id) => seen.push([r.logType === 'cloudtrail' ? r.event.eventID : undefined, id]),
     };
-    pipeline.mappers = { ...pipeline.mappers, ecs: (r) => (ecsMade++, toEcs(r)), cim: (r) => toCim(r) };
+    pipeline.mappers = {
+      ...pipeline.mappers,
+      ecs: (r) => {
+        ecsMade++;
+        return toEcs(r);
+      },
+      cim: (r) => toCim(r),
+    };
     // The second record has no eventName: CIM refuses it, and it is dead-lettered, not observed.
     const nameless = { ...record(2), eventName: undefined };
     const text = JSON.stringify({ Records: [record(1), nameless, record(3)] });
