@@ -83,6 +83,29 @@ function workDir(): string {
   return dir;
 }
 
+/**
+ * A log bucket that notifies nothing, the poll state in S3 under `prefix`, and a pipeline writing to files:
+ * what the tests of pollers sharing one state start from. `close()` releases the pipeline.
+ */
+async function sharedStateSetup(prefix: string) {
+  const target = await createLogBucket({ notify: false });
+  const dir = workDir();
+  const stateS3 = `s3://${target.bucket}/${prefix}/`;
+  const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
+  const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+  return {
+    target,
+    dir,
+    config,
+    pipeline,
+    store: () => s3StateStore(target.s3, stateS3),
+    async close() {
+      await pipeline.close();
+      pipeline.s3Clients.destroy();
+    },
+  };
+}
+
 async function rounds(): Promise<number> {
   return counterValue(metrics(), 'asc_s3_poll_rounds_total', { outcome: 'complete' });
 }
@@ -316,19 +339,10 @@ describe('S3 poller state in S3 (moto S3)', () => {
   });
 
   it('a second poller on a held state stands by, reads nothing, and takes over when the first stops', async () => {
-    const target = await createLogBucket({ notify: false });
-    const dir = workDir();
-    const stateS3 = `s3://${target.bucket}/shared-state/`;
-    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
-    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    const { target, dir, config, pipeline, store, close } = await sharedStateSetup('shared-state');
     const poller = () => {
       const metrics = createMetrics();
-      const p = pollerOf(
-        config,
-        { ...pipeline, metrics },
-        s3StateStore(target.s3, stateS3),
-        new PQueue({ concurrency: 1 }),
-      );
+      const p = pollerOf(config, { ...pipeline, metrics }, store(), new PQueue({ concurrency: 1 }));
       return { p, reads: () => counterValue(metrics, 'asc_s3_poll_objects_total', { action: 'read' }) };
     };
     const first = poller();
@@ -361,45 +375,30 @@ describe('S3 poller state in S3 (moto S3)', () => {
     } finally {
       await first.p.stop();
       await second.p.stop();
-      await pipeline.close();
-      pipeline.s3Clients.destroy();
+      await close();
     }
   });
 
   it("finds out a poller that claimed its state meanwhile (a crashed one's successor): it stands by", async () => {
-    const target = await createLogBucket({ notify: false });
-    const dir = workDir();
-    const stateS3 = `s3://${target.bucket}/claimed-state/`;
-    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
-    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
-    const first = pollerOf(
-      config,
-      pipeline,
-      s3StateStore(target.s3, stateS3),
-      new PQueue({ concurrency: 1 }),
-    );
+    const { config, pipeline, store, close } = await sharedStateSetup('claimed-state');
+    const first = pollerOf(config, pipeline, store(), new PQueue({ concurrency: 1 }));
     try {
       await first.start();
       // Someone else writes the state over the first poller's version (as a successor would).
-      const other = s3StateStore(target.s3, stateS3);
+      const other = store();
       const state = await other.load();
       await other.save({ ...state!, savedBy: 'elsewhere', savedAt: new Date().toISOString() });
       await waitFor('the first poller to find out and stand by', async () => first.standingBy, 10_000);
     } finally {
       await first.stop();
-      await pipeline.close();
-      pipeline.s3Clients.destroy();
+      await close();
     }
   });
 
   it('keeps saving while a read waits longer than the lease, so the poller standing by does not take over', async () => {
-    const target = await createLogBucket({ notify: false });
-    const dir = workDir();
-    const stateS3 = `s3://${target.bucket}/held-state/`;
-    const config = validateConfig(pollConfig(target, dir, { stateS3, stateFile: undefined }), 'test');
-    const pipeline = await buildPipeline(config, { log: createLogger('silent'), metrics: createMetrics() });
+    const { target, dir, config, pipeline, store, close } = await sharedStateSetup('held-state');
     const poller = (objects: PQueue) =>
-      pollerOf(config, { ...pipeline, metrics: createMetrics() }, s3StateStore(target.s3, stateS3), objects);
+      pollerOf(config, { ...pipeline, metrics: createMetrics() }, store(), objects);
     const slot = new PQueue({ concurrency: 1 });
     const standby = poller(new PQueue({ concurrency: 1 }));
     const active = poller(slot);
@@ -420,8 +419,7 @@ describe('S3 poller state in S3 (moto S3)', () => {
     } finally {
       await active.stop();
       await standby.stop();
-      await pipeline.close();
-      pipeline.s3Clients.destroy();
+      await close();
     }
   });
 });
