@@ -82,7 +82,7 @@ function textOf(node: unknown): string | undefined {
  */
 export function readText(root: unknown, path: string): string | undefined {
   const parsed = parsePath(path);
-  return parsed.plain ? readPlain(root, parsed) : readPath(root, path)[0];
+  return parsed.plain ? readPlain(root, parsed) : readSpread(root, parsed)[0];
 }
 
 function readPlain(root: unknown, { steps }: ParsedPath): string | undefined {
@@ -97,11 +97,12 @@ function readPlain(root: unknown, { steps }: ParsedPath): string | undefined {
 /** Reads a dotted path; `[]` after a key walks every item of that array. Returns text values only. */
 export function readPath(root: unknown, path: string): string[] {
   const parsed = parsePath(path);
-  if (parsed.plain) {
-    const value = readPlain(root, parsed);
-    return value === undefined ? [] : [value];
-  }
-  const { steps } = parsed;
+  if (!parsed.plain) return readSpread(root, parsed);
+  const value = readPlain(root, parsed);
+  return value === undefined ? [] : [value];
+}
+
+function readSpread(root: unknown, { steps }: ParsedPath): string[] {
   let nodes: unknown[] = [root];
   for (const { key, spread } of steps) {
     const next: unknown[] = [];
@@ -137,13 +138,14 @@ function resolve(event: Record<string, unknown>, spec: string): Value | undefine
     parsedSpecs.set(spec, parsed);
   }
   const [path, transform] = parsed;
-  if (parsePath(path).plain) {
+  const steps = parsePath(path);
+  if (steps.plain) {
     // At most one value: no list to build, nothing to make unique.
-    const value = readText(event, path);
+    const value = readPlain(event, steps);
     if (value === undefined || !transform) return value;
     return transformOf(transform)(value);
   }
-  let values = readPath(event, path);
+  let values = readSpread(event, steps);
   if (transform) {
     values = values.map(transformOf(transform)).filter((v): v is string => v !== undefined);
   }
@@ -161,9 +163,7 @@ function matches(rule: SelectionRule, event: Record<string, unknown>): boolean {
   }
   if (rule.when) {
     for (const [path, expected] of Object.entries(rule.when)) {
-      const wanted = String(expected);
-      if (parsePath(path).plain ? readText(event, path) !== wanted : !readPath(event, path).includes(wanted))
-        return false;
+      if (!readPath(event, path).includes(String(expected))) return false;
     }
   }
   if (rule.present?.some((p) => readText(event, p) === undefined)) return false;
