@@ -13,7 +13,12 @@ import { compileRoutes } from '../../src/pipeline/routes.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { S3Poller } from '../../src/source/poll.js';
 import { listSince } from '../../src/source/poll-listing.js';
-import { fileStateStore, type PollStateStore, s3StateStore } from '../../src/source/poll-state.js';
+import {
+  fileStateStore,
+  PollStateConflictError,
+  type PollStateStore,
+  s3StateStore,
+} from '../../src/source/poll-state.js';
 import { createLogBucket, type LogBucket, putObject, waitFor } from './support/aws.js';
 import { repo } from './support/cli.js';
 import { counterValue, LogCapture } from './support/consumer.js';
@@ -384,10 +389,19 @@ describe('S3 poller state in S3 (moto S3)', () => {
     const first = pollerOf(config, pipeline, store(), new PQueue({ concurrency: 1 }));
     try {
       await first.start();
-      // Someone else writes the state over the first poller's version (as a successor would).
+      // Someone else writes the state over the first poller's version (as a successor would). The first
+      // saves after its first round too: a write that lost that race reads the state again and retries.
       const other = store();
-      const state = await other.load();
-      await other.save({ ...state!, savedBy: 'elsewhere', savedAt: new Date().toISOString() });
+      await waitFor('the other write to go through', async () => {
+        const state = await other.load();
+        try {
+          await other.save({ ...state!, savedBy: 'elsewhere', savedAt: new Date().toISOString() });
+          return true;
+        } catch (err) {
+          if (err instanceof PollStateConflictError) return false;
+          throw err;
+        }
+      });
       await waitFor('the first poller to find out and stand by', async () => first.standingBy, 10_000);
     } finally {
       await first.stop();
