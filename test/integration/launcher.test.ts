@@ -56,6 +56,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       expect(commandLine(worker!)).toContain('--max-old-space-size=160');
       expect(commandLine(worker!)).toContain('--max-semi-space-size=8');
       expect(commandLine(worker!)).toContain('--heap-growing-percent=50');
+      expect(commandLine(worker!)).toContain('--initial-old-space-size=64');
       expect(commandLine(worker!)).toContain('run');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

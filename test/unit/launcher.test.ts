@@ -21,18 +21,24 @@ describe('heapCapFor', () => {
     expect(() => heapCapFor(['run'], { ASC_MAX_HEAP_MB: 'lots' }, [])).toThrow(/ASC_MAX_HEAP_MB/);
   });
 
-  it("relaunches with the cap, a young generation and the old space's growth, keeping what the operator chose", () => {
+  it("relaunches with the cap, a young generation, the old space's growth and first size, keeping what the operator chose", () => {
     expect(heapFlags(160, {}, [])).toEqual([
       '--max-old-space-size=160',
       '--max-semi-space-size=8',
       '--heap-growing-percent=50',
+      '--initial-old-space-size=64',
     ]);
     expect(heapFlags(200, { NODE_OPTIONS: '--max-semi-space-size=32' }, [])).toEqual([
       '--max-old-space-size=200',
       '--heap-growing-percent=50',
+      '--initial-old-space-size=80',
     ]);
-    expect(heapFlags(160, {}, ['--max_semi_space_size=4', '--heap-growing-percent=200'])).toEqual([
-      '--max-old-space-size=160',
-    ]);
+    expect(
+      heapFlags(160, {}, [
+        '--max_semi_space_size=4',
+        '--heap-growing-percent=200',
+        '--initial-old-space-size=20',
+      ]),
+    ).toEqual(['--max-old-space-size=160']);
   });
 });
