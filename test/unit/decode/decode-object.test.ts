@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { decodeObject } from '../../../src/decode/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type DecodeResult, decodeObject } from '../../../src/decode/index.js';
 import {
   cloudTrailObjectText,
   generateCloudTrailRecords,
   generateFlowLines,
 } from '../../../src/samples/index.js';
-import { decodeAll, decodeSlowly, records, rejects } from './helpers.js';
+import { chunks, decodeAll, decodeSlowly, records, rejects } from './helpers.js';
 
 describe('decodeObject', () => {
   it('keeps every record decompressed before a gzip truncation and names the record really cut', async () => {
@@ -105,6 +105,34 @@ describe('decodeObject', () => {
     await tick();
     expect(got).toEqual([expect.objectContaining({ kind: 'skipped', reason: 'digest' })]);
     expect(stream.destroyed).toBe(true);
+  });
+
+  it('hands out the records of a large chunk as it parses them, and decodes them as from small chunks', async () => {
+    // 300 records (about 300 KB) in one chunk, as a decompressor or a plain S3 body may give them: the
+    // first record comes before the rest are parsed (parsed records held for the whole chunk outlived
+    // V8's young generation), and the records, their order and numbers are those of 7-byte chunks.
+    const text = cloudTrailObjectText(generateCloudTrailRecords({ seed: 5, count: 300 }));
+    expect(text.length).toBeGreaterThan(200_000);
+    const origin = { key: 'AWSLogs/1/CloudTrail/us-east-1/2026/11/29/x.json' };
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const results = decodeObject(chunks(text, text.length), { origin });
+      const first = await results.next();
+      expect(first.value).toEqual(expect.objectContaining({ kind: 'record' }));
+      expect(parse.mock.calls.length).toBeLessThan(60);
+      const rest: DecodeResult[] = [first.value as DecodeResult];
+      for await (const r of { [Symbol.asyncIterator]: () => results }) rest.push(r);
+      expect(rest).toEqual(await decodeAll(text, { origin }));
+      expect(records(rest).map((r) => r.origin.record)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    } finally {
+      parse.mockRestore();
+    }
+    const flows = `${generateFlowLines({ seed: 5, count: 4000, version: 5 }).join('\n')}\n`;
+    expect(flows.length).toBeGreaterThan(200_000);
+    const flowOrigin = { key: 'AWSLogs/1/vpcflowlogs/us-east-1/2026/11/29/x.log' };
+    const whole = await decodeAll(flows, { origin: flowOrigin, chunkSize: flows.length });
+    expect(records(whole)).toHaveLength(4000);
+    expect(whole).toEqual(await decodeAll(flows, { origin: flowOrigin }));
   });
 
   it('skips blank and BOM-only objects as empty, like 0 bytes, when the type is not known', async () => {
