@@ -40,7 +40,8 @@ async function* gunzip(
   // 64 KiB of output per chunk. Each chunk is a round trip to the libuv pool and back through the stream;
   // 256 KiB chunks cut that plumbing (8 MB of CloudTrail: 18 → 12.5 ms of CPU) but let more decoded text
   // and parsed records wait at once, and one 200 MB object through `run` then peaked at 261 MiB instead
-  // of 240, past the memory budget (docs/performance.md).
+  // of 240, past the memory budget. Since the decoders take 16 KiB at a time, 256 KiB no longer raises the
+  // peak, but through `run` it saved no CPU beyond the noise either (docs/performance.md).
   const gz = createGunzip({ chunkSize: 64 * 1024 });
   // Output is taken as it is made ('data') into this queue, never left in the stream: a zlib error
   // destroys the stream, and what it still held would be lost (whole records before a truncation). The
