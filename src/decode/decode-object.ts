@@ -33,14 +33,13 @@ export interface DecodeOptions {
  */
 const DECODE_PIECE_BYTES = 16 * 1024;
 
-/** A chunk of decompressed text in pieces of at most DECODE_PIECE_BYTES, without copying. */
-function* piecesOf(chunk: Uint8Array): Generator<Uint8Array> {
-  if (chunk.length <= DECODE_PIECE_BYTES) {
-    yield chunk;
-    return;
-  }
-  for (let start = 0; start < chunk.length; start += DECODE_PIECE_BYTES) {
-    yield chunk.subarray(start, start + DECODE_PIECE_BYTES);
+/** Decompressed text in pieces of at most DECODE_PIECE_BYTES, without copying. */
+async function* piecesOf(text: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of text) {
+    if (chunk.length <= DECODE_PIECE_BYTES) yield chunk;
+    else
+      for (let start = 0; start < chunk.length; start += DECODE_PIECE_BYTES)
+        yield chunk.subarray(start, start + DECODE_PIECE_BYTES);
   }
 }
 
@@ -137,9 +136,8 @@ export async function* decodeObject(
             record: { logType: 'cloudtrail', origin: at(e.index), event: e.value, text: e.text },
           };
         });
-      for await (const chunk of textRest)
-        for (const piece of piecesOf(chunk))
-          for (const result of results(logEvents.push(piece))) yield result;
+      for await (const piece of piecesOf(textRest))
+        for (const result of results(logEvents.push(piece))) yield result;
       for (const result of results(logEvents.end(fault.value))) yield result;
       if (produced === 0) yield { kind: 'skipped', reason: 'empty', origin: at(0) };
       return;
@@ -177,20 +175,18 @@ export async function* decodeObject(
         }
         return out;
       };
-      for await (const chunk of textRest)
-        for (const piece of piecesOf(chunk)) for (const result of results(splitter.push(piece))) yield result;
+      for await (const piece of piecesOf(textRest))
+        for (const result of results(splitter.push(piece))) yield result;
       for (const result of results(splitter.end(fault.value))) yield result;
       if (produced === 0) yield { kind: 'skipped', reason: digest ? 'digest' : 'empty', origin: at(0) };
       return;
     }
 
     const lines = new FlowLineDecoder(limits, options.flowLayouts);
-    for await (const chunk of textRest) {
-      for (const piece of piecesOf(chunk)) {
-        for (const e of lines.push(piece)) {
-          produced++;
-          yield flowResult(e, at);
-        }
+    for await (const piece of piecesOf(textRest)) {
+      for (const e of lines.push(piece)) {
+        produced++;
+        yield flowResult(e, at);
       }
     }
     for (const e of lines.end(fault.value)) {
