@@ -31,8 +31,9 @@ describe('heapCapFor', () => {
     expect(heapFlags(200, { NODE_OPTIONS: '--max-semi-space-size=32' }, [])).toEqual([
       '--max-old-space-size=200',
       '--heap-growing-percent=50',
-      '--initial-old-space-size=80',
+      '--initial-old-space-size=64',
     ]);
+    expect(heapFlags(100, {}, [])).toContain('--initial-old-space-size=40');
     expect(
       heapFlags(160, {}, [
         '--max_semi_space_size=4',
