@@ -121,7 +121,7 @@ describe('decodeObject', () => {
       expect(first.value).toEqual(expect.objectContaining({ kind: 'record' }));
       expect(parse.mock.calls.length).toBeLessThan(60);
       const rest: DecodeResult[] = [first.value as DecodeResult];
-      for await (const r of { [Symbol.asyncIterator]: () => results }) rest.push(r);
+      for await (const r of results) rest.push(r);
       expect(rest).toEqual(await decodeAll(text, { origin }));
       expect(records(rest).map((r) => r.origin.record)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     } finally {
