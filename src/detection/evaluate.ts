@@ -1,3 +1,4 @@
+import type { RawRecord } from '../types.js';
 import { CORRELATION_DEFAULTS, type CorrelationLimits, CorrelationState } from './correlate.js';
 import { RuleCompileError } from './errors.js';
 import { type FieldResolver, loadFieldMap, rawResolver, resolverFor, translateValue } from './fieldmap.js';
@@ -27,6 +28,14 @@ export interface Evaluator {
   evaluate(doc: Record<string, unknown>, id: string, service?: LogService): Alert[];
   /** Closes every open correlation window (end of input) and returns the alerts they hold. */
   flush(): Alert[];
+}
+
+/**
+ * A decoded record as an evaluator with `fields: 'raw'` reads it: the CloudTrail event, or the flow line's
+ * fields (pass `record.logType` as the service).
+ */
+export function rawDocument(record: RawRecord): Record<string, unknown> {
+  return record.logType === 'cloudtrail' ? record.event : record.fields;
 }
 
 export function createEvaluator(rules: readonly Rule[], options: EvaluatorOptions = {}): Evaluator {

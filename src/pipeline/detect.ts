@@ -36,7 +36,7 @@ export async function createInStreamDetection(
 ): Promise<InStreamDetection | undefined> {
   if (!config.enabled) return undefined;
   const dir = existsSync(config.rulesDir) || isAbsolute(config.rulesDir) ? config.rulesDir : BUNDLED_RULES;
-  const { createEvaluator, loadRules } = await import('../detection/index.js');
+  const { createEvaluator, loadRules, rawDocument } = await import('../detection/index.js');
   const rules = await loadRules(dir);
   const evaluator = createEvaluator(rules, {
     fields: 'raw',
@@ -74,14 +74,7 @@ export async function createInStreamDetection(
   };
 
   return {
-    observe: (record, id) =>
-      emit(
-        evaluator.evaluate(
-          record.logType === 'cloudtrail' ? record.event : record.fields,
-          id,
-          record.logType,
-        ),
-      ),
+    observe: (record, id) => emit(evaluator.evaluate(rawDocument(record), id, record.logType)),
     async finish() {
       emit(evaluator.flush());
       lineLimit?.flush();

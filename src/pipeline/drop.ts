@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createEvaluator, parseRules } from '../detection/index.js';
+import { createEvaluator, parseRules, rawDocument } from '../detection/index.js';
 import type { RawRecord } from '../types.js';
 import type { DropFilterConfig } from './config.js';
 
@@ -41,8 +41,5 @@ export function compileDropFilters(filters: readonly DropFilterConfig[]): DropFi
     })),
   );
   const evaluator = createEvaluator(rules, { fields: 'raw' });
-  return (record) => {
-    const doc = record.logType === 'cloudtrail' ? record.event : record.fields;
-    return evaluator.evaluate(doc, '', record.logType)[0]?.rule.name;
-  };
+  return (record) => evaluator.evaluate(rawDocument(record), '', record.logType)[0]?.rule.name;
 }

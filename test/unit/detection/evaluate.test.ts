@@ -9,6 +9,7 @@ import {
   loadRules,
   parseRules,
   type Rule,
+  rawDocument,
 } from '../../../src/detection/index.js';
 import type { FieldMatch, SearchNode } from '../../../src/detection/model.js';
 import { evaluateObject } from '../../../src/detection/stream.js';
@@ -234,9 +235,7 @@ describe('records as decoded and their ECS documents', () => {
         const record = decoded.record;
         const id = documentId(record);
         fromDocuments.push(...onDocuments.evaluate(toEcs(record), id));
-        fromRecords.push(
-          ...onRecords.evaluate(record.logType === 'cloudtrail' ? record.event : record.fields, id, type),
-        );
+        fromRecords.push(...onRecords.evaluate(rawDocument(record), id, type));
       }
       fromDocuments.push(...onDocuments.flush());
       fromRecords.push(...onRecords.flush());
