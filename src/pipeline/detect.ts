@@ -5,6 +5,7 @@ import type { DetectionConfig } from '../detection/config.js';
 import type { Alert } from '../detection/index.js';
 import { ConnectorError } from '../errors.js';
 import type { Logger, Metrics } from '../observe/index.js';
+import { WindowRateLimiter } from '../rate-limit.js';
 import { appenderIn } from './append-in-dir.js';
 import type { RecordObserver } from './process-object.js';
 
@@ -209,36 +210,24 @@ function alertsFileWriter(deps: { log: Logger; metrics: Metrics; alertsFile: str
 }
 
 /**
- * Log lines for a stream of events of several kinds, at most `perSecond` a second: a token bucket refilled
- * continuously that holds one second's worth. What it holds back is counted per kind and handed to
- * `report` one second after the first of them (or at `flush()`).
+ * Log lines for a stream of events of several kinds, at most `perSecond` in any second. What it holds back
+ * is counted per kind and handed to `report` one second after the first of them (or at `flush()`).
  */
 class LogLineLimit {
-  #tokens: number;
-  #refilledAt: number;
+  readonly #lines: WindowRateLimiter;
   #held = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly perSecond: number,
+    perSecond: number,
     private readonly report: (held: Map<string, number>) => void,
   ) {
-    this.#tokens = perSecond;
-    this.#refilledAt = Date.now();
+    this.#lines = new WindowRateLimiter(perSecond, 1000);
   }
 
   /** Whether an event of `kind` may have its own line; if not, it is counted for the next report. */
   take(kind: string): boolean {
-    const now = Date.now();
-    this.#tokens = Math.min(
-      this.perSecond,
-      this.#tokens + ((now - this.#refilledAt) / 1000) * this.perSecond,
-    );
-    this.#refilledAt = now;
-    if (this.#tokens >= 1) {
-      this.#tokens--;
-      return true;
-    }
+    if (this.#lines.tryTake(Date.now())) return true;
     this.#held.set(kind, (this.#held.get(kind) ?? 0) + 1);
     // Unreferenced: a report still due never keeps a finished process alive (finish() flushes it).
     this.#timer ??= setTimeout(() => this.flush(), 1000).unref();

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import { metrics } from '../observe/metrics.js';
+import { WindowRateLimiter } from '../rate-limit.js';
 import type { AuditEntry, AuditSink } from './audit.js';
 import type { ActionName, RespondConfig } from './config.js';
 import { ActionAlreadyRecordedError, ActionRefusedError, PartialApplyError } from './errors.js';
-import { CircuitBreaker, WindowRateLimiter } from './limits.js';
+import { CircuitBreaker } from './limits.js';
 import type { ActionRecord, ActionStore, CompactResult } from './store.js';
 import type { ActionOutcome, Requester, Responder } from './types.js';
 
