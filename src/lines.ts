@@ -73,6 +73,11 @@ function encodeAlone(parts: readonly string[]): EncodedLine {
   return { block, start: 0, end };
 }
 
+/** A line's size in bytes. */
+export function lineBytes(line: EncodedLine): number {
+  return line.end - line.start;
+}
+
 /** A line's text, decoded again (for a dead letter: the rare path). */
 export function lineText(line: EncodedLine): string {
   return line.block.toString('utf8', line.start, line.end);

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { type EncodedLine, joinLines, lineText, Utf8Blocks } from '../../lines.js';
+import { type EncodedLine, joinLines, lineBytes, lineText, Utf8Blocks } from '../../lines.js';
 import { type HecEvent, hecEventParts } from '../../map/cim/index.js';
 import { type Logger, logger, maskToken } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
@@ -543,7 +543,7 @@ export function createHecSink(config: HecSinkConfig, deps: HecSinkDeps = {}): He
   function buffer(record: SinkRecord<HecEvent>): void {
     const [head, event, tail] = hecEventParts(envelope(record), config.indexedFields);
     const line = lines.encode([head, event, tail, '\n']);
-    const bytes = line.end - line.start;
+    const bytes = lineBytes(line);
     const { id, logType, origin, delivery } = record;
     const entry: Entry = { line, record: { id, logType, origin, delivery }, settled: false };
     if (bytes > config.maxEventBytes) {

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../errors.js';
-import { type EncodedLine, joinLines, lineText, Utf8Blocks } from '../../lines.js';
+import { type EncodedLine, joinLines, lineBytes, lineText, Utf8Blocks } from '../../lines.js';
 import { objectUrl } from '../../map/object-url.js';
 import type { Logger } from '../../observe/index.js';
 import type { SentRecord, Sink, SinkRecord } from '../../types.js';
@@ -53,7 +53,6 @@ interface Entry {
   record: SentRecord;
   /** Action and source lines, encoded once (see Utf8Blocks) and reused for every attempt. */
   line: EncodedLine;
-  bytes: number;
 }
 
 export interface BulkWriterOptions {
@@ -118,7 +117,7 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
   }
 
   function release(entry: Entry): void {
-    held -= entry.bytes;
+    held -= lineBytes(entry.line);
     while (spaceWaiters.length > 0 && held < maxHeld) spaceWaiters.shift()!();
   }
 
@@ -382,18 +381,23 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
    * waiting here when close() is called still adds its record, and close() waits for it.
    */
   async function takeWhenRoom(entry: Entry): Promise<void> {
-    // Back-pressure: wait while buffered + in-flight bytes exceed the limit (one oversized entry still passes).
-    while (held > 0 && held + entry.bytes > maxHeld) {
+    while (mustWait(entry)) {
       if (batch.length > 0) dispatch();
       await new Promise<void>((resolve) => spaceWaiters.push(resolve));
     }
     buffer(entry);
   }
 
+  /** Back-pressure: buffered + in-flight bytes would exceed the limit (one oversized entry still passes). */
+  function mustWait(entry: Entry): boolean {
+    return held > 0 && held + lineBytes(entry.line) > maxHeld;
+  }
+
   function buffer(entry: Entry): void {
-    held += entry.bytes;
+    const bytes = lineBytes(entry.line);
+    held += bytes;
     batch.push(entry);
-    batchBytes += entry.bytes;
+    batchBytes += bytes;
     if (lifecycle.closing || batchBytes >= config.flushBytes || batch.length >= config.flushCount) {
       // Closing: nothing more will join this batch, and close() is waiting for it.
       dispatch();
@@ -450,10 +454,9 @@ export function createBulkWriter(options: BulkWriterOptions): SearchSink {
       const entry: Entry = {
         record: { id, logType, origin, delivery },
         line,
-        bytes: line.end - line.start,
       };
       // With room (the usual case) the entry is buffered at once, with no promise of its own per record.
-      if (!(held > 0 && held + entry.bytes > maxHeld)) {
+      if (!mustWait(entry)) {
         buffer(entry);
         return TAKEN;
       }
