@@ -149,7 +149,7 @@ async function memoryOfTree(pid: number): Promise<ProcessMemory[]> {
 }
 
 /** The processes a process started (none when it has ended or /proc does not say). */
-async function childrenOf(pid: number): Promise<number[]> {
+export async function childrenOf(pid: number): Promise<number[]> {
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
   return text.trim().split(/\s+/).filter(Boolean).map(Number);
 }

@@ -2,22 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { childrenOf } from '../../src/bench/scale-out.js';
 import { cloudTrailObjectText, generateCloudTrailRecords } from '../../src/samples/index.js';
 import { createLogBucket, putObject, queueDepth, waitFor } from './support/aws.js';
 import { startBlackHole } from './support/black-hole.js';
 import { spawnCli, writeConfig } from './support/cli.js';
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 function commandLine(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -51,7 +40,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
     });
     try {
       await waitFor('the consumer to start', async () => log().includes('consumer started'));
-      const [worker] = childrenOf(child.pid!);
+      const [worker] = await childrenOf(child.pid!);
       expect(worker).toBeDefined();
       expect(commandLine(worker!)).toContain('--max-old-space-size=160');
       expect(commandLine(worker!)).toContain('--max-semi-space-size=8');
@@ -101,7 +90,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
           log().includes('consumer started') &&
           (await queueDepth(target.sqs, target.queueUrl)).inFlight === 1,
       );
-      const [worker] = childrenOf(child.pid!);
+      const [worker] = await childrenOf(child.pid!);
       expect(worker).toBeDefined();
       // What a process manager that signals every process of the service does: one SIGTERM each, the
       // launcher's copy arriving a moment after the consumer's own.
@@ -121,7 +110,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
       entry: 'src/bin.ts',
     });
     await waitFor('the consumer to start', async () => log().includes('consumer started'));
-    const [worker] = childrenOf(child.pid!);
+    const [worker] = await childrenOf(child.pid!);
     expect(worker).toBeDefined();
     child.kill('SIGKILL');
     await exited;
@@ -135,7 +124,7 @@ describe.skipIf(process.platform !== 'linux')('run with a capped heap', () => {
     });
     try {
       await waitFor('the consumer to start', async () => log().includes('consumer started'));
-      expect(childrenOf(child.pid!)).toEqual([]);
+      expect(await childrenOf(child.pid!)).toEqual([]);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuSecondsOf, peakRssOf } from '../../../src/bench/scale-out.js';
+import { childrenOf, cpuSecondsOf, peakRssOf } from '../../../src/bench/scale-out.js';
 
 const linux = existsSync('/proc/self/status');
 
@@ -28,11 +28,6 @@ async function statusOf(pid: number): Promise<Record<string, number>> {
   );
 }
 
-async function childOf(pid: number): Promise<number> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return Number(children.trim().split(/\s+/)[0]);
-}
-
 describe.runIf(linux)('process tree figures (Linux /proc)', () => {
   let proc: ChildProcess | undefined;
   afterEach(() => {
@@ -48,8 +43,8 @@ describe.runIf(linux)('process tree figures (Linux /proc)', () => {
       setInterval(() => held[0]++, 1000);
     `);
     await ready(proc);
-    const child = await childOf(proc.pid!);
-    const [launcher, consumer] = await Promise.all([statusOf(proc.pid!), statusOf(child)]);
+    const [child] = await childrenOf(proc.pid!);
+    const [launcher, consumer] = await Promise.all([statusOf(proc.pid!), statusOf(child!)]);
     const peak = await peakRssOf(proc.pid);
     expect(consumer.VmHWM).toBeGreaterThan(64 * 1024 * 1024);
     // Within what the launcher's private pages could have moved between the readings.
